@@ -1,0 +1,184 @@
+//! `kefu lint`: one draft from the command line, a file or stdin, or many drafts as JSON lines.
+
+use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+use serde_json::json;
+
+use kefu::{Config, LintRequest, LintResult, Linter, Role, Severity};
+
+use super::render;
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The draft to check (read from stdin when omitted and no --file/--jsonl is given).
+    text: Option<String>,
+    /// Read the draft from a file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["text", "jsonl"])]
+    file: Option<PathBuf>,
+    /// Read one JSON request per line ({"text","role","customer"}) from FILE or - (stdin) and
+    /// write one JSON result per line.
+    #[arg(long, value_name = "FILE|-", num_args = 0..=1, default_missing_value = "-", conflicts_with = "text")]
+    jsonl: Option<String>,
+    /// Output format for a single draft.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Print the draft with every safe fix applied, instead of the findings.
+    #[arg(long)]
+    fix: bool,
+    /// Where the message stands in the conversation (closing enables missing-farewell).
+    #[arg(long, value_enum, default_value_t = RoleArg::Reply)]
+    role: RoleArg,
+    /// The customer message being answered (enables missing-apology).
+    #[arg(long, value_name = "TEXT")]
+    customer: Option<String>,
+    /// Exit with status 1 when a finding at or above this severity is present.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Reply,
+    Opening,
+    Closing,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Reply => Self::Reply,
+            RoleArg::Opening => Self::Opening,
+            RoleArg::Closing => Self::Closing,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn fails(self, result: &LintResult) -> bool {
+        let threshold = match self {
+            Self::Error => Severity::Error,
+            Self::Warning => Severity::Warning,
+            Self::Info => Severity::Info,
+            Self::Never => return false,
+        };
+        result.worst().is_some_and(|w| w >= threshold)
+    }
+}
+
+/// One line of `--jsonl` input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonRequest {
+    text: String,
+    #[serde(default)]
+    role: Role,
+    customer: Option<String>,
+}
+
+pub fn run(args: LintArgs, config: Option<&Path>) -> Result<ExitCode> {
+    let config = Config::discover(config)?;
+    let linter = Linter::new(&config).context("building the rules")?;
+    if let Some(source) = &args.jsonl {
+        return jsonl(&linter, source, args.fail_on);
+    }
+    let text = match (&args.text, &args.file) {
+        (Some(t), _) => t.clone(),
+        (None, Some(path)) => read_utf8(path)?,
+        (None, None) => {
+            let mut buf = Vec::new();
+            io::stdin().read_to_end(&mut buf).context("reading stdin")?;
+            String::from_utf8(buf).map_err(|_| anyhow::anyhow!("<stdin>: not valid UTF-8"))?
+        }
+    };
+    let req = LintRequest {
+        text: &text,
+        role: args.role.into(),
+        customer: args.customer.as_deref(),
+    };
+    let result = linter.lint(&req);
+    let mut out = io::stdout().lock();
+    if args.fix {
+        writeln!(out, "{}", result.fixed)?;
+    } else {
+        match args.format {
+            Format::Json => writeln!(out, "{}", serde_json::to_string(&result)?)?,
+            Format::Text => render::text(&mut out, &text, &result)?,
+        }
+    }
+    Ok(exit(args.fail_on.fails(&result)))
+}
+
+fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        anyhow::anyhow!("{}:{line}: not valid UTF-8", path.display())
+    })
+}
+
+fn jsonl(linter: &Linter, source: &str, fail_on: FailOn) -> Result<ExitCode> {
+    let input: Box<dyn BufRead> = if source == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(source).with_context(|| format!("opening {source}"))?;
+        Box::new(io::BufReader::new(file))
+    };
+    let name = if source == "-" { "<stdin>" } else { source };
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut failed = false;
+    for (i, line) in input.split(b'\n').enumerate() {
+        let line_no = i + 1;
+        let bytes = line.with_context(|| format!("reading {name}"))?;
+        let response = match std::str::from_utf8(&bytes) {
+            Err(_) => Err(format!("{name}:{line_no}: not valid UTF-8")),
+            Ok(s) if s.trim().is_empty() => continue,
+            Ok(s) => serde_json::from_str::<JsonRequest>(s).map_err(|e| format!("{name}:{line_no}: {e}")),
+        };
+        match response {
+            Ok(req) => {
+                let result = linter.lint(&LintRequest {
+                    text: &req.text,
+                    role: req.role,
+                    customer: req.customer.as_deref(),
+                });
+                failed |= fail_on.fails(&result);
+                serde_json::to_writer(&mut out, &result)?;
+            }
+            Err(message) => {
+                failed = true;
+                serde_json::to_writer(
+                    &mut out,
+                    &json!({"line": line_no, "error": {"code": "bad_request", "message": message}}),
+                )?;
+            }
+        }
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(exit(failed))
+}
+
+fn exit(failed: bool) -> ExitCode {
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+

@@ -1,0 +1,167 @@
+//! A shop's configuration (`kefu.toml`): raw serde structs, validated into a `Config` that is
+//! passed to whatever needs it — never a global.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::lexicon::Lexicon;
+use crate::lint::{Severity, registry};
+
+/// The file looked for in the working directory when no `--config` is given.
+pub const DEFAULT_FILE: &str = "kefu.toml";
+
+/// Validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Settings per rule id (only rules the file mentions).
+    pub rules: BTreeMap<String, RuleSettings>,
+    /// Words never flagged by any word-level rule (brand names, product names).
+    pub allow: Vec<String>,
+    /// Where the configuration came from, if from a file.
+    pub source: Option<PathBuf>,
+}
+
+/// A shop's settings for one rule.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSettings {
+    pub enabled: Option<bool>,
+    pub severity: Option<Severity>,
+    /// Lexicon entries added to the rule's own.
+    pub additions: Lexicon,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    enabled: Option<bool>,
+    severity: Option<Spanned<String>>,
+    #[serde(default)]
+    words: Vec<Spanned<String>>,
+    #[serde(default)]
+    sections: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::parse(&path.display().to_string(), &text)?;
+        config.source = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// `path` if given, else `kefu.toml` in the working directory if present, else defaults.
+    pub fn discover(path: Option<&Path>) -> Result<Self> {
+        match path {
+            Some(p) => Self::load(p),
+            None if Path::new(DEFAULT_FILE).is_file() => Self::load(Path::new(DEFAULT_FILE)),
+            None => Ok(Self::default()),
+        }
+    }
+
+    /// Parses config text; `name` is used in error locations.
+    pub fn parse(name: &str, text: &str) -> Result<Self> {
+        let at = |offset: usize| format!("{name}:{}", line_of(text, offset));
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
+            location: e.span().map_or_else(|| name.to_owned(), |s| at(s.start)),
+            message: e.message().to_owned(),
+        })?;
+        let mut rules = BTreeMap::new();
+        for (id, rule) in raw.rules {
+            let def = registry::find(id.get_ref()).ok_or_else(|| Error::Config {
+                location: at(id.span().start),
+                message: format!("unknown rule `{}` (`kefu rules` lists them)", id.get_ref()),
+            })?;
+            let severity = match rule.severity {
+                Some(s) => Some(s.get_ref().parse().map_err(|message| Error::Config {
+                    location: at(s.span().start),
+                    message,
+                })?),
+                None => None,
+            };
+            let mut additions = Lexicon::default();
+            let sections = std::iter::once((def.doc.words_section.to_owned(), rule.words)).chain(rule.sections);
+            for (section, words) in sections {
+                for word in words {
+                    let origin = crate::lexicon::Origin {
+                        file: name.to_owned(),
+                        line: line_of(text, word.span().start),
+                    };
+                    additions
+                        .push_line(&section, word.get_ref(), origin)
+                        .map_err(|e| Error::Config {
+                            location: e.origin.to_string(),
+                            message: e.message,
+                        })?;
+                }
+            }
+            rules.insert(
+                def.doc.id.to_owned(),
+                RuleSettings {
+                    enabled: rule.enabled,
+                    severity,
+                    additions,
+                },
+            );
+        }
+        Ok(Self {
+            rules,
+            allow: raw.allow,
+            source: None,
+        })
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rule_settings() {
+        let c = Config::parse(
+            "kefu.toml",
+            "allow = [\"你的衣橱\"]\n[rules.over-promise]\nenabled = false\n[rules.blunt-language]\nseverity = \"warning\"\nwords = [\"爱要不要\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.rules["over-promise"].enabled, Some(false));
+        assert_eq!(c.rules["blunt-language"].severity, Some(Severity::Warning));
+        assert_eq!(c.rules["blunt-language"].additions.len(), 1);
+        assert_eq!(c.allow, ["你的衣橱"]);
+    }
+
+    #[test]
+    fn unknown_rule_names_file_and_line() {
+        let e = Config::parse("shop.toml", "allow = []\n\n[rules.no-such-rule]\nenabled = false\n").unwrap_err();
+        assert_eq!(e.to_string(), "shop.toml:3: unknown rule `no-such-rule` (`kefu rules` lists them)");
+    }
+
+    #[test]
+    fn malformed_file_names_line() {
+        let e = Config::parse("shop.toml", "[rules.shirking]\nenabled = maybe\n").unwrap_err();
+        assert!(e.to_string().starts_with("shop.toml:2:"), "{e}");
+        let e = Config::parse("shop.toml", "[rules.shirking]\nseverity = \"fatal\"\n").unwrap_err();
+        assert!(e.to_string().starts_with("shop.toml:2: unknown severity"), "{e}");
+        let e = Config::parse("shop.toml", "[rules.shirking]\n\nwords = [\"re:([\"]\n").unwrap_err();
+        assert!(e.to_string().starts_with("shop.toml:3: bad regex"), "{e}");
+    }
+}

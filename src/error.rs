@@ -1,0 +1,25 @@
+//! The library's error type. Analysis never fails; loading files and configuration can.
+
+use std::path::PathBuf;
+
+/// What can go wrong while loading rules, lexicons, configuration or input files.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration problem, located as `file:line`.
+    #[error("{location}: {message}")]
+    Config { location: String, message: String },
+    #[error("lexicon {0}")]
+    Lexicon(String),
+    #[error("unknown rule `{0}` (`kefu rules` lists them)")]
+    UnknownRule(String),
+    #[error("{location}: not valid UTF-8")]
+    InvalidUtf8 { location: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,167 @@
+//! One draft under analysis: the original text, its normalised views, clauses and (computed only
+//! when a rule needs them) jieba words, with the guards lexicon entries are checked against.
+
+use std::cell::OnceCell;
+
+use super::{Common, LintRequest, Role};
+use crate::lexicon::Flags;
+use crate::text::clause::{Clause, Clauses};
+use crate::text::normalize::{Normalized, Script, in_script};
+use crate::text::segment::{Word, words};
+use crate::text::span::Span;
+
+/// A draft and everything rules read from it. Built once per lint call.
+pub struct Draft<'a> {
+    pub text: &'a str,
+    pub role: Role,
+    /// The customer's message being answered, normalised.
+    pub customer: Option<Normalized>,
+    pub common: &'a Common,
+    norm: Normalized,
+    clauses: Clauses,
+    words: OnceCell<Vec<Word>>,
+}
+
+impl<'a> Draft<'a> {
+    pub fn new(req: &LintRequest<'a>, common: &'a Common) -> Self {
+        Self {
+            text: req.text,
+            role: req.role,
+            customer: req.customer.filter(|c| !c.trim().is_empty()).map(Normalized::new),
+            common,
+            norm: Normalized::new(req.text),
+            clauses: Clauses::new(req.text),
+            words: OnceCell::new(),
+        }
+    }
+
+    /// Simplified view (same byte layout as the original).
+    pub fn simp(&self) -> &str {
+        &self.norm.simp
+    }
+
+    /// Folded view lexicons match against: Simplified, 您/妳 → 你, ASCII lower case.
+    pub fn fold(&self) -> &str {
+        &self.norm.fold
+    }
+
+    pub fn script(&self) -> Script {
+        self.norm.script
+    }
+
+    /// Renders Simplified text in the writer's script.
+    pub fn say(&self, simplified: &str) -> String {
+        in_script(simplified, self.norm.script)
+    }
+
+    pub fn clauses(&self) -> &Clauses {
+        &self.clauses
+    }
+
+    /// Jieba words of the Simplified view, segmented on first use.
+    pub fn words(&self) -> &[Word] {
+        self.words.get_or_init(|| words(&self.norm.simp))
+    }
+
+    /// The words inside `span`.
+    pub fn words_in(&self, span: Span) -> impl Iterator<Item = &Word> {
+        self.words().iter().filter(move |w| span.contains(w.span))
+    }
+
+    /// The word containing byte `pos`.
+    pub fn word_at(&self, pos: usize) -> Option<&Word> {
+        self.words()
+            .iter()
+            .find(|w| w.span.start <= pos && pos < w.span.end)
+    }
+
+    fn on_word_boundaries(&self, span: Span) -> bool {
+        let ws = self.words();
+        ws.iter().any(|w| w.span.start == span.start) && ws.iter().any(|w| w.span.end == span.end)
+    }
+
+    /// The clause that contains `span`'s start.
+    pub fn clause_of(&self, span: Span) -> Option<&Clause> {
+        self.clauses.at(span.start)
+    }
+
+    /// Whether `span` comes right after a negation in its clause (不是您的问题, 不能保证).
+    pub fn negated(&self, span: Span) -> bool {
+        let start = self.clause_of(span).map_or(0, |c| c.span.start);
+        let before = &self.fold()[start..span.start];
+        self.common.negators.iter().any(|n| before.ends_with(n.as_str()))
+    }
+
+    /// Whether a clause speaks of what we do or do for the customer (我们马上处理, 为您查询).
+    pub fn is_ours(&self, clause: Span) -> bool {
+        self.common.ours.is_match(clause.slice(self.fold()))
+    }
+
+    /// Whether the sentence holding `clause`, up to the clause's end, has a polite marker (请, 麻烦…).
+    pub fn polite_before(&self, clause: &Clause) -> bool {
+        let start = self
+            .clauses
+            .clauses
+            .iter()
+            .find(|c| c.sentence == clause.sentence)
+            .map_or(clause.span.start, |c| c.span.start);
+        self.common
+            .polite
+            .is_match(&self.fold()[start..clause.span.end])
+    }
+
+    /// A clause without leading subject/adverb words (我, 那, 就, 亲…) and trailing particles.
+    pub fn core(&self, clause: Span) -> Span {
+        let fold = self.fold();
+        let (mut s, mut e) = (clause.start, clause.end);
+        'lead: loop {
+            for w in &self.common.lead {
+                if fold[s..e].starts_with(w.as_str()) && s + w.len() < e {
+                    s += w.len();
+                    continue 'lead;
+                }
+            }
+            break;
+        }
+        'tail: loop {
+            let t = fold[s..e].trim_end_matches(|c: char| !c.is_alphanumeric());
+            if t.len() < e - s && !t.is_empty() {
+                e = s + t.len();
+                continue;
+            }
+            for p in &self.common.particles {
+                if fold[s..e].ends_with(p.as_str()) && e - p.len() > s {
+                    e -= p.len();
+                    continue 'tail;
+                }
+            }
+            break;
+        }
+        Span::new(s, e)
+    }
+
+    /// Whether a lexicon match at `span` meets the entry's flags (see `lexicons/README.md`).
+    pub fn accepts(&self, span: Span, flags: Flags) -> bool {
+        if !flags.neg_ok && self.negated(span) {
+            return false;
+        }
+        let clause = self.clause_of(span).map_or(Span::new(0, self.text.len()), |c| c.span);
+        if flags.start && self.core_start(clause) != span.start {
+            return false;
+        }
+        if flags.bare && self.core(clause) != span {
+            return false;
+        }
+        if flags.customer && self.is_ours(clause) {
+            return false;
+        }
+        if flags.word && !self.on_word_boundaries(span) {
+            return false;
+        }
+        true
+    }
+
+    fn core_start(&self, clause: Span) -> usize {
+        self.core(clause).start
+    }
+}

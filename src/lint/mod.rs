@@ -1,0 +1,361 @@
+//! The service-language linter: rules built once from lexicons and config, run over a draft,
+//! returning findings with exact spans, fixes and a politeness score.
+
+mod draft;
+mod fix;
+mod matcher;
+pub mod registry;
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use aho_corasick::AhoCorasick;
+use serde::{Deserialize, Serialize};
+
+pub use draft::Draft;
+pub use fix::apply_fixes;
+pub use registry::{RULES, RuleDef, RuleDoc};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::lexicon::{self, Lexicon, fold_entry};
+use crate::text::span::{Span, offsets};
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+
+    /// Points a finding of this severity takes off the score.
+    pub const fn penalty(self) -> u32 {
+        match self {
+            Self::Info => 3,
+            Self::Warning => 10,
+            Self::Error => 25,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "info" => Ok(Self::Info),
+            "warning" => Ok(Self::Warning),
+            "error" => Ok(Self::Error),
+            other => Err(format!("unknown severity `{other}` (expected error, warning or info)")),
+        }
+    }
+}
+
+/// Where a message stands in the conversation; some rules apply only to some roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// An ordinary reply.
+    #[default]
+    Reply,
+    /// The agent's first message: a greeting is expected.
+    Opening,
+    /// The agent's last message: a farewell is expected.
+    Closing,
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "reply" => Ok(Self::Reply),
+            "opening" => Ok(Self::Opening),
+            "closing" => Ok(Self::Closing),
+            other => Err(format!("unknown role `{other}` (expected reply, opening or closing)")),
+        }
+    }
+}
+
+/// A replacement for a finding's span, and whether it can be applied without review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub replacement: String,
+    /// Safe fixes keep the meaning and are applied by `--fix` and in `fixed`.
+    pub safe: bool,
+}
+
+/// What a rule check reports; the engine adds the rule's id, severity and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub span: Span,
+    pub fix: Option<Fix>,
+    pub suggestions: Vec<String>,
+}
+
+impl Hit {
+    pub fn new(span: Span) -> Self {
+        Self {
+            span,
+            fix: None,
+            suggestions: Vec::new(),
+        }
+    }
+}
+
+/// One problem in a draft. `span` (bytes), `chars` and `utf16` all slice the input to `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: &'static str,
+    pub text: String,
+    pub span: Span,
+    pub chars: Span,
+    pub utf16: Span,
+    pub fix: Option<Fix>,
+    pub suggestions: Vec<String>,
+}
+
+/// The result of linting one draft: the public contract shared by the CLI, HTTP API and browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LintResult {
+    /// 0–100; 100 means nothing to improve.
+    pub score: u32,
+    pub findings: Vec<Finding>,
+    /// The draft with every safe fix applied.
+    pub fixed: String,
+}
+
+impl LintResult {
+    /// The most severe finding's severity.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// A draft to lint with its context.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LintRequest<'a> {
+    pub text: &'a str,
+    pub role: Role,
+    /// The customer message being answered, for `missing-apology`.
+    pub customer: Option<&'a str>,
+}
+
+impl<'a> LintRequest<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            ..Self::default()
+        }
+    }
+}
+
+/// A rule's check, built once from its lexicon.
+pub trait Check: Send + Sync {
+    fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>);
+}
+
+struct ActiveRule {
+    def: &'static RuleDef,
+    severity: Severity,
+    check: Box<dyn Check>,
+}
+
+/// The shared word classes from `lexicons/common.txt`.
+#[derive(Debug)]
+pub struct Common {
+    /// Words after which a flagged phrase is negated (不是您的问题).
+    pub negators: Vec<String>,
+    /// Words that make a request polite (请, 麻烦…).
+    pub polite: AhoCorasick,
+    /// Words that make a clause about us or for the customer (我们, 为您…).
+    pub ours: AhoCorasick,
+    /// Words that may lead a clause before its core (亲, 那, 就…).
+    pub lead: Vec<String>,
+    /// Particles that may end a clause (了, 啊, 哦…).
+    pub particles: Vec<String>,
+}
+
+impl Common {
+    fn new(lex: &Lexicon) -> Result<Self, Error> {
+        let build = |section: &str| {
+            AhoCorasick::new(lex.words(section)).map_err(|e| Error::Lexicon(format!("common.txt [{section}]: {e}")))
+        };
+        let by_length_desc = |section: &str| {
+            let mut w = lex.words(section);
+            w.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            w
+        };
+        Ok(Self {
+            negators: by_length_desc("negation"),
+            polite: build("polite")?,
+            ours: build("ours")?,
+            lead: by_length_desc("lead"),
+            particles: by_length_desc("particles"),
+        })
+    }
+}
+
+/// The lint engine: every enabled rule, built once. Cheap to share across threads.
+pub struct Linter {
+    rules: Vec<ActiveRule>,
+    common: Common,
+    allow: Option<AhoCorasick>,
+}
+
+impl fmt::Debug for Linter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Linter")
+            .field("rules", &self.rules.iter().map(|r| r.def.doc.id).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Everything a rule may read when it is built.
+pub struct BuildContext<'a> {
+    pub lexicons: &'a BTreeMap<String, Lexicon>,
+}
+
+impl BuildContext<'_> {
+    /// The lexicon of `stem` (`lexicons/{stem}.txt` plus config additions).
+    pub fn lexicon(&self, stem: &str) -> &Lexicon {
+        static EMPTY: std::sync::OnceLock<Lexicon> = std::sync::OnceLock::new();
+        self.lexicons
+            .get(stem)
+            .unwrap_or_else(|| EMPTY.get_or_init(Lexicon::default))
+    }
+}
+
+impl Linter {
+    /// The linter with the shipped rules and lexicons and no shop configuration.
+    pub fn with_defaults() -> Result<Self, Error> {
+        Self::new(&Config::default())
+    }
+
+    /// Builds every enabled rule from the embedded lexicons plus the config's additions.
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        let (mut lexicons, errors) = lexicon::embedded();
+        if let Some(e) = errors.first() {
+            return Err(Error::Lexicon(e.to_string()));
+        }
+        for (id, settings) in &config.rules {
+            let def = registry::find(id).ok_or_else(|| Error::UnknownRule(id.clone()))?;
+            let lex = lexicons.entry(def.doc.id.to_owned()).or_default();
+            lex.extend(settings.additions.clone());
+            let _ = def;
+        }
+        let common = Common::new(lexicons.get("common").unwrap_or(&Lexicon::default()))?;
+        let cx = BuildContext { lexicons: &lexicons };
+        let mut rules = Vec::new();
+        for def in RULES {
+            let settings = config.rules.get(def.doc.id);
+            if settings.and_then(|s| s.enabled) == Some(false) {
+                continue;
+            }
+            rules.push(ActiveRule {
+                def,
+                severity: settings.and_then(|s| s.severity).unwrap_or(def.doc.severity),
+                check: (def.build)(&cx)?,
+            });
+        }
+        let allow_words: Vec<String> = config.allow.iter().map(|w| fold_entry(w)).filter(|w| !w.is_empty()).collect();
+        let allow = if allow_words.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(allow_words).map_err(|e| Error::Config {
+                location: "allow".into(),
+                message: e.to_string(),
+            })?)
+        };
+        // Warm the shared segmenter so the first request doesn't pay for it.
+        crate::text::segment::jieba();
+        Ok(Self { rules, common, allow })
+    }
+
+    /// Ids of the rules that run.
+    pub fn enabled_rules(&self) -> impl Iterator<Item = (&'static RuleDoc, Severity)> + '_ {
+        self.rules.iter().map(|r| (&r.def.doc, r.severity))
+    }
+
+    /// Lints one draft. Never fails: an empty or blank draft is a clean result.
+    pub fn lint(&self, req: &LintRequest<'_>) -> LintResult {
+        let mut findings = self.findings(req);
+        let mut fixed = apply_fixes(req.text, &findings);
+        // Overlapping fixes are applied one per pass; a few passes reach the fixed point.
+        for _ in 0..3 {
+            let again = self.findings(&LintRequest { text: &fixed, ..*req });
+            if !again.iter().any(|f| f.fix.as_ref().is_some_and(|x| x.safe)) {
+                break;
+            }
+            fixed = apply_fixes(&fixed, &again);
+        }
+        let penalty: u32 = findings.iter().map(|f| f.severity.penalty()).sum();
+        findings.shrink_to_fit();
+        LintResult {
+            score: 100u32.saturating_sub(penalty),
+            findings,
+            fixed,
+        }
+    }
+
+    fn findings(&self, req: &LintRequest<'_>) -> Vec<Finding> {
+        if req.text.trim().is_empty() {
+            return Vec::new();
+        }
+        let draft = Draft::new(req, &self.common);
+        let allowed: Vec<Span> = self.allow.as_ref().map_or_else(Vec::new, |ac| {
+            ac.find_overlapping_iter(draft.fold())
+                .map(|m| Span::new(m.start(), m.end()))
+                .collect()
+        });
+        let mut findings = Vec::new();
+        let mut hits = Vec::new();
+        for rule in &self.rules {
+            hits.clear();
+            rule.check.check(&draft, &mut hits);
+            for hit in hits.drain(..) {
+                let whole_message = rule.def.doc.whole_message;
+                if !whole_message && (draft.clauses().is_quoted(hit.span) || allowed.iter().any(|a| a.overlaps(hit.span))) {
+                    continue;
+                }
+                let o = offsets(req.text, hit.span);
+                findings.push(Finding {
+                    rule: rule.def.doc.id,
+                    severity: rule.severity,
+                    message: rule.def.doc.message,
+                    text: hit.span.slice(req.text).to_owned(),
+                    span: o.span,
+                    chars: o.chars,
+                    utf16: o.utf16,
+                    fix: hit.fix,
+                    suggestions: hit
+                        .suggestions
+                        .iter()
+                        .map(|s| draft.say(s))
+                        .collect(),
+                });
+            }
+        }
+        findings.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.severity.cmp(&a.severity)));
+        findings
+    }
+}

@@ -1,0 +1,95 @@
+//! `imperative-tone`: orders at the customer (你必须/赶紧/快点/等着/不准…, and bare verb-first
+//! commands ending in ！) — seed 003: 避免用命令式.
+
+use std::collections::HashSet;
+
+use crate::error::Error;
+use crate::lexicon::DEFAULT_SECTION;
+use crate::lint::registry::{RuleDef, RuleDoc};
+use crate::lint::rules::LexiconCheck;
+use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
+
+pub const RULE: RuleDef = RuleDef {
+    doc: RuleDoc {
+        id: "imperative-tone",
+        code: "KF301",
+        severity: Severity::Warning,
+        message: "命令语气：请用商量、建议的口吻",
+        message_en: "Imperative tone; suggest rather than order",
+        what: "orders at the customer: 你必须/赶紧/快点/等着/不准/给我…, and bare verb-first commands ending in ！",
+        why: "客户是来咨询的，不是来接任务的；命令式的句子让客户觉得被指使，极易引起反感。",
+        bad: &["你必须先付款", "赶紧确认收货", "等着吧", "记住了！"],
+        good: &["麻烦您先付款，我们马上安排发货", "我们马上为您处理", "请您耐心等待，有消息第一时间通知您"],
+        instead: "改成建议或请求：麻烦您……/ 建议您……/ 您可以……",
+        whole_message: false,
+        words_section: DEFAULT_SECTION,
+        example_role: Role::Reply,
+        example_customer: None,
+    },
+    build,
+};
+
+const SUGGESTIONS: &[&str] = &["麻烦您……", "建议您……", "您可以……"];
+
+#[derive(Debug)]
+struct ImperativeTone {
+    words: LexiconCheck,
+    /// Request verbs `missing-please` already covers; a bare command with one of them is its case.
+    request_verbs: HashSet<String>,
+}
+
+fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
+    Ok(Box::new(ImperativeTone {
+        words: LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?,
+        request_verbs: cx.lexicon("missing-please").words("verb").into_iter().collect(),
+    }))
+}
+
+impl Check for ImperativeTone {
+    fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
+        let before = out.len();
+        self.words.run(draft, out);
+        let fold = draft.fold();
+        for clause in &draft.clauses().clauses {
+            if !matches!(clause.end_mark, Some('！' | '!'))
+                || out[before..].iter().any(|h| clause.span.overlaps(h.span))
+                || draft.is_ours(clause.span)
+                || draft.polite_before(clause)
+            {
+                continue;
+            }
+            let core = draft.core(clause.span);
+            let Some(first) = draft.words_in(core).next() else { continue };
+            let word = first.span.slice(fold);
+            if first.span.start == core.start && first.tag == 'v' && !self.request_verbs.contains(word) {
+                let mut hit = Hit::new(clause.span);
+                hit.suggestions = SUGGESTIONS.iter().map(|s| (*s).to_owned()).collect();
+                out.push(hit);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::testing::check;
+
+    #[test]
+    fn cases() {
+        check(
+            "imperative-tone",
+            &[
+                ("你必须先付款", &["你必须"], "必须 at the customer"),
+                ("赶紧确认收货", &["赶紧"], "hurrying the customer"),
+                ("等着吧", &["等着吧"], "dismissive order"),
+                ("记住了！", &["记住了"], "bare verb-first command"),
+                ("趕緊確認收貨", &["趕緊"], "Traditional"),
+                ("我们马上为您处理", &[], "马上 about what we do"),
+                ("我们会赶紧帮您催一下快递", &[], "赶紧 about what we do"),
+                ("请您耐心等待，有消息第一时间通知您", &[], "polite request"),
+                ("请不要着急", &[], "negated, with 请"),
+                ("谢谢您！", &[], "thanks, not a command"),
+            ],
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! `informal-address`: 你/妳 addressing the customer where 您 is due (三要: 「您」字不离口).
+
+use aho_corasick::AhoCorasick;
+
+use crate::error::Error;
+use crate::lint::registry::{RuleDef, RuleDoc};
+use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
+use crate::text::Span;
+
+pub const RULE: RuleDef = RuleDef {
+    doc: RuleDoc {
+        id: "informal-address",
+        code: "KF102",
+        severity: Severity::Warning,
+        message: "称呼客户请用“您”",
+        message_en: "Address the customer as 您",
+        what: "你/妳/你们 addressing the customer (not inside words like 迷你, not inside quotes); 你好 becomes 您好",
+        why: "“您”是对客户最基本的尊重；用“你”显得随意，客户会觉得不被重视。",
+        bad: &["你好，请问有什么可以帮你？", "妳的訂單已發貨", "你们的订单已合并发货"],
+        good: &["您好，请问有什么可以帮您？", "这款迷你风扇很受欢迎", "您说的“你们发错了”我们已经记录"],
+        instead: "把“你”换成“您”：您好 / 您的订单",
+        whole_message: false,
+        words_section: "exception",
+        example_role: Role::Reply,
+        example_customer: None,
+    },
+    build,
+};
+
+#[derive(Debug)]
+struct InformalAddress {
+    /// Words in which 你 is not a pronoun (迷你…).
+    exceptions: Option<AhoCorasick>,
+}
+
+fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
+    let words = cx.lexicon(RULE.doc.id).words(RULE.doc.words_section);
+    let exceptions = if words.is_empty() {
+        None
+    } else {
+        Some(AhoCorasick::new(words).map_err(|e| Error::Lexicon(e.to_string()))?)
+    };
+    Ok(Box::new(InformalAddress { exceptions }))
+}
+
+impl Check for InformalAddress {
+    fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
+        let text = draft.text;
+        if !text.contains(['你', '妳']) {
+            return;
+        }
+        let exempt: Vec<Span> = self.exceptions.as_ref().map_or_else(Vec::new, |ac| {
+            ac.find_overlapping_iter(draft.fold())
+                .map(|m| Span::new(m.start(), m.end()))
+                .collect()
+        });
+        for (i, c) in text.char_indices() {
+            if c != '你' && c != '妳' || exempt.iter().any(|s| s.start <= i && i < s.end) {
+                continue;
+            }
+            // Inside a jieba word that doesn't start with it (迷你, 小迷你), 你 is no pronoun.
+            if let Some(w) = draft.word_at(i)
+                && w.span.start < i
+                && !matches!(w.tag, 'r' | 'v' | 'p')
+            {
+                continue;
+            }
+            out.push(Hit {
+                span: Span::new(i, i + c.len_utf8()),
+                fix: Some(Fix {
+                    replacement: "您".to_owned(),
+                    safe: true,
+                }),
+                suggestions: Vec::new(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::testing::{check, linter};
+    use crate::lint::LintRequest;
+
+    #[test]
+    fn cases() {
+        check(
+            "informal-address",
+            &[
+                ("你好，把订单号发过来", &["你"], "greeting with 你"),
+                ("你们的订单已合并发货", &["你"], "你们"),
+                ("妳的訂單已發貨", &["妳"], "Traditional 妳"),
+                ("😀你好😀你的包裹", &["你", "你"], "emoji around"),
+                ("您好，这款迷你风扇很受欢迎", &[], "迷你 is not a pronoun"),
+                ("您说的“你们发错了”我们已经记录", &[], "quoted customer words"),
+                ("您好，請問有什麼可以幫您", &[], "already 您"),
+                ("不分你我，都是一家人", &[], "fixed expression"),
+            ],
+        );
+    }
+
+    #[test]
+    fn fix_turns_ni_into_nin() {
+        let r = linter().lint(&LintRequest::new("你好，你的订单已发货"));
+        assert_eq!(r.fixed, "您好，您的订单已发货");
+    }
+}

@@ -1,0 +1,53 @@
+//! `shirking`: pushing responsibility away from the shop (三不: 不说推卸责任的话).
+
+use crate::error::Error;
+use crate::lexicon::DEFAULT_SECTION;
+use crate::lint::registry::{RuleDef, RuleDoc};
+use crate::lint::rules::LexiconCheck;
+use crate::lint::{BuildContext, Check, Role, Severity};
+
+pub const RULE: RuleDef = RuleDef {
+    doc: RuleDoc {
+        id: "shirking",
+        code: "KF202",
+        severity: Severity::Error,
+        message: "推卸责任：请主动承担，说清楚我们会怎么帮客户解决",
+        message_en: "Shirking responsibility; own the problem and say what we will do",
+        what: "pushing responsibility away: 不归我管/这不是我的责任/找快递去/这是仓库的事/我处理不了/跟我们没关系",
+        why: "客户只认店铺，不关心是哪个部门的问题；推给快递、仓库或平台，客户会觉得被踢皮球，矛盾升级。",
+        bad: &["这不归我管", "你去找快递吧", "这是仓库的问题，跟我们没关系", "我处理不了"],
+        good: &["我这边马上帮您联系快递核实，今天下班前给您答复", "非常抱歉，我们来为您跟进处理", "不是您的问题，我们来处理"],
+        instead: "把问题揽过来：我这边帮您联系……，会在……之前给您答复",
+        whole_message: false,
+        words_section: DEFAULT_SECTION,
+        example_role: Role::Reply,
+        example_customer: None,
+    },
+    build,
+};
+
+const SUGGESTIONS: &[&str] = &["我这边马上帮您联系处理，稍后给您答复", "非常抱歉，这个问题我们来为您跟进"];
+
+fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
+    Ok(Box::new(LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::testing::check;
+
+    #[test]
+    fn cases() {
+        check(
+            "shirking",
+            &[
+                ("这不归我管", &["这不归我管"], "shirking"),
+                ("你去找快递吧", &["你去找快递"], "pushing to the courier"),
+                ("这是仓库的问题，跟我们没关系", &["这是仓库的问题", "跟我们没关系"], "two shirks"),
+                ("我處理不了", &["我處理不了"], "Traditional"),
+                ("我这边马上帮您联系快递核实", &[], "we contact the courier for the customer"),
+                ("不是您的问题，我们来处理", &[], "taking responsibility"),
+            ],
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Splits a draft into sentences and clauses at full- and half-width punctuation, and finds the
+//! quoted stretches (a customer's words repeated back) that are not the agent's own words.
+
+use super::span::Span;
+
+/// One clause: the text between two punctuation marks, trimmed of white space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clause {
+    pub span: Span,
+    /// Index of the sentence (split at 。！？ and line breaks) the clause belongs to.
+    pub sentence: usize,
+    /// The punctuation mark that ends the clause, if any.
+    pub end_mark: Option<char>,
+}
+
+/// The clauses and quoted stretches of one text.
+#[derive(Debug, Clone, Default)]
+pub struct Clauses {
+    pub clauses: Vec<Clause>,
+    pub quoted: Vec<Span>,
+}
+
+/// Ends a sentence.
+pub fn is_sentence_end(c: char) -> bool {
+    matches!(c, '。' | '！' | '!' | '？' | '?' | '\n' | '\r' | '…' | '．')
+}
+
+/// Ends a clause (sentence ends included).
+pub fn is_clause_end(c: char) -> bool {
+    is_sentence_end(c)
+        || matches!(
+            c,
+            '，' | ',' | '、' | '；' | ';' | '：' | ':' | '～' | '~' | '\t' | '（' | '）' | '(' | ')'
+        )
+}
+
+/// Punctuation, quote marks and white space: what carries no words.
+pub fn is_punct_or_space(c: char) -> bool {
+    c.is_whitespace()
+        || is_clause_end(c)
+        || matches!(
+            c,
+            '“' | '”' | '"' | '「' | '」' | '『' | '』' | '‘' | '’' | '\'' | '.' | '·' | '-' | '—'
+                | '【' | '】' | '[' | ']' | '《' | '》' | '<' | '>'
+        )
+}
+
+impl Clauses {
+    pub fn new(text: &str) -> Self {
+        let mut clauses = Vec::new();
+        let mut sentence = 0;
+        let mut start = 0;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            // A '.' between digits is a decimal point, not a break.
+            let decimal = c == '.'
+                && text[..i].chars().next_back().is_some_and(|p| p.is_ascii_digit())
+                && chars.peek().is_some_and(|&(_, n)| n.is_ascii_digit());
+            if (is_clause_end(c) || c == '.') && !decimal {
+                push(text, &mut clauses, start, i, sentence, Some(c));
+                if is_sentence_end(c) || c == '.' {
+                    sentence += 1;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        push(text, &mut clauses, start, text.len(), sentence, None);
+        Self {
+            clauses,
+            quoted: quoted(text),
+        }
+    }
+
+    /// Whether `span` lies inside quotation marks.
+    pub fn is_quoted(&self, span: Span) -> bool {
+        self.quoted.iter().any(|q| q.contains(span))
+    }
+
+    /// The clause containing byte `pos`.
+    pub fn at(&self, pos: usize) -> Option<&Clause> {
+        self.clauses
+            .iter()
+            .find(|c| c.span.start <= pos && pos < c.span.end.max(c.span.start + 1))
+    }
+}
+
+fn push(text: &str, out: &mut Vec<Clause>, start: usize, end: usize, sentence: usize, mark: Option<char>) {
+    let raw = &text[start..end];
+    let lead = raw.len() - raw.trim_start().len();
+    let trail = raw.len() - raw.trim_end().len();
+    if lead + trail >= raw.len() {
+        return;
+    }
+    out.push(Clause {
+        span: Span::new(start + lead, end - trail),
+        sentence,
+        end_mark: mark,
+    });
+}
+
+/// Stretches between matching quotation marks, marks included.
+fn quoted(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, char)> = None;
+    for (i, c) in text.char_indices() {
+        match open {
+            None => {
+                if matches!(c, '“' | '「' | '『' | '‘' | '"') {
+                    open = Some((i, c));
+                }
+            }
+            Some((start, o)) => {
+                let close = match o {
+                    '“' => '”',
+                    '「' => '」',
+                    '『' => '』',
+                    '‘' => '’',
+                    _ => '"',
+                };
+                if c == close {
+                    out.push(Span::new(start, i + c.len_utf8()));
+                    open = None;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<&str> {
+        Clauses::new(text)
+            .clauses
+            .iter()
+            .map(|c| c.span.slice(text))
+            .collect()
+    }
+
+    #[test]
+    fn splits_at_full_and_half_width_marks() {
+        assert_eq!(texts("亲，请稍等。马上为您查询!好的"), ["亲", "请稍等", "马上为您查询", "好的"]);
+        assert_eq!(texts("  "), Vec::<&str>::new());
+        assert_eq!(texts("价格是2.5元, 谢谢"), ["价格是2.5元", "谢谢"]);
+    }
+
+    #[test]
+    fn sentences_are_numbered() {
+        let c = Clauses::new("您好，请稍等。谢谢");
+        let s: Vec<usize> = c.clauses.iter().map(|c| c.sentence).collect();
+        assert_eq!(s, [0, 0, 1]);
+        assert_eq!(c.clauses[1].end_mark, Some('。'));
+    }
+
+    #[test]
+    fn quotes_are_found() {
+        let text = "您说的“你们发错货了”我们已记录，「妳」也是";
+        let c = Clauses::new(text);
+        assert_eq!(c.quoted.len(), 2);
+        assert_eq!(c.quoted[0].slice(text), "“你们发错货了”");
+        assert!(c.is_quoted(Span::new(text.find("你们").unwrap(), text.find("你们").unwrap() + 6)));
+    }
+}

@@ -1,0 +1,75 @@
+//! The one shared jieba segmenter, loaded once with the shop-domain user dictionary
+//! (`lexicons/userdict.txt`), and the word tokens it yields as spans of the original text.
+
+use std::sync::OnceLock;
+
+use jieba_rs::Jieba;
+
+use super::span::Span;
+
+/// The shipped domain dictionary: jieba's `word [freq] [tag]` lines.
+pub const USER_DICT: &str = include_str!("../../lexicons/userdict.txt");
+
+/// A word of the text: its span and the first letter of its part-of-speech tag (jieba's
+/// ICTCLAS-style tags: `v` verb, `r` pronoun, `d` adverb, `n` noun…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word {
+    pub span: Span,
+    pub tag: char,
+}
+
+/// The process-wide segmenter. Building it parses jieba's dictionary (tens of milliseconds), so it
+/// happens once, on first use.
+pub fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(|| {
+        let mut jieba = Jieba::new();
+        let mut reader = std::io::BufReader::new(USER_DICT.as_bytes());
+        // The shipped dictionary is tested to load; a failure here would be a build defect.
+        jieba
+            .load_dict(&mut reader)
+            .expect("lexicons/userdict.txt is a valid jieba dictionary");
+        jieba
+    })
+}
+
+/// Words of `text` (normally the Simplified view, which has the original's byte layout).
+pub fn words(text: &str) -> Vec<Word> {
+    jieba()
+        .tag(text, true)
+        .into_iter()
+        .map(|t| Word {
+            span: Span::new(t.byte_start, t.byte_end),
+            tag: t.tag.chars().next().unwrap_or('x'),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_words_stay_whole() {
+        let ws: Vec<&str> = words("支持七天无理由退货，还有运费险")
+            .iter()
+            .map(|w| w.span.slice("支持七天无理由退货，还有运费险"))
+            .collect();
+        assert!(ws.contains(&"七天无理由"), "{ws:?}");
+        assert!(ws.contains(&"运费险"), "{ws:?}");
+    }
+
+    #[test]
+    fn mini_is_one_word() {
+        let text = "这款迷你小风扇";
+        let ws: Vec<&str> = words(text).iter().map(|w| w.span.slice(text)).collect();
+        assert!(ws.contains(&"迷你"), "{ws:?}");
+    }
+
+    #[test]
+    fn spans_slice_the_text() {
+        let text = "亲😀，您的订单已发货";
+        let joined: String = words(text).iter().map(|w| w.span.slice(text)).collect();
+        assert_eq!(joined, text);
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the library's public contract and the real `kefu` binary.
+
+mod cli;
+mod contract;
+mod fixtures;
+mod properties;
