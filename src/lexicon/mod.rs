@@ -201,7 +201,8 @@ fn parse_entry(line: &str, origin: Origin) -> Result<Entry, String> {
         Pattern::Regex(Regex::new(&fold_entry(re)).map_err(|e| format!("bad regex: {e}"))?)
     } else {
         let folded = fold_entry(pattern_text);
-        if folded.chars().count() <= 2 {
+        // A single character is too often part of another word (晕 in 头晕, 切 in 一切).
+        if folded.chars().count() == 1 {
             flags.word = true;
         }
         Pattern::Literal(folded)
@@ -254,6 +255,7 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let e = &lex.section(DEFAULT_SECTION)[0];
         assert!(e.flags.bare && !e.flags.word);
+        assert!(lex.section("polite")[0].flags.word, "one-char entries are whole words");
         assert_eq!(e.suggestions, ["我帮您查一下", "请稍等"]);
         assert_eq!(lex.words("polite"), ["请", "你好"]);
         let fix = &lex.section("polite")[1];

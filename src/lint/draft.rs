@@ -149,7 +149,7 @@ impl<'a> Draft<'a> {
         if flags.start && self.core_start(clause) != span.start {
             return false;
         }
-        if flags.bare && self.core(clause) != span {
+        if flags.bare && !self.is_bare(span, clause) {
             return false;
         }
         if flags.customer && self.is_ours(clause) {
@@ -157,6 +157,35 @@ impl<'a> Draft<'a> {
         }
         if flags.word && !self.on_word_boundaries(span) {
             return false;
+        }
+        true
+    }
+
+    /// Whether `span` is all its clause holds, but for lead words before it and particles after.
+    fn is_bare(&self, span: Span, clause: Span) -> bool {
+        let fold = self.fold();
+        let mut before = &fold[clause.start..span.start.max(clause.start)];
+        'lead: while !before.is_empty() {
+            for w in &self.common.lead {
+                if let Some(rest) = before.strip_prefix(w.as_str()) {
+                    before = rest;
+                    continue 'lead;
+                }
+            }
+            return false;
+        }
+        let mut after = &fold[span.end.min(clause.end)..clause.end];
+        'tail: while !after.is_empty() {
+            after = after.trim_start_matches(|c: char| !c.is_alphanumeric());
+            for p in &self.common.particles {
+                if let Some(rest) = after.strip_prefix(p.as_str()) {
+                    after = rest;
+                    continue 'tail;
+                }
+            }
+            if !after.is_empty() {
+                return false;
+            }
         }
         true
     }

@@ -101,6 +101,28 @@ mod tests {
         }
     }
 
+    /// The docs' examples are tests: each bad one is flagged by its rule, each good one is not.
+    #[test]
+    fn doc_examples_hold() {
+        use crate::lint::rules::testing::flagged_in;
+        let mut failures = Vec::new();
+        for r in RULES {
+            let d = &r.doc;
+            for bad in d.bad {
+                if flagged_in(d.id, bad, d.example_role, d.example_customer).is_empty() {
+                    failures.push(format!("{}: bad example not flagged: {bad}", d.id));
+                }
+            }
+            for good in d.good {
+                let got = flagged_in(d.id, good, d.example_role, d.example_customer);
+                if !got.is_empty() {
+                    failures.push(format!("{}: good example flagged {got:?}: {good}", d.id));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
     #[test]
     fn finds_by_id_or_code() {
         assert_eq!(find("shirking").unwrap().doc.id, "shirking");

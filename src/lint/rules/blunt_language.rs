@@ -46,7 +46,7 @@ mod tests {
             "blunt-language",
             &[
                 ("不知道！", &["不知道"], "bare refusal"),
-                ("我也不知道啊", &["不知道"], "bare refusal behind a subject"),
+                ("我也不知道啊", &["我也不知道啊"], "bare refusal behind a subject"),
                 ("不行", &["不行"], "bare refusal"),
                 ("没有！", &["没有"], "bare refusal"),
                 ("爱买不买", &["爱买不买"], "dismissive"),

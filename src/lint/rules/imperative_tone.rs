@@ -36,12 +36,15 @@ struct ImperativeTone {
     words: LexiconCheck,
     /// Request verbs `missing-please` already covers; a bare command with one of them is its case.
     request_verbs: HashSet<String>,
+    /// Verbs of courtesy (欢迎, 感谢…) that lead greetings, not commands.
+    courtesy: HashSet<String>,
 }
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(ImperativeTone {
         words: LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?,
         request_verbs: cx.lexicon("missing-please").words("verb").into_iter().collect(),
+        courtesy: cx.lexicon(RULE.doc.id).words("courtesy").into_iter().collect(),
     }))
 }
 
@@ -61,7 +64,9 @@ impl Check for ImperativeTone {
             let core = draft.core(clause.span);
             let Some(first) = draft.words_in(core).next() else { continue };
             let word = first.span.slice(fold);
-            if first.span.start == core.start && first.tag == 'v' && !self.request_verbs.contains(word) {
+            if first.span.start == core.start && first.tag == 'v' && !self.request_verbs.contains(word)
+                && !self.courtesy.contains(word)
+            {
                 let mut hit = Hit::new(clause.span);
                 hit.suggestions = SUGGESTIONS.iter().map(|s| (*s).to_owned()).collect();
                 out.push(hit);
@@ -89,6 +94,7 @@ mod tests {
                 ("请您耐心等待，有消息第一时间通知您", &[], "polite request"),
                 ("请不要着急", &[], "negated, with 请"),
                 ("谢谢您！", &[], "thanks, not a command"),
+                ("感谢您的支持，欢迎下次光临！", &[], "a welcome, not a command"),
             ],
         );
     }
