@@ -6,7 +6,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use kefu::{LintRequest, Linter};
 
 const D20: &str = "你好，把订单号发过来，我帮您查一下";
-const D40: &str = "亲，您好！您的订单已经发货了，快递单号稍后发您，不知道的话自己看详情页，有问题随时联系。";
+const D40: &str =
+    "亲，您好！您的订单已经发货了，快递单号稍后发您，不知道的话自己看详情页，有问题随时联系。";
 const D200: &str = "您好，欢迎光临本店！关于您咨询的退款问题，我们这边已经帮您核实过了：您的订单目前还没有发货，可以直接申请退款，系统会在两天内自动处理。如果已经发货了，需要您拒收或者收到货后申请退货退款，退货运费由运费险承担。这不归我管的部分，我也帮您联系了售后同事，他们会尽快处理的。您看还有什么需要帮忙的吗？赶紧确认一下收货地址，呵呵！！";
 
 fn draft_1000() -> String {
@@ -21,10 +22,18 @@ fn bench(c: &mut Criterion) {
     let linter = Linter::with_defaults().expect("shipped rules build");
     let long = draft_1000();
     let mut group = c.benchmark_group("lint");
-    for (name, text) in [("20", D20), ("40", D40), ("200", D200), ("1000", long.as_str())] {
+    for (name, text) in [
+        ("20", D20),
+        ("40", D40),
+        ("200", D200),
+        ("1000", long.as_str()),
+    ] {
         let req = LintRequest::new(text);
         // The benchmark must measure real work: every draft here has findings.
-        assert!(!linter.lint(&req).findings.is_empty(), "draft {name} has no findings");
+        assert!(
+            !linter.lint(&req).findings.is_empty(),
+            "draft {name} has no findings"
+        );
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::new("chars", name), &req, |b, req| {
             b.iter(|| linter.lint(black_box(req)));

@@ -96,7 +96,8 @@ impl Config {
                 None => None,
             };
             let mut additions = Lexicon::default();
-            let sections = std::iter::once((def.doc.words_section.to_owned(), rule.words)).chain(rule.sections);
+            let sections = std::iter::once((def.doc.words_section.to_owned(), rule.words))
+                .chain(rule.sections);
             for (section, words) in sections {
                 for word in words {
                     let origin = crate::lexicon::Origin {
@@ -151,8 +152,15 @@ mod tests {
 
     #[test]
     fn unknown_rule_names_file_and_line() {
-        let e = Config::parse("shop.toml", "allow = []\n\n[rules.no-such-rule]\nenabled = false\n").unwrap_err();
-        assert_eq!(e.to_string(), "shop.toml:3: unknown rule `no-such-rule` (`kefu rules` lists them)");
+        let e = Config::parse(
+            "shop.toml",
+            "allow = []\n\n[rules.no-such-rule]\nenabled = false\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "shop.toml:3: unknown rule `no-such-rule` (`kefu rules` lists them)"
+        );
     }
 
     #[test]
@@ -160,8 +168,12 @@ mod tests {
         let e = Config::parse("shop.toml", "[rules.shirking]\nenabled = maybe\n").unwrap_err();
         assert!(e.to_string().starts_with("shop.toml:2:"), "{e}");
         let e = Config::parse("shop.toml", "[rules.shirking]\nseverity = \"fatal\"\n").unwrap_err();
-        assert!(e.to_string().starts_with("shop.toml:2: unknown severity"), "{e}");
-        let e = Config::parse("shop.toml", "[rules.shirking]\n\nwords = [\"re:([\"]\n").unwrap_err();
+        assert!(
+            e.to_string().starts_with("shop.toml:2: unknown severity"),
+            "{e}"
+        );
+        let e =
+            Config::parse("shop.toml", "[rules.shirking]\n\nwords = [\"re:([\"]\n").unwrap_err();
         assert!(e.to_string().starts_with("shop.toml:3: bad regex"), "{e}");
     }
 }

@@ -152,7 +152,9 @@ fn jsonl(linter: &Linter, source: &str, fail_on: FailOn) -> Result<ExitCode> {
         let response = match std::str::from_utf8(&bytes) {
             Err(_) => Err(format!("{name}:{line_no}: not valid UTF-8")),
             Ok(s) if s.trim().is_empty() => continue,
-            Ok(s) => serde_json::from_str::<JsonRequest>(s).map_err(|e| format!("{name}:{line_no}: {e}")),
+            Ok(s) => {
+                serde_json::from_str::<JsonRequest>(s).map_err(|e| format!("{name}:{line_no}: {e}"))
+            }
         };
         match response {
             Ok(req) => {
@@ -179,6 +181,9 @@ fn jsonl(linter: &Linter, source: &str, fail_on: FailOn) -> Result<ExitCode> {
 }
 
 fn exit(failed: bool) -> ExitCode {
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
-

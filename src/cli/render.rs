@@ -10,7 +10,9 @@ use kefu::LintResult;
 pub fn text(out: &mut impl Write, draft: &str, result: &LintResult) -> io::Result<()> {
     for f in &result.findings {
         let line_start = draft[..f.span.start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = draft[f.span.start..].find('\n').map_or(draft.len(), |i| f.span.start + i);
+        let line_end = draft[f.span.start..]
+            .find('\n')
+            .map_or(draft.len(), |i| f.span.start + i);
         let line_no = draft[..line_start].matches('\n').count() + 1;
         let col = draft[line_start..f.span.start].chars().count() + 1;
         let line = &draft[line_start..line_end];
@@ -24,7 +26,11 @@ pub fn text(out: &mut impl Write, draft: &str, result: &LintResult) -> io::Resul
         writeln!(out, "{line_no} | {line}")?;
         writeln!(out, "{gutter} | {}{}", " ".repeat(pad), "^".repeat(width))?;
         if let Some(fix) = &f.fix {
-            let kind = if fix.safe { "fix" } else { "fix (review first)" };
+            let kind = if fix.safe {
+                "fix"
+            } else {
+                "fix (review first)"
+            };
             writeln!(out, "{gutter} = {kind}: {}", fix.replacement)?;
         }
         for s in &f.suggestions {

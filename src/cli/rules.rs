@@ -49,7 +49,11 @@ pub fn explain(args: &ExplainArgs) -> Result<ExitCode> {
     };
     let d = &rule.doc;
     let mut out = io::stdout().lock();
-    writeln!(out, "{} ({}) · default severity: {}", d.id, d.code, d.severity)?;
+    writeln!(
+        out,
+        "{} ({}) · default severity: {}",
+        d.id, d.code, d.severity
+    )?;
     writeln!(out, "{}\n{}\n", d.message, d.message_en)?;
     writeln!(out, "## What it flags\n{}\n", d.what)?;
     writeln!(out, "## Why it hurts the customer\n{}\n", d.why)?;

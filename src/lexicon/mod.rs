@@ -11,19 +11,55 @@ use crate::text::normalize::{fold, to_simplified_same_len};
 /// Embedded lexicon files: `(file name, contents)`.
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("common.txt", include_str!("../../lexicons/common.txt")),
-    ("informal-address.txt", include_str!("../../lexicons/informal-address.txt")),
-    ("missing-please.txt", include_str!("../../lexicons/missing-please.txt")),
-    ("missing-farewell.txt", include_str!("../../lexicons/missing-farewell.txt")),
-    ("blunt-language.txt", include_str!("../../lexicons/blunt-language.txt")),
+    (
+        "informal-address.txt",
+        include_str!("../../lexicons/informal-address.txt"),
+    ),
+    (
+        "missing-please.txt",
+        include_str!("../../lexicons/missing-please.txt"),
+    ),
+    (
+        "missing-farewell.txt",
+        include_str!("../../lexicons/missing-farewell.txt"),
+    ),
+    (
+        "blunt-language.txt",
+        include_str!("../../lexicons/blunt-language.txt"),
+    ),
     ("shirking.txt", include_str!("../../lexicons/shirking.txt")),
-    ("blaming-customer.txt", include_str!("../../lexicons/blaming-customer.txt")),
-    ("imperative-tone.txt", include_str!("../../lexicons/imperative-tone.txt")),
-    ("rhetorical-question.txt", include_str!("../../lexicons/rhetorical-question.txt")),
-    ("emotional-tone.txt", include_str!("../../lexicons/emotional-tone.txt")),
-    ("over-promise.txt", include_str!("../../lexicons/over-promise.txt")),
-    ("missing-deadline.txt", include_str!("../../lexicons/missing-deadline.txt")),
-    ("missing-apology.txt", include_str!("../../lexicons/missing-apology.txt")),
-    ("curt-reply.txt", include_str!("../../lexicons/curt-reply.txt")),
+    (
+        "blaming-customer.txt",
+        include_str!("../../lexicons/blaming-customer.txt"),
+    ),
+    (
+        "imperative-tone.txt",
+        include_str!("../../lexicons/imperative-tone.txt"),
+    ),
+    (
+        "rhetorical-question.txt",
+        include_str!("../../lexicons/rhetorical-question.txt"),
+    ),
+    (
+        "emotional-tone.txt",
+        include_str!("../../lexicons/emotional-tone.txt"),
+    ),
+    (
+        "over-promise.txt",
+        include_str!("../../lexicons/over-promise.txt"),
+    ),
+    (
+        "missing-deadline.txt",
+        include_str!("../../lexicons/missing-deadline.txt"),
+    ),
+    (
+        "missing-apology.txt",
+        include_str!("../../lexicons/missing-apology.txt"),
+    ),
+    (
+        "curt-reply.txt",
+        include_str!("../../lexicons/curt-reply.txt"),
+    ),
 ];
 
 /// The section an entry belongs to when its file names none.
@@ -127,10 +163,18 @@ impl Lexicon {
     }
 
     /// Parses one entry line into `section`.
-    pub fn push_line(&mut self, section: &str, line: &str, origin: Origin) -> Result<(), LexiconError> {
+    pub fn push_line(
+        &mut self,
+        section: &str,
+        line: &str,
+        origin: Origin,
+    ) -> Result<(), LexiconError> {
         match parse_entry(line.trim(), origin.clone()) {
             Ok(entry) => {
-                self.sections.entry(section.to_owned()).or_default().push(entry);
+                self.sections
+                    .entry(section.to_owned())
+                    .or_default()
+                    .push(entry);
                 Ok(())
             }
             Err(message) => Err(LexiconError { origin, message }),
@@ -190,7 +234,11 @@ fn parse_entry(line: &str, origin: Origin) -> Result<Entry, String> {
             "word" => flags.word = true,
             "start" => flags.start = true,
             "neg-ok" => flags.neg_ok = true,
-            other => return Err(format!("unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok)")),
+            other => {
+                return Err(format!(
+                    "unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok)"
+                ));
+            }
         }
         pattern_text = rest.trim_end();
     }
@@ -255,7 +303,10 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let e = &lex.section(DEFAULT_SECTION)[0];
         assert!(e.flags.bare && !e.flags.word);
-        assert!(lex.section("polite")[0].flags.word, "one-char entries are whole words");
+        assert!(
+            lex.section("polite")[0].flags.word,
+            "one-char entries are whole words"
+        );
         assert_eq!(e.suggestions, ["我帮您查一下", "请稍等"]);
         assert_eq!(lex.words("polite"), ["请", "你好"]);
         let fix = &lex.section("polite")[1];
@@ -269,7 +320,11 @@ mod tests {
         assert_eq!(lex.len(), 2);
         let lines: Vec<usize> = errors.iter().map(|e| e.origin.line).collect();
         assert_eq!(lines, [2, 3]);
-        assert!(errors[1].to_string().starts_with("shop.txt:3: unknown flag"));
+        assert!(
+            errors[1]
+                .to_string()
+                .starts_with("shop.txt:3: unknown flag")
+        );
     }
 
     #[test]

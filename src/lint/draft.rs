@@ -27,7 +27,10 @@ impl<'a> Draft<'a> {
         Self {
             text: req.text,
             role: req.role,
-            customer: req.customer.filter(|c| !c.trim().is_empty()).map(Normalized::new),
+            customer: req
+                .customer
+                .filter(|c| !c.trim().is_empty())
+                .map(Normalized::new),
             common,
             norm: Normalized::new(req.text),
             clauses: Clauses::new(req.text),
@@ -89,7 +92,10 @@ impl<'a> Draft<'a> {
     pub fn negated(&self, span: Span) -> bool {
         let start = self.clause_of(span).map_or(0, |c| c.span.start);
         let before = &self.fold()[start..span.start];
-        self.common.negators.iter().any(|n| before.ends_with(n.as_str()))
+        self.common
+            .negators
+            .iter()
+            .any(|n| before.ends_with(n.as_str()))
     }
 
     /// Whether a clause speaks of what we do or do for the customer (我们马上处理, 为您查询).
@@ -145,7 +151,9 @@ impl<'a> Draft<'a> {
         if !flags.neg_ok && self.negated(span) {
             return false;
         }
-        let clause = self.clause_of(span).map_or(Span::new(0, self.text.len()), |c| c.span);
+        let clause = self
+            .clause_of(span)
+            .map_or(Span::new(0, self.text.len()), |c| c.span);
         if flags.start && self.core_start(clause) != span.start {
             return false;
         }

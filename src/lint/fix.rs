@@ -7,7 +7,12 @@ use super::Finding;
 pub fn apply_fixes(text: &str, findings: &[Finding]) -> String {
     let mut edits: Vec<_> = findings
         .iter()
-        .filter_map(|f| f.fix.as_ref().filter(|x| x.safe).map(|x| (f.span, x.replacement.as_str())))
+        .filter_map(|f| {
+            f.fix
+                .as_ref()
+                .filter(|x| x.safe)
+                .map(|x| (f.span, x.replacement.as_str()))
+        })
         .collect();
     if edits.is_empty() {
         return text.to_owned();

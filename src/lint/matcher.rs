@@ -95,7 +95,12 @@ impl Matcher {
             }
         }
         if found.len() > 1 {
-            found.sort_by(|a, b| b.span.len().cmp(&a.span.len()).then(a.span.start.cmp(&b.span.start)));
+            found.sort_by(|a, b| {
+                b.span
+                    .len()
+                    .cmp(&a.span.len())
+                    .then(a.span.start.cmp(&b.span.start))
+            });
             let mut kept: Vec<Match<'m>> = Vec::with_capacity(found.len());
             for m in found {
                 if !kept.iter().any(|k| k.span.overlaps(m.span)) {

@@ -64,7 +64,9 @@ impl FromStr for Severity {
             "info" => Ok(Self::Info),
             "warning" => Ok(Self::Warning),
             "error" => Ok(Self::Error),
-            other => Err(format!("unknown severity `{other}` (expected error, warning or info)")),
+            other => Err(format!(
+                "unknown severity `{other}` (expected error, warning or info)"
+            )),
         }
     }
 }
@@ -89,7 +91,9 @@ impl FromStr for Role {
             "reply" => Ok(Self::Reply),
             "opening" => Ok(Self::Opening),
             "closing" => Ok(Self::Closing),
-            other => Err(format!("unknown role `{other}` (expected reply, opening or closing)")),
+            other => Err(format!(
+                "unknown role `{other}` (expected reply, opening or closing)"
+            )),
         }
     }
 }
@@ -198,7 +202,8 @@ pub struct Common {
 impl Common {
     fn new(lex: &Lexicon) -> Result<Self, Error> {
         let build = |section: &str| {
-            AhoCorasick::new(lex.words(section)).map_err(|e| Error::Lexicon(format!("common.txt [{section}]: {e}")))
+            AhoCorasick::new(lex.words(section))
+                .map_err(|e| Error::Lexicon(format!("common.txt [{section}]: {e}")))
         };
         let by_length_desc = |section: &str| {
             let mut w = lex.words(section);
@@ -225,7 +230,10 @@ pub struct Linter {
 impl fmt::Debug for Linter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Linter")
-            .field("rules", &self.rules.iter().map(|r| r.def.doc.id).collect::<Vec<_>>())
+            .field(
+                "rules",
+                &self.rules.iter().map(|r| r.def.doc.id).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -264,7 +272,9 @@ impl Linter {
             let _ = def;
         }
         let common = Common::new(lexicons.get("common").unwrap_or(&Lexicon::default()))?;
-        let cx = BuildContext { lexicons: &lexicons };
+        let cx = BuildContext {
+            lexicons: &lexicons,
+        };
         let mut rules = Vec::new();
         for def in RULES {
             let settings = config.rules.get(def.doc.id);
@@ -273,11 +283,18 @@ impl Linter {
             }
             rules.push(ActiveRule {
                 def,
-                severity: settings.and_then(|s| s.severity).unwrap_or(def.doc.severity),
+                severity: settings
+                    .and_then(|s| s.severity)
+                    .unwrap_or(def.doc.severity),
                 check: (def.build)(&cx)?,
             });
         }
-        let allow_words: Vec<String> = config.allow.iter().map(|w| fold_entry(w)).filter(|w| !w.is_empty()).collect();
+        let allow_words: Vec<String> = config
+            .allow
+            .iter()
+            .map(|w| fold_entry(w))
+            .filter(|w| !w.is_empty())
+            .collect();
         let allow = if allow_words.is_empty() {
             None
         } else {
@@ -288,7 +305,11 @@ impl Linter {
         };
         // Warm the shared segmenter so the first request doesn't pay for it.
         crate::text::segment::jieba();
-        Ok(Self { rules, common, allow })
+        Ok(Self {
+            rules,
+            common,
+            allow,
+        })
     }
 
     /// Ids of the rules that run.
@@ -302,7 +323,10 @@ impl Linter {
         let mut fixed = apply_fixes(req.text, &findings);
         // Overlapping fixes are applied one per pass; a few passes reach the fixed point.
         for _ in 0..3 {
-            let again = self.findings(&LintRequest { text: &fixed, ..*req });
+            let again = self.findings(&LintRequest {
+                text: &fixed,
+                ..*req
+            });
             if !again.iter().any(|f| f.fix.as_ref().is_some_and(|x| x.safe)) {
                 break;
             }
@@ -334,7 +358,10 @@ impl Linter {
             rule.check.check(&draft, &mut hits);
             for hit in hits.drain(..) {
                 let whole_message = rule.def.doc.whole_message;
-                if !whole_message && (draft.clauses().is_quoted(hit.span) || allowed.iter().any(|a| a.overlaps(hit.span))) {
+                if !whole_message
+                    && (draft.clauses().is_quoted(hit.span)
+                        || allowed.iter().any(|a| a.overlaps(hit.span)))
+                {
                     continue;
                 }
                 let o = offsets(req.text, hit.span);
@@ -347,15 +374,16 @@ impl Linter {
                     chars: o.chars,
                     utf16: o.utf16,
                     fix: hit.fix,
-                    suggestions: hit
-                        .suggestions
-                        .iter()
-                        .map(|s| draft.say(s))
-                        .collect(),
+                    suggestions: hit.suggestions.iter().map(|s| draft.say(s)).collect(),
                 });
             }
         }
-        findings.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.severity.cmp(&a.severity)));
+        findings.sort_by(|a, b| {
+            a.span
+                .start
+                .cmp(&b.span.start)
+                .then(b.severity.cmp(&a.severity))
+        });
         findings
     }
 }

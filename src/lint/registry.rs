@@ -75,12 +75,17 @@ pub fn find(id_or_code: &str) -> Option<&'static RuleDef> {
 
 /// The README's rule table, generated from the docs.
 pub fn markdown_table() -> String {
-    let mut out = String::from("| rule | code | severity | flags | message |\n|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| rule | code | severity | flags | message |\n|---|---|---|---|---|\n");
     for r in RULES {
         let d = &r.doc;
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
-            d.id, d.code, d.severity, d.what.replace('\n', " "), d.message
+            d.id,
+            d.code,
+            d.severity,
+            d.what.replace('\n', " "),
+            d.message
         ));
     }
     out
@@ -97,7 +102,11 @@ mod tests {
             assert!(seen.insert(r.doc.id), "duplicate id {}", r.doc.id);
             assert!(seen.insert(r.doc.code), "duplicate code {}", r.doc.code);
             assert!(r.doc.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
-            assert!(!r.doc.bad.is_empty() && !r.doc.good.is_empty(), "{} needs examples", r.doc.id);
+            assert!(
+                !r.doc.bad.is_empty() && !r.doc.good.is_empty(),
+                "{} needs examples",
+                r.doc.id
+            );
         }
     }
 

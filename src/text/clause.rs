@@ -30,7 +30,19 @@ pub fn is_clause_end(c: char) -> bool {
     is_sentence_end(c)
         || matches!(
             c,
-            '，' | ',' | '、' | '；' | ';' | '：' | ':' | '～' | '~' | '\t' | '（' | '）' | '(' | ')'
+            '，' | ','
+                | '、'
+                | '；'
+                | ';'
+                | '：'
+                | ':'
+                | '～'
+                | '~'
+                | '\t'
+                | '（'
+                | '）'
+                | '('
+                | ')'
         )
 }
 
@@ -40,8 +52,27 @@ pub fn is_punct_or_space(c: char) -> bool {
         || is_clause_end(c)
         || matches!(
             c,
-            '“' | '”' | '"' | '「' | '」' | '『' | '』' | '‘' | '’' | '\'' | '.' | '·' | '-' | '—'
-                | '【' | '】' | '[' | ']' | '《' | '》' | '<' | '>'
+            '“' | '”'
+                | '"'
+                | '「'
+                | '」'
+                | '『'
+                | '』'
+                | '‘'
+                | '’'
+                | '\''
+                | '.'
+                | '·'
+                | '-'
+                | '—'
+                | '【'
+                | '】'
+                | '['
+                | ']'
+                | '《'
+                | '》'
+                | '<'
+                | '>'
         )
 }
 
@@ -54,7 +85,10 @@ impl Clauses {
         while let Some((i, c)) = chars.next() {
             // A '.' between digits is a decimal point, not a break.
             let decimal = c == '.'
-                && text[..i].chars().next_back().is_some_and(|p| p.is_ascii_digit())
+                && text[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|p| p.is_ascii_digit())
                 && chars.peek().is_some_and(|&(_, n)| n.is_ascii_digit());
             if (is_clause_end(c) || c == '.') && !decimal {
                 push(text, &mut clauses, start, i, sentence, Some(c));
@@ -84,7 +118,14 @@ impl Clauses {
     }
 }
 
-fn push(text: &str, out: &mut Vec<Clause>, start: usize, end: usize, sentence: usize, mark: Option<char>) {
+fn push(
+    text: &str,
+    out: &mut Vec<Clause>,
+    start: usize,
+    end: usize,
+    sentence: usize,
+    mark: Option<char>,
+) {
     let raw = &text[start..end];
     let lead = raw.len() - raw.trim_start().len();
     let trail = raw.len() - raw.trim_end().len();
@@ -141,7 +182,10 @@ mod tests {
 
     #[test]
     fn splits_at_full_and_half_width_marks() {
-        assert_eq!(texts("亲，请稍等。马上为您查询!好的"), ["亲", "请稍等", "马上为您查询", "好的"]);
+        assert_eq!(
+            texts("亲，请稍等。马上为您查询!好的"),
+            ["亲", "请稍等", "马上为您查询", "好的"]
+        );
         assert_eq!(texts("  "), Vec::<&str>::new());
         assert_eq!(texts("价格是2.5元, 谢谢"), ["价格是2.5元", "谢谢"]);
     }
@@ -160,6 +204,9 @@ mod tests {
         let c = Clauses::new(text);
         assert_eq!(c.quoted.len(), 2);
         assert_eq!(c.quoted[0].slice(text), "“你们发错货了”");
-        assert!(c.is_quoted(Span::new(text.find("你们").unwrap(), text.find("你们").unwrap() + 6)));
+        assert!(c.is_quoted(Span::new(
+            text.find("你们").unwrap(),
+            text.find("你们").unwrap() + 6
+        )));
     }
 }

@@ -112,7 +112,9 @@ mod tests {
     #[test]
     fn every_cjk_char_keeps_its_byte_length() {
         for cp in 0x3400u32..=0x9FFF {
-            let Some(c) = char::from_u32(cp) else { continue };
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
             let s = c.to_string();
             assert_eq!(fast2s::convert(&s).len(), s.len(), "U+{cp:04X}");
         }

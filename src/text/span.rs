@@ -82,12 +82,23 @@ mod tests {
     fn check(text: &str, needle: &str, chars: (usize, usize), utf16: (usize, usize)) {
         let start = text.find(needle).unwrap();
         let o = offsets(text, Span::new(start, start + needle.len()));
-        assert_eq!((o.chars.start, o.chars.end), chars, "chars of {needle} in {text}");
-        assert_eq!((o.utf16.start, o.utf16.end), utf16, "utf16 of {needle} in {text}");
+        assert_eq!(
+            (o.chars.start, o.chars.end),
+            chars,
+            "chars of {needle} in {text}"
+        );
+        assert_eq!(
+            (o.utf16.start, o.utf16.end),
+            utf16,
+            "utf16 of {needle} in {text}"
+        );
         let as_chars: String = text.chars().skip(chars.0).take(chars.1 - chars.0).collect();
         assert_eq!(as_chars, needle);
         let units: Vec<u16> = text.encode_utf16().collect();
-        assert_eq!(String::from_utf16(&units[utf16.0..utf16.1]).unwrap(), needle);
+        assert_eq!(
+            String::from_utf16(&units[utf16.0..utf16.1]).unwrap(),
+            needle
+        );
     }
 
     #[test]

@@ -1,0 +1,265 @@
+//! The real `kefu` binary: output, exit status and errors as a user sees them.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn kefu(args: &[&str]) -> Output {
+    kefu_in(args, None, std::env::temp_dir().as_path())
+}
+
+fn kefu_in(args: &[&str], stdin: Option<&[u8]>, dir: &std::path::Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kefu-it-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn text_output_underlines_the_flagged_text() {
+    let o = kefu(&["lint", "你好，把订单号发过来"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("warning[informal-address]: 称呼客户请用“您”"),
+        "{out}"
+    );
+    assert!(out.contains("1 | 你好，把订单号发过来"), "{out}");
+    // 你 is two columns wide: two carets under it.
+    assert!(out.contains("  | ^^\n"), "{out}");
+    assert!(out.contains("= fix: 您"), "{out}");
+    assert!(out.contains("fixed: 您好，请把订单号发过来"), "{out}");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "only warnings: exit 0 with --fail-on error"
+    );
+}
+
+#[test]
+fn exit_status_follows_fail_on() {
+    assert_eq!(kefu(&["lint", "爱买不买"]).status.code(), Some(1));
+    assert_eq!(
+        kefu(&["lint", "--fail-on", "never", "爱买不买"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        kefu(&["lint", "--fail-on", "warning", "你好"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        kefu(&["lint", "您好，请问有什么可以帮您？"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(kefu(&["lint", "--no-such-flag"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_output_is_one_result_object() {
+    let o = kefu(&["lint", "--format", "json", "😀你好"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["utf16"]["start"], 2);
+    assert_eq!(v["fixed"], "😀您好");
+}
+
+#[test]
+fn fix_prints_the_fixed_draft() {
+    let o = kefu(&["lint", "--fix", "妳好，填寫退貨單號"]);
+    assert_eq!(stdout(&o), "您好，請填寫退貨單號\n");
+}
+
+#[test]
+fn role_and_customer_enable_context_rules() {
+    let o = kefu(&[
+        "lint",
+        "--format",
+        "json",
+        "--role",
+        "closing",
+        "已经为您登记了。",
+    ]);
+    assert!(stdout(&o).contains("missing-farewell"));
+    let o = kefu(&[
+        "lint",
+        "--format",
+        "json",
+        "--customer",
+        "东西坏了，太差了",
+        "我们查一下",
+    ]);
+    assert!(stdout(&o).contains("missing-apology"));
+}
+
+#[test]
+fn jsonl_reports_bad_lines_and_lints_the_rest() {
+    let input = "{\"text\":\"你好\"}\nnot json\n\n{\"text\":\"已登记\",\"role\":\"closing\"}\n{\"txt\":\"x\"}\n{\"text\":\"好的\",\"role\":\"boss\"}\n";
+    let o = kefu_in(
+        &["lint", "--jsonl"],
+        Some(input.as_bytes()),
+        &std::env::temp_dir(),
+    );
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        5,
+        "blank line skipped, every other line answered"
+    );
+    assert_eq!(lines[0]["fixed"], "您好");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[1]["error"]["code"], "bad_request");
+    assert!(
+        lines[2]["findings"]
+            .to_string()
+            .contains("missing-farewell")
+    );
+    assert_eq!(lines[3]["line"], 5);
+    assert!(
+        lines[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("txt"),
+        "{}",
+        lines[3]
+    );
+    assert_eq!(lines[4]["line"], 6);
+    assert_eq!(o.status.code(), Some(1), "bad lines make the run fail");
+}
+
+#[test]
+fn invalid_utf8_is_a_clear_error() {
+    let dir = temp_dir("utf8");
+    let file = dir.join("draft.txt");
+    std::fs::write(&file, b"\xe4\xbd\xa0\xe5\xa5\xbd\n\xff\xfe").unwrap();
+    let o = kefu(&["lint", "--file", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("draft.txt:2: not valid UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+    let jsonl = dir.join("drafts.jsonl");
+    std::fs::write(&jsonl, b"{\"text\":\"\xff\"}\n{\"text\":\"ok\"}\n").unwrap();
+    let o = kefu(&["lint", "--jsonl", jsonl.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .contains("drafts.jsonl:1: not valid UTF-8"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 2);
+    let o = kefu(&["lint", "--file", dir.join("missing.txt").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.txt"), "{}", stderr(&o));
+}
+
+#[test]
+fn stdin_draft() {
+    let o = kefu_in(
+        &["lint", "--fix"],
+        Some("你好".as_bytes()),
+        &std::env::temp_dir(),
+    );
+    assert_eq!(stdout(&o), "您好\n");
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = stdout(&kefu(&["rules"]));
+    for id in [
+        "informal-address",
+        "missing-please",
+        "missing-farewell",
+        "blunt-language",
+        "shirking",
+        "blaming-customer",
+        "imperative-tone",
+        "rhetorical-question",
+        "emotional-tone",
+        "over-promise",
+        "missing-deadline",
+        "missing-apology",
+        "curt-reply",
+    ] {
+        assert!(out.contains(id), "{id} missing from `kefu rules`");
+    }
+    let out = stdout(&kefu(&["explain", "shirking"]));
+    for section in [
+        "## What it flags",
+        "## Why it hurts the customer",
+        "## Example",
+        "✗ ",
+        "✓ ",
+        "## Use instead",
+    ] {
+        assert!(out.contains(section), "{section} missing:\n{out}");
+    }
+    assert!(stdout(&kefu(&["explain", "KF201"])).starts_with("blunt-language"));
+    let o = kefu(&["explain", "no-such-rule"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown rule `no-such-rule`"));
+}
+
+#[test]
+fn config_file_in_the_working_directory() {
+    let dir = temp_dir("config");
+    std::fs::write(
+        dir.join("kefu.toml"),
+        "[rules.blunt-language]\nenabled = false\n",
+    )
+    .unwrap();
+    let o = kefu_in(&["lint", "--format", "json", "爱买不买"], None, &dir);
+    assert!(!stdout(&o).contains("blunt-language"), "{}", stdout(&o));
+    assert!(stdout(&kefu_in(&["rules"], None, &dir)).contains("blunt-language       KF201  off"));
+    std::fs::write(
+        dir.join("bad.toml"),
+        "# shop rules\n[rules.blunt]\nenabled = false\n",
+    )
+    .unwrap();
+    let o = kefu_in(&["lint", "--config", "bad.toml", "你好"], None, &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.toml:2: unknown rule `blunt`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn readme_rule_table_is_generated_from_the_rule_docs() {
+    let table = stdout(&kefu(&["rules", "--markdown"]));
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&table),
+        "README's rule table is stale: paste `kefu rules --markdown`"
+    );
+}

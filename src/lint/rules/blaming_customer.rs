@@ -15,8 +15,17 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Blaming the customer; apologise and help instead",
         what: "reproaching the customer: 是你自己没看清/早就告诉过你了/谁让你……/你怎么这么……/你自己的问题",
         why: "客户来咨询是需要帮助，不是来听批评的；即使是客户的失误，责备只会激怒客户、失去订单。",
-        bad: &["是你自己没看清楚", "早就告诉过你了", "谁让你不看详情的", "您怎么这么不讲理"],
-        good: &["可能是我们没有说明清楚，给您添麻烦了", "不是您的问题，我们来处理", "我再为您详细说明一下"],
+        bad: &[
+            "是你自己没看清楚",
+            "早就告诉过你了",
+            "谁让你不看详情的",
+            "您怎么这么不讲理",
+        ],
+        good: &[
+            "可能是我们没有说明清楚，给您添麻烦了",
+            "不是您的问题，我们来处理",
+            "我再为您详细说明一下",
+        ],
         instead: "把责任揽到自己身上：可能是我们没说清楚，我再为您说明一下",
         whole_message: false,
         words_section: DEFAULT_SECTION,
@@ -26,7 +35,10 @@ pub const RULE: RuleDef = RuleDef {
     build,
 };
 
-const SUGGESTIONS: &[&str] = &["可能是我们没有说明清楚，我再为您详细说明一下", "给您添麻烦了，我们一起来看看怎么解决"];
+const SUGGESTIONS: &[&str] = &[
+    "可能是我们没有说明清楚，我再为您详细说明一下",
+    "给您添麻烦了，我们一起来看看怎么解决",
+];
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?))
@@ -43,9 +55,17 @@ mod tests {
             &[
                 ("是你自己没看清楚", &["是你自己没看清"], "blame"),
                 ("早就告诉过你了", &["早就告诉过你了"], "reproach"),
-                ("您怎么这么不讲理", &["您怎么这么"], "blame with polite pronoun"),
+                (
+                    "您怎么这么不讲理",
+                    &["您怎么这么"],
+                    "blame with polite pronoun",
+                ),
                 ("是妳自己沒看清楚", &["是妳自己沒看清"], "Traditional"),
-                ("不是您的问题，我们来处理", &[], "negated: the agent clears the customer"),
+                (
+                    "不是您的问题，我们来处理",
+                    &[],
+                    "negated: the agent clears the customer",
+                ),
                 ("可能是我们没有说明清楚", &[], "taking the blame"),
             ],
         );

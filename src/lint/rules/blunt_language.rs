@@ -1,10 +1,10 @@
 //! `blunt-language`: harsh, cold or dismissive words and bare refusals (三不: 不使用生硬语言).
 
+use crate::error::Error;
+use crate::lexicon::DEFAULT_SECTION;
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::rules::LexiconCheck;
 use crate::lint::{BuildContext, Check, Role, Severity};
-use crate::error::Error;
-use crate::lexicon::DEFAULT_SECTION;
 
 pub const RULE: RuleDef = RuleDef {
     doc: RuleDoc {
@@ -15,7 +15,13 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Blunt or cold wording; say it gently",
         what: "harsh, cold or dismissive words (随便/爱买不买/关我什么事) and bare refusals (不知道！/不行！/没有！)",
         why: "生硬的拒绝让客户觉得被打发，是投诉和差评最常见的原因；同样的事实换一种说法，客户就能接受。",
-        bad: &["不知道！", "不行。", "爱买不买", "没有，自己看详情页", "随便你"],
+        bad: &[
+            "不知道！",
+            "不行。",
+            "爱买不买",
+            "没有，自己看详情页",
+            "随便你",
+        ],
         good: &[
             "不好意思，这款目前没有现货，到货后第一时间通知您",
             "这个问题我帮您确认一下，请稍等",
@@ -30,7 +36,10 @@ pub const RULE: RuleDef = RuleDef {
     build,
 };
 
-const SUGGESTIONS: &[&str] = &["不好意思，这个我马上帮您确认一下", "非常抱歉，这个暂时无法办到，我们可以为您……"];
+const SUGGESTIONS: &[&str] = &[
+    "不好意思，这个我马上帮您确认一下",
+    "非常抱歉，这个暂时无法办到，我们可以为您……",
+];
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?))
@@ -46,15 +55,31 @@ mod tests {
             "blunt-language",
             &[
                 ("不知道！", &["不知道"], "bare refusal"),
-                ("我也不知道啊", &["我也不知道啊"], "bare refusal behind a subject"),
+                (
+                    "我也不知道啊",
+                    &["我也不知道啊"],
+                    "bare refusal behind a subject",
+                ),
                 ("不行", &["不行"], "bare refusal"),
                 ("没有！", &["没有"], "bare refusal"),
                 ("爱买不买", &["爱买不买"], "dismissive"),
                 ("關我什麼事", &["關我什麼事"], "Traditional"),
                 ("随便你😅", &["随便你"], "dismissive, emoji after"),
-                ("不好意思，这款目前没有现货", &[], "没有 is part of a polite explanation, not a bare refusal"),
-                ("不知道您方便什么时候收货呢？", &[], "不知道您… is a polite question"),
-                ("这个尺码没有了，给您推荐L码好吗", &[], "没有 inside a sentence with an alternative"),
+                (
+                    "不好意思，这款目前没有现货",
+                    &[],
+                    "没有 is part of a polite explanation, not a bare refusal",
+                ),
+                (
+                    "不知道您方便什么时候收货呢？",
+                    &[],
+                    "不知道您… is a polite question",
+                ),
+                (
+                    "这个尺码没有了，给您推荐L码好吗",
+                    &[],
+                    "没有 inside a sentence with an alternative",
+                ),
                 ("", &[], "empty draft"),
             ],
         );

@@ -19,7 +19,10 @@ pub const RULE: RuleDef = RuleDef {
         what: "a reply that is only 嗯/哦/好/行/知道了/收到 (punctuation and emoji aside)",
         why: "一个字的回复像机器人在敷衍；客户无法确定问题是否被重视、接下来会怎样。",
         bad: &["嗯", "哦。", "知道了", "行吧"],
-        good: &["好的，收到，马上为您处理~", "嗯嗯，明白了，我这就帮您查一下"],
+        good: &[
+            "好的，收到，马上为您处理~",
+            "嗯嗯，明白了，我这就帮您查一下",
+        ],
         instead: "确认 + 下一步：好的，收到，马上为您处理",
         whole_message: true,
         words_section: DEFAULT_SECTION,
@@ -29,7 +32,10 @@ pub const RULE: RuleDef = RuleDef {
     build,
 };
 
-const SUGGESTIONS: &[&str] = &["好的，收到，马上为您处理~", "明白了，我这就帮您查一下，请稍等"];
+const SUGGESTIONS: &[&str] = &[
+    "好的，收到，马上为您处理~",
+    "明白了，我这就帮您查一下，请稍等",
+];
 
 #[derive(Debug)]
 struct CurtReply {
@@ -38,7 +44,11 @@ struct CurtReply {
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(CurtReply {
-        replies: cx.lexicon(RULE.doc.id).words(DEFAULT_SECTION).into_iter().collect(),
+        replies: cx
+            .lexicon(RULE.doc.id)
+            .words(DEFAULT_SECTION)
+            .into_iter()
+            .collect(),
     }))
 }
 
@@ -69,7 +79,11 @@ mod tests {
             &[
                 ("嗯", &["嗯"], "one word"),
                 ("哦。", &["哦。"], "one word and a full stop"),
-                (" 知道了 ", &["知道了"], "surrounding spaces are not part of it"),
+                (
+                    " 知道了 ",
+                    &["知道了"],
+                    "surrounding spaces are not part of it",
+                ),
                 ("行吧😑", &["行吧😑"], "emoji does not soften it"),
                 ("OK", &["OK"], "ASCII"),
                 ("好的，收到，马上为您处理~", &[], "says what happens next"),

@@ -19,8 +19,17 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Emotional wording; keep a calm, professional tone",
         what: "mood words and shouting: 呵呵/无语/晕/烦死了/服了, runs of ！！！ or ？？？",
         why: "客服的情绪会直接传给客户；不耐烦的语气词和连串感叹号、问号，让客户觉得被嫌弃。",
-        bad: &["呵呵，您自己看吧", "无语了", "已经发货了！！！", "什么？？？"],
-        good: &["好的，已经为您发货了！", "谢谢您的耐心~", "这款头晕的客户也能用吗？我帮您问一下"],
+        bad: &[
+            "呵呵，您自己看吧",
+            "无语了",
+            "已经发货了！！！",
+            "什么？？？",
+        ],
+        good: &[
+            "好的，已经为您发货了！",
+            "谢谢您的耐心~",
+            "这款头晕的客户也能用吗？我帮您问一下",
+        ],
         instead: "去掉语气词，一个句子最多一个感叹号或问号",
         whole_message: false,
         words_section: DEFAULT_SECTION,
@@ -48,9 +57,14 @@ impl Check for EmotionalTone {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
         self.words.run(draft, out);
         for m in self.shouting.find_iter(draft.text) {
-            // Keep one mark: a question stays a question.
+            // Keep one mark, in the writer's width: a question stays a question.
             let first = m.as_str().chars().next().unwrap_or('！');
-            let one = if matches!(first, '?' | '？') { "？" } else { "！" };
+            let one = match first {
+                '?' => "?",
+                '？' => "？",
+                '!' => "!",
+                _ => "！",
+            };
             out.push(Hit {
                 span: Span::new(m.start(), m.end()),
                 fix: Some(Fix {
@@ -65,8 +79,8 @@ impl Check for EmotionalTone {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::testing::{check, linter};
     use crate::lint::LintRequest;
+    use crate::lint::rules::testing::{check, linter};
 
     #[test]
     fn cases() {
@@ -78,8 +92,16 @@ mod tests {
                 ("已经发货了！！！", &["！！！"], "shouting"),
                 ("什么???", &["???"], "half-width"),
                 ("我暈", &["我暈"], "Traditional"),
-                ("这款头晕的客户也能用", &[], "晕 inside 头晕 is not a mood word"),
-                ("好的，已经为您发货了！", &[], "one exclamation mark is fine"),
+                (
+                    "这款头晕的客户也能用",
+                    &[],
+                    "晕 inside 头晕 is not a mood word",
+                ),
+                (
+                    "好的，已经为您发货了！",
+                    &[],
+                    "one exclamation mark is fine",
+                ),
                 ("一切正常，切换一下就好", &[], "切 inside words"),
             ],
         );
@@ -87,7 +109,13 @@ mod tests {
 
     #[test]
     fn shouting_is_cut_to_one_mark() {
-        assert_eq!(linter().lint(&LintRequest::new("已经发货了！！！")).fixed, "已经发货了！");
-        assert_eq!(linter().lint(&LintRequest::new("真的吗？？")).fixed, "真的吗？");
+        assert_eq!(
+            linter().lint(&LintRequest::new("已经发货了！！！")).fixed,
+            "已经发货了！"
+        );
+        assert_eq!(
+            linter().lint(&LintRequest::new("真的吗？？")).fixed,
+            "真的吗？"
+        );
     }
 }

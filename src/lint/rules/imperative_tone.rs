@@ -19,7 +19,11 @@ pub const RULE: RuleDef = RuleDef {
         what: "orders at the customer: 你必须/赶紧/快点/等着/不准/给我…, and bare verb-first commands ending in ！",
         why: "客户是来咨询的，不是来接任务的；命令式的句子让客户觉得被指使，极易引起反感。",
         bad: &["你必须先付款", "赶紧确认收货", "等着吧", "记住了！"],
-        good: &["麻烦您先付款，我们马上安排发货", "我们马上为您处理", "请您耐心等待，有消息第一时间通知您"],
+        good: &[
+            "麻烦您先付款，我们马上安排发货",
+            "我们马上为您处理",
+            "请您耐心等待，有消息第一时间通知您",
+        ],
         instead: "改成建议或请求：麻烦您……/ 建议您……/ 您可以……",
         whole_message: false,
         words_section: DEFAULT_SECTION,
@@ -43,8 +47,16 @@ struct ImperativeTone {
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(ImperativeTone {
         words: LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?,
-        request_verbs: cx.lexicon("missing-please").words("verb").into_iter().collect(),
-        courtesy: cx.lexicon(RULE.doc.id).words("courtesy").into_iter().collect(),
+        request_verbs: cx
+            .lexicon("missing-please")
+            .words("verb")
+            .into_iter()
+            .collect(),
+        courtesy: cx
+            .lexicon(RULE.doc.id)
+            .words("courtesy")
+            .into_iter()
+            .collect(),
     }))
 }
 
@@ -62,9 +74,13 @@ impl Check for ImperativeTone {
                 continue;
             }
             let core = draft.core(clause.span);
-            let Some(first) = draft.words_in(core).next() else { continue };
+            let Some(first) = draft.words_in(core).next() else {
+                continue;
+            };
             let word = first.span.slice(fold);
-            if first.span.start == core.start && first.tag == 'v' && !self.request_verbs.contains(word)
+            if first.span.start == core.start
+                && first.tag == 'v'
+                && !self.request_verbs.contains(word)
                 && !self.courtesy.contains(word)
             {
                 let mut hit = Hit::new(clause.span);
@@ -94,7 +110,11 @@ mod tests {
                 ("请您耐心等待，有消息第一时间通知您", &[], "polite request"),
                 ("请不要着急", &[], "negated, with 请"),
                 ("谢谢您！", &[], "thanks, not a command"),
-                ("感谢您的支持，欢迎下次光临！", &[], "a welcome, not a command"),
+                (
+                    "感谢您的支持，欢迎下次光临！",
+                    &[],
+                    "a welcome, not a command",
+                ),
             ],
         );
     }

@@ -16,8 +16,16 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Address the customer as 您",
         what: "你/妳/你们 addressing the customer (not inside words like 迷你, not inside quotes); 你好 becomes 您好",
         why: "“您”是对客户最基本的尊重；用“你”显得随意，客户会觉得不被重视。",
-        bad: &["你好，请问有什么可以帮你？", "妳的訂單已發貨", "你们的订单已合并发货"],
-        good: &["您好，请问有什么可以帮您？", "这款迷你风扇很受欢迎", "您说的“你们发错了”我们已经记录"],
+        bad: &[
+            "你好，请问有什么可以帮你？",
+            "妳的訂單已發貨",
+            "你们的订单已合并发货",
+        ],
+        good: &[
+            "您好，请问有什么可以帮您？",
+            "这款迷你风扇很受欢迎",
+            "您说的“你们发错了”我们已经记录",
+        ],
         instead: "把“你”换成“您”：您好 / 您的订单",
         whole_message: false,
         words_section: "exception",
@@ -79,8 +87,8 @@ impl Check for InformalAddress {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::testing::{check, linter};
     use crate::lint::LintRequest;
+    use crate::lint::rules::testing::{check, linter};
 
     #[test]
     fn cases() {
@@ -92,7 +100,11 @@ mod tests {
                 ("妳的訂單已發貨", &["妳"], "Traditional 妳"),
                 ("😀你好😀你的包裹", &["你", "你"], "emoji around"),
                 ("您好，这款迷你风扇很受欢迎", &[], "迷你 is not a pronoun"),
-                ("您说的“你们发错了”我们已经记录", &[], "quoted customer words"),
+                (
+                    "您说的“你们发错了”我们已经记录",
+                    &[],
+                    "quoted customer words",
+                ),
                 ("您好，請問有什麼可以幫您", &[], "already 您"),
                 ("不分你我，都是一家人", &[], "fixed expression"),
             ],

@@ -17,7 +17,10 @@ pub const RULE: RuleDef = RuleDef {
         what: "a reply to a complaint (慢/坏了/发错/投诉/差评/还没到…, given as `customer`) with no 抱歉/对不起/不好意思",
         why: "多对顾客道歉不是贬低公司，而是展现诚信；先安抚情绪，客户才听得进解决办法。",
         bad: &["已经帮您催了", "我们查一下"],
-        good: &["非常抱歉让您久等了，已经帮您催了", "不好意思给您添麻烦了，我们马上查一下"],
+        good: &[
+            "非常抱歉让您久等了，已经帮您催了",
+            "不好意思给您添麻烦了，我们马上查一下",
+        ],
         instead: "先致歉再说办法：非常抱歉给您带来不便，我们马上……",
         whole_message: true,
         words_section: "complaint",
@@ -45,11 +48,15 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
 
 impl Check for MissingApology {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
-        let Some(customer) = &draft.customer else { return };
+        let Some(customer) = &draft.customer else {
+            return;
+        };
         if !self.complaint.occurs_in(&customer.fold) || self.apology.occurs_in(draft.fold()) {
             return;
         }
-        let Some(first) = draft.clauses().clauses.first() else { return };
+        let Some(first) = draft.clauses().clauses.first() else {
+            return;
+        };
         let span = Span::new(first.span.start, first.span.end);
         out.push(Hit {
             span,
@@ -74,12 +81,31 @@ mod tests {
 
     #[test]
     fn cases() {
-        assert_eq!(reply("都一个星期了还没到，太慢了！", "已经帮您催了，请耐心等待"), ["已经帮您催了"]);
+        assert_eq!(
+            reply("都一个星期了还没到，太慢了！", "已经帮您催了，请耐心等待"),
+            ["已经帮您催了"]
+        );
         assert_eq!(reply("收到的杯子是碎的", "我们查一下"), ["我们查一下"]);
-        assert_eq!(reply("東西壞了，怎麼回事", "我們查一下"), ["我們查一下"], "Traditional");
-        assert!(reply("太慢了", "非常抱歉让您久等了，已经帮您催了").is_empty(), "apologised");
-        assert!(reply("太慢了", "不好意思，马上帮您催").is_empty(), "apologised");
-        assert!(reply("请问有红色吗", "有的，请拍下即可").is_empty(), "no complaint");
-        assert!(flagged_in("missing-apology", "我们查一下", Role::Reply, None).is_empty(), "no customer message");
+        assert_eq!(
+            reply("東西壞了，怎麼回事", "我們查一下"),
+            ["我們查一下"],
+            "Traditional"
+        );
+        assert!(
+            reply("太慢了", "非常抱歉让您久等了，已经帮您催了").is_empty(),
+            "apologised"
+        );
+        assert!(
+            reply("太慢了", "不好意思，马上帮您催").is_empty(),
+            "apologised"
+        );
+        assert!(
+            reply("请问有红色吗", "有的，请拍下即可").is_empty(),
+            "no complaint"
+        );
+        assert!(
+            flagged_in("missing-apology", "我们查一下", Role::Reply, None).is_empty(),
+            "no customer message"
+        );
     }
 }

@@ -18,7 +18,10 @@ pub const RULE: RuleDef = RuleDef {
         what: "a closing message (role `closing`) without 再见/拜拜/祝您生活愉快/欢迎下次光临 or another farewell",
         why: "有始有终的告别让客户感到被尊重，也明确告诉客户这次服务结束了。",
         bad: &["好的，已经为您登记了。", "問題已處理"],
-        good: &["好的，已经为您登记了，祝您生活愉快，再见！", "感谢您的支持，欢迎下次光临~"],
+        good: &[
+            "好的，已经为您登记了，祝您生活愉快，再见！",
+            "感谢您的支持，欢迎下次光临~",
+        ],
         instead: "在结束语末尾加上告别：……，祝您生活愉快，再见！",
         whole_message: true,
         words_section: "farewell",
@@ -46,7 +49,9 @@ impl Check for MissingFarewell {
         if draft.role != Role::Closing || self.farewells.occurs_in(draft.fold()) {
             return;
         }
-        let Some(last) = draft.clauses().clauses.last() else { return };
+        let Some(last) = draft.clauses().clauses.last() else {
+            return;
+        };
         // The last clause and whatever trails it (punctuation, emoji), so the farewell goes last.
         let span = Span::new(last.span.start, draft.text.trim_end().len());
         let tail = span.slice(draft.text);
@@ -61,7 +66,10 @@ impl Check for MissingFarewell {
                 replacement: format!("{tail}{}{}", draft.say(sep), draft.say(FAREWELL)),
                 safe: true,
             }),
-            suggestions: vec![FAREWELL.to_owned(), "感谢您的耐心，欢迎下次光临，再见！".to_owned()],
+            suggestions: vec![
+                FAREWELL.to_owned(),
+                "感谢您的耐心，欢迎下次光临，再见！".to_owned(),
+            ],
         });
     }
 }
@@ -80,9 +88,21 @@ mod tests {
         assert_eq!(closing("好的，已经为您登记了。"), ["已经为您登记了。"]);
         assert_eq!(closing("問題已處理"), ["問題已處理"]);
         assert!(closing("好的，祝您生活愉快，再见！").is_empty(), "has 再见");
-        assert!(closing("感謝您的支持，再見😊").is_empty(), "Traditional 再見");
+        assert!(
+            closing("感謝您的支持，再見😊").is_empty(),
+            "Traditional 再見"
+        );
         assert!(closing("欢迎下次光临~").is_empty(), "another farewell");
-        assert!(flagged_in("missing-farewell", "好的，已经为您登记了。", Role::Reply, None).is_empty(), "only for closings");
+        assert!(
+            flagged_in(
+                "missing-farewell",
+                "好的，已经为您登记了。",
+                Role::Reply,
+                None
+            )
+            .is_empty(),
+            "only for closings"
+        );
     }
 
     #[test]
@@ -96,7 +116,10 @@ mod tests {
                 })
                 .fixed
         };
-        assert_eq!(lint("已经为您登记了。"), "已经为您登记了。祝您生活愉快，再见！");
+        assert_eq!(
+            lint("已经为您登记了。"),
+            "已经为您登记了。祝您生活愉快，再见！"
+        );
         assert_eq!(lint("問題已處理"), "問題已處理，祝您生活愉快，再見！");
     }
 }

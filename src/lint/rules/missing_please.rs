@@ -17,8 +17,18 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Lead a request to the customer with 请",
         what: "a request to the customer (提供/发/稍等/确认/填写/上传/联系…, or 把…发过来) with no 请/麻烦/劳驾/烦请 before it",
         why: "没有“请”的要求听起来像命令；“请”字当头，客户更愿意配合。",
-        bad: &["把订单号发过来", "稍等一下", "您提供一下收货地址", "填寫退貨單號"],
-        good: &["请把订单号发给我们", "麻烦您稍等一下", "我们发货后会通知您", "如果方便的话提供一下订单号"],
+        bad: &[
+            "把订单号发过来",
+            "稍等一下",
+            "您提供一下收货地址",
+            "填寫退貨單號",
+        ],
+        good: &[
+            "请把订单号发给我们",
+            "麻烦您稍等一下",
+            "我们发货后会通知您",
+            "如果方便的话提供一下订单号",
+        ],
         instead: "在请求前加“请”或“麻烦您”：请您提供一下收货地址",
         whole_message: false,
         words_section: "verb",
@@ -65,7 +75,9 @@ impl Check for MissingPlease {
                         || *w == "你"
                         || !w.chars().any(char::is_alphanumeric)
                 });
-            let Some((first, word)) = words.next() else { continue };
+            let Some((first, word)) = words.next() else {
+                continue;
+            };
             let verb_end = if self.verbs.contains(word) {
                 Some(first.end)
             } else if self.disposal.iter().any(|d| d == word) {
@@ -101,13 +113,21 @@ mod tests {
             &[
                 ("把订单号发过来", &["把订单号发过来"], "disposal request"),
                 ("亲，稍等一下", &["稍等"], "request after a greeting word"),
-                ("您提供一下收货地址", &["您提供"], "request with 您 but no 请"),
+                (
+                    "您提供一下收货地址",
+                    &["您提供"],
+                    "request with 您 but no 请",
+                ),
                 ("填寫退貨單號", &["填寫"], "Traditional"),
                 ("请把订单号发给我们", &[], "has 请"),
                 ("麻烦您稍等一下", &[], "has 麻烦"),
                 ("请您先确认一下，然后拍下", &[], "请 covers the sentence"),
                 ("我们发货后会通知您", &[], "a statement about us"),
-                ("如果方便的话提供一下订单号", &[], "a condition, politely put"),
+                (
+                    "如果方便的话提供一下订单号",
+                    &[],
+                    "a condition, politely put",
+                ),
                 ("发货后会通知您", &[], "发货 is not the request verb 发"),
             ],
         );

@@ -29,7 +29,11 @@ pub struct LexiconCheck {
 }
 
 impl LexiconCheck {
-    pub fn new(cx: &BuildContext<'_>, rule: &str, default_suggestions: &'static [&'static str]) -> Result<Self, Error> {
+    pub fn new(
+        cx: &BuildContext<'_>,
+        rule: &str,
+        default_suggestions: &'static [&'static str],
+    ) -> Result<Self, Error> {
         Ok(Self {
             matcher: Matcher::new(cx.lexicon(rule).section(DEFAULT_SECTION))?,
             default_suggestions,
@@ -39,7 +43,10 @@ impl LexiconCheck {
     pub fn run(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
         for m in self.matcher.find(draft) {
             let suggestions = if m.entry.suggestions.is_empty() {
-                self.default_suggestions.iter().map(|s| (*s).to_owned()).collect()
+                self.default_suggestions
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
             } else {
                 m.entry.suggestions.clone()
             };
@@ -100,7 +107,9 @@ pub(crate) mod testing {
         for (draft, expected, why) in cases {
             let got = flagged(rule, draft);
             if got != *expected {
-                failures.push(format!("  {draft:?}: expected {expected:?}, got {got:?} ({why})"));
+                failures.push(format!(
+                    "  {draft:?}: expected {expected:?}, got {got:?} ({why})"
+                ));
             }
         }
         assert!(failures.is_empty(), "{rule}:\n{}", failures.join("\n"));

@@ -15,8 +15,17 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Over-promising; don't promise what you can't guarantee",
         what: "light promises: 绝对/保证/百分之百/肯定没问题/包您满意/一定能到",
         why: "许诺做不到时，客户的失望会变成投诉；说清楚能做的和预计时间，比拍胸脯更可信。",
-        bad: &["绝对没问题", "保证明天到", "百分之百正品，包您满意", "肯定不会坏"],
-        good: &["正常情况下明天能到，我们会帮您留意物流", "我们不能保证明天送达，会尽量帮您催促", "缴纳保证金后即可开通"],
+        bad: &[
+            "绝对没问题",
+            "保证明天到",
+            "百分之百正品，包您满意",
+            "肯定不会坏",
+        ],
+        good: &[
+            "正常情况下明天能到，我们会帮您留意物流",
+            "我们不能保证明天送达，会尽量帮您催促",
+            "缴纳保证金后即可开通",
+        ],
         instead: "说实际情况和会做的事：正常情况下……，我们会帮您跟进",
         whole_message: false,
         words_section: DEFAULT_SECTION,
@@ -26,7 +35,10 @@ pub const RULE: RuleDef = RuleDef {
     build,
 };
 
-const SUGGESTIONS: &[&str] = &["正常情况下……，我们会帮您跟进", "我们会尽力为您争取，有进展第一时间告诉您"];
+const SUGGESTIONS: &[&str] = &[
+    "正常情况下……，我们会帮您跟进",
+    "我们会尽力为您争取，有进展第一时间告诉您",
+];
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?))
@@ -43,9 +55,17 @@ mod tests {
             &[
                 ("绝对没问题", &["绝对没问题"], "over-promise"),
                 ("保证明天到", &["保证明天到"], "promising delivery"),
-                ("百分之百正品，包您满意", &["百分之百正品", "包您满意"], "two promises"),
+                (
+                    "百分之百正品，包您满意",
+                    &["百分之百正品", "包您满意"],
+                    "two promises",
+                ),
                 ("我們不能保證明天送達", &[], "negated, Traditional"),
-                ("缴纳保证金后即可开通", &[], "保证金 is a deposit, not a promise"),
+                (
+                    "缴纳保证金后即可开通",
+                    &[],
+                    "保证金 is a deposit, not a promise",
+                ),
             ],
         );
     }

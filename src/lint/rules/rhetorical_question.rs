@@ -15,8 +15,17 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Rhetorical question; state it or ask politely",
         what: "反问: 难道……吗/不是……吗/你不会自己看吗/不是告诉你了吗/你没看到吗",
         why: "反问句暗示客户无知，听起来像在质问；客户是来咨询的，不是来被考的。",
-        bad: &["难道你没收到短信吗？", "不是告诉你了吗？", "你不会自己看吗", "这还用问吗"],
-        good: &["请问您收到短信了吗？", "我再为您说明一下", "是不是页面没有显示出来呢？"],
+        bad: &[
+            "难道你没收到短信吗？",
+            "不是告诉你了吗？",
+            "你不会自己看吗",
+            "这还用问吗",
+        ],
+        good: &[
+            "请问您收到短信了吗？",
+            "我再为您说明一下",
+            "是不是页面没有显示出来呢？",
+        ],
         instead: "直接说明或礼貌询问：请问您……了吗？/ 我再为您说明一下",
         whole_message: false,
         words_section: DEFAULT_SECTION,
@@ -45,7 +54,11 @@ mod tests {
                 ("不是告诉你了吗？", &["不是告诉你了吗"], "不是…吗"),
                 ("你不會自己看嗎", &["你不會自己看嗎"], "Traditional"),
                 ("请问您收到短信了吗？", &[], "a polite question"),
-                ("是不是页面没有显示出来呢？", &[], "是不是 is a genuine question"),
+                (
+                    "是不是页面没有显示出来呢？",
+                    &[],
+                    "是不是 is a genuine question",
+                ),
                 ("不是您的问题哦", &[], "不是 without 吗 is a statement"),
             ],
         );

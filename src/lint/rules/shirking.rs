@@ -15,8 +15,17 @@ pub const RULE: RuleDef = RuleDef {
         message_en: "Shirking responsibility; own the problem and say what we will do",
         what: "pushing responsibility away: 不归我管/这不是我的责任/找快递去/这是仓库的事/我处理不了/跟我们没关系",
         why: "客户只认店铺，不关心是哪个部门的问题；推给快递、仓库或平台，客户会觉得被踢皮球，矛盾升级。",
-        bad: &["这不归我管", "你去找快递吧", "这是仓库的问题，跟我们没关系", "我处理不了"],
-        good: &["我这边马上帮您联系快递核实，今天下班前给您答复", "非常抱歉，我们来为您跟进处理", "不是您的问题，我们来处理"],
+        bad: &[
+            "这不归我管",
+            "你去找快递吧",
+            "这是仓库的问题，跟我们没关系",
+            "我处理不了",
+        ],
+        good: &[
+            "我这边马上帮您联系快递核实，今天下班前给您答复",
+            "非常抱歉，我们来为您跟进处理",
+            "不是您的问题，我们来处理",
+        ],
         instead: "把问题揽过来：我这边帮您联系……，会在……之前给您答复",
         whole_message: false,
         words_section: DEFAULT_SECTION,
@@ -26,7 +35,10 @@ pub const RULE: RuleDef = RuleDef {
     build,
 };
 
-const SUGGESTIONS: &[&str] = &["我这边马上帮您联系处理，稍后给您答复", "非常抱歉，这个问题我们来为您跟进"];
+const SUGGESTIONS: &[&str] = &[
+    "我这边马上帮您联系处理，稍后给您答复",
+    "非常抱歉，这个问题我们来为您跟进",
+];
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(LexiconCheck::new(cx, RULE.doc.id, SUGGESTIONS)?))
@@ -43,9 +55,17 @@ mod tests {
             &[
                 ("这不归我管", &["这不归我管"], "shirking"),
                 ("你去找快递吧", &["你去找快递"], "pushing to the courier"),
-                ("这是仓库的问题，跟我们没关系", &["这是仓库的问题", "跟我们没关系"], "two shirks"),
+                (
+                    "这是仓库的问题，跟我们没关系",
+                    &["这是仓库的问题", "跟我们没关系"],
+                    "two shirks",
+                ),
                 ("我處理不了", &["我處理不了"], "Traditional"),
-                ("我这边马上帮您联系快递核实", &[], "we contact the courier for the customer"),
+                (
+                    "我这边马上帮您联系快递核实",
+                    &[],
+                    "we contact the courier for the customer",
+                ),
                 ("不是您的问题，我们来处理", &[], "taking responsibility"),
             ],
         );
