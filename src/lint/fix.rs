@@ -5,6 +5,11 @@ use super::Finding;
 /// The text with every safe fix of `findings` applied. Overlapping fixes after the first are
 /// skipped; `Linter::lint` applies again until nothing safe is left.
 pub fn apply_fixes(text: &str, findings: &[Finding]) -> String {
+    apply_counting_skips(text, findings).0
+}
+
+/// `apply_fixes`, also saying whether an overlapping safe fix was skipped.
+pub fn apply_counting_skips(text: &str, findings: &[Finding]) -> (String, bool) {
     let mut edits: Vec<_> = findings
         .iter()
         .filter_map(|f| {
@@ -15,13 +20,15 @@ pub fn apply_fixes(text: &str, findings: &[Finding]) -> String {
         })
         .collect();
     if edits.is_empty() {
-        return text.to_owned();
+        return (text.to_owned(), false);
     }
     edits.sort_by_key(|(span, _)| (span.start, span.end));
     let mut out = String::with_capacity(text.len() + 16);
     let mut pos = 0;
+    let mut skipped = false;
     for (span, replacement) in edits {
         if span.start < pos {
+            skipped = true;
             continue;
         }
         out.push_str(&text[pos..span.start]);
@@ -29,5 +36,5 @@ pub fn apply_fixes(text: &str, findings: &[Finding]) -> String {
         pos = span.end;
     }
     out.push_str(&text[pos..]);
-    out
+    (out, skipped)
 }

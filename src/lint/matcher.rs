@@ -1,7 +1,8 @@
 //! Finds a lexicon's entries in a draft's folded view: one Aho-Corasick automaton for the literal
 //! entries, the regex entries after it, each match checked against its entry's guards.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::RegexSet;
 
 use super::Draft;
 use crate::error::Error;
@@ -16,6 +17,8 @@ pub struct Matcher {
     automaton: Option<AhoCorasick>,
     literal: Vec<usize>,
     regex: Vec<usize>,
+    /// All regex entries in one automaton: one scan says which (if any) need running.
+    regex_set: Option<RegexSet>,
 }
 
 /// An accepted match of one entry.
@@ -39,12 +42,23 @@ impl Matcher {
                 Pattern::Regex(_) => regex.push(i),
             }
         }
+        let regex_set = if regex.is_empty() {
+            None
+        } else {
+            let patterns = regex.iter().map(|&i| match &entries[i].pattern {
+                Pattern::Regex(re) => re.as_str().to_owned(),
+                Pattern::Literal(_) => unreachable!("regex indices point at regex entries"),
+            });
+            Some(RegexSet::new(patterns).map_err(|e| Error::Lexicon(e.to_string()))?)
+        };
         let automaton = if words.is_empty() {
             None
         } else {
             Some(
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
+                    // Lexicons are small; a full DFA is the fastest scan over short drafts.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&words)
                     .map_err(|e| Error::Lexicon(e.to_string()))?,
             )
@@ -54,6 +68,7 @@ impl Matcher {
             automaton,
             literal,
             regex,
+            regex_set,
         })
     }
 
@@ -64,10 +79,7 @@ impl Matcher {
     /// Whether any entry occurs in `text` (already folded), guards not applied.
     pub fn occurs_in(&self, folded: &str) -> bool {
         self.automaton.as_ref().is_some_and(|a| a.is_match(folded))
-            || self.regex.iter().any(|&i| match &self.entries[i].pattern {
-                Pattern::Regex(re) => re.is_match(folded),
-                Pattern::Literal(_) => false,
-            })
+            || self.regex_set.as_ref().is_some_and(|set| set.is_match(folded))
     }
 
     /// Every accepted match in the draft, longest first where two overlap, in text order.
@@ -83,8 +95,13 @@ impl Matcher {
                 }
             }
         }
-        for &i in &self.regex {
-            let entry = &self.entries[i];
+        let regex_hits = self
+            .regex_set
+            .as_ref()
+            .map(|set| set.matches(fold))
+            .filter(regex::SetMatches::matched_any);
+        for k in regex_hits.iter().flat_map(|m| m.iter()) {
+            let entry = &self.entries[self.regex[k]];
             if let Pattern::Regex(re) = &entry.pattern {
                 for m in re.find_iter(fold) {
                     let span = Span::new(m.start(), m.end());

@@ -56,8 +56,8 @@ impl Check for CurtReply {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
         let fold = draft.fold();
         // The words alone: no punctuation, white space, emoji or other symbols.
-        let bare: String = fold.chars().filter(|c| c.is_alphanumeric()).collect();
-        if bare.is_empty() || bare.chars().count() > 4 || !self.replies.contains(&bare) {
+        let words = || fold.chars().filter(|c| c.is_alphanumeric());
+        if !(1..=4).contains(&words().count()) || !self.replies.contains(&words().collect::<String>()) {
             return;
         }
         let trimmed = draft.text.trim();

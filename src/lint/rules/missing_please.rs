@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use aho_corasick::AhoCorasick;
+
 use crate::error::Error;
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
@@ -42,7 +44,7 @@ pub const RULE: RuleDef = RuleDef {
 struct MissingPlease {
     verbs: HashSet<String>,
     /// Clauses holding these are conditions or statements, not requests (如果, 后…).
-    skip: Vec<String>,
+    skip: AhoCorasick,
     /// Words that introduce the object before the verb (把订单号发过来).
     disposal: Vec<String>,
 }
@@ -51,7 +53,7 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     let lex = cx.lexicon(RULE.doc.id);
     Ok(Box::new(MissingPlease {
         verbs: lex.words("verb").into_iter().collect(),
-        skip: lex.words("skip"),
+        skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
         disposal: lex.words("disposal"),
     }))
 }
@@ -62,7 +64,7 @@ impl Check for MissingPlease {
         for clause in &draft.clauses().clauses {
             let ctext = clause.span.slice(fold);
             if draft.is_ours(clause.span)
-                || self.skip.iter().any(|s| ctext.contains(s.as_str()))
+                || self.skip.is_match(ctext)
                 || draft.polite_before(clause)
             {
                 continue;
@@ -95,7 +97,7 @@ impl Check for MissingPlease {
                     replacement: format!("{}{}", draft.say("请"), span.slice(draft.text)),
                     safe: true,
                 }),
-                suggestions: vec![format!("请{}", span.slice(draft.simp()))],
+                suggestions: Vec::new(),
             });
         }
     }
