@@ -3,8 +3,9 @@
 
 use std::cell::OnceCell;
 
+use super::matcher::{RawMatch, Scanner};
 use super::{Common, LintRequest, Role};
-use crate::lexicon::Flags;
+use crate::lexicon::{Entry, Flags};
 use crate::text::clause::{Clause, Clauses};
 use crate::text::normalize::{Normalized, Script, in_script};
 use crate::text::segment::{Word, words};
@@ -20,10 +21,12 @@ pub struct Draft<'a> {
     norm: Normalized,
     clauses: Clauses,
     words: OnceCell<Vec<Word>>,
+    scanner: &'a Scanner,
+    scan: OnceCell<Vec<RawMatch>>,
 }
 
 impl<'a> Draft<'a> {
-    pub fn new(req: &LintRequest<'a>, common: &'a Common) -> Self {
+    pub fn new(req: &LintRequest<'a>, common: &'a Common, scanner: &'a Scanner) -> Self {
         Self {
             text: req.text,
             role: req.role,
@@ -35,7 +38,19 @@ impl<'a> Draft<'a> {
             norm: Normalized::new(req.text),
             clauses: Clauses::new(req.text),
             words: OnceCell::new(),
+            scanner,
+            scan: OnceCell::new(),
         }
+    }
+
+    /// Every lexicon entry occurring in the folded view, from one scan shared by all rules.
+    pub fn scan(&self) -> &[RawMatch] {
+        self.scan.get_or_init(|| self.scanner.scan(&self.norm.fold))
+    }
+
+    /// The lexicon entry behind a raw match's id.
+    pub fn entry(&self, id: usize) -> &'a Entry {
+        self.scanner.entry(id)
     }
 
     /// Simplified view (same byte layout as the original).
@@ -66,9 +81,22 @@ impl<'a> Draft<'a> {
         self.words.get_or_init(|| words(&self.norm.simp))
     }
 
-    /// The words inside `span`.
-    pub fn words_in(&self, span: Span) -> impl Iterator<Item = &Word> {
-        self.words().iter().filter(move |w| span.contains(w.span))
+    /// The words of `span` (a clause), segmented on their own: cheaper than the whole draft
+    /// when only a clause or two need words.
+    pub fn words_in(&self, span: Span) -> Vec<Word> {
+        if let Some(all) = self.words.get() {
+            return all
+                .iter()
+                .filter(|w| span.contains(w.span))
+                .copied()
+                .collect();
+        }
+        words(span.slice(&self.norm.simp))
+            .into_iter()
+            .map(|w| Word {
+                span: Span::new(w.span.start + span.start, w.span.end + span.start),
+            })
+            .collect()
     }
 
     /// The word containing byte `pos`.
@@ -120,14 +148,11 @@ impl<'a> Draft<'a> {
     pub fn core(&self, clause: Span) -> Span {
         let fold = self.fold();
         let (mut s, mut e) = (clause.start, clause.end);
-        'lead: loop {
-            for w in &self.common.lead {
-                if fold[s..e].starts_with(w.as_str()) && s + w.len() < e {
-                    s += w.len();
-                    continue 'lead;
-                }
+        while let Some(n) = self.common.lead_len(&fold[s..e]) {
+            if s + n >= e {
+                break;
             }
-            break;
+            s += n;
         }
         'tail: loop {
             let t = fold[s..e].trim_end_matches(|c: char| !c.is_alphanumeric());
@@ -135,13 +160,13 @@ impl<'a> Draft<'a> {
                 e = s + t.len();
                 continue;
             }
-            for p in &self.common.particles {
-                if fold[s..e].ends_with(p.as_str()) && e - p.len() > s {
-                    e -= p.len();
+            match fold[s..e].chars().next_back() {
+                Some(p) if self.common.particles.contains(&p) && e - p.len_utf8() > s => {
+                    e -= p.len_utf8();
                     continue 'tail;
                 }
+                _ => break,
             }
-            break;
         }
         Span::new(s, e)
     }
@@ -173,23 +198,22 @@ impl<'a> Draft<'a> {
     fn is_bare(&self, span: Span, clause: Span) -> bool {
         let fold = self.fold();
         let mut before = &fold[clause.start..span.start.max(clause.start)];
-        'lead: while !before.is_empty() {
-            for w in &self.common.lead {
-                if let Some(rest) = before.strip_prefix(w.as_str()) {
-                    before = rest;
-                    continue 'lead;
-                }
+        while !before.is_empty() {
+            match self.common.lead_len(before) {
+                Some(n) => before = &before[n..],
+                None => return false,
             }
-            return false;
         }
         let mut after = &fold[span.end.min(clause.end)..clause.end];
         'tail: while !after.is_empty() {
             after = after.trim_start_matches(|c: char| !c.is_alphanumeric());
-            for p in &self.common.particles {
-                if let Some(rest) = after.strip_prefix(p.as_str()) {
-                    after = rest;
-                    continue 'tail;
-                }
+            if let Some(p) = after
+                .chars()
+                .next()
+                .filter(|p| self.common.particles.contains(p))
+            {
+                after = &after[p.len_utf8()..];
+                continue 'tail;
             }
             if !after.is_empty() {
                 return false;

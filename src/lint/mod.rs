@@ -3,7 +3,7 @@
 
 mod draft;
 mod fix;
-mod matcher;
+pub mod matcher;
 pub mod registry;
 pub mod rules;
 
@@ -194,12 +194,20 @@ pub struct Common {
     /// Words that make a clause about us or for the customer (我们, 为您…).
     pub ours: AhoCorasick,
     /// Words that may lead a clause before its core (亲, 那, 就…).
-    pub lead: Vec<String>,
-    /// Particles that may end a clause (了, 啊, 哦…).
-    pub particles: Vec<String>,
+    pub lead: std::collections::HashSet<String>,
+    /// The same words, for finding the longest one at the start of a text.
+    lead_prefix: AhoCorasick,
+    /// Particles that may end a clause (了, 啊, 哦…), one character each.
+    pub particles: Vec<char>,
 }
 
 impl Common {
+    /// Byte length of the longest lead word `text` starts with.
+    pub fn lead_len(&self, text: &str) -> Option<usize> {
+        let input = aho_corasick::Input::new(text).anchored(aho_corasick::Anchored::Yes);
+        self.lead_prefix.find(input).map(|m| m.end())
+    }
+
     fn new(lex: &Lexicon) -> Result<Self, Error> {
         let build = |section: &str| {
             AhoCorasick::new(lex.words(section))
@@ -214,8 +222,17 @@ impl Common {
             negators: by_length_desc("negation"),
             polite: build("polite")?,
             ours: build("ours")?,
-            lead: by_length_desc("lead"),
-            particles: by_length_desc("particles"),
+            lead: lex.words("lead").into_iter().collect(),
+            lead_prefix: AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .start_kind(aho_corasick::StartKind::Anchored)
+                .build(lex.words("lead"))
+                .map_err(|e| Error::Lexicon(format!("common.txt [lead]: {e}")))?,
+            particles: lex
+                .words("particles")
+                .iter()
+                .filter_map(|w| w.chars().next().filter(|_| w.chars().count() == 1))
+                .collect(),
         })
     }
 }
@@ -224,6 +241,7 @@ impl Common {
 pub struct Linter {
     rules: Vec<ActiveRule>,
     common: Common,
+    scanner: matcher::Scanner,
     allow: Option<AhoCorasick>,
 }
 
@@ -241,9 +259,15 @@ impl fmt::Debug for Linter {
 /// Everything a rule may read when it is built.
 pub struct BuildContext<'a> {
     pub lexicons: &'a BTreeMap<String, Lexicon>,
+    scan: matcher::ScanBuilder,
 }
 
 impl BuildContext<'_> {
+    /// A matcher for lexicon entries, scanned together with every other rule's.
+    pub fn matcher(&self, entries: &[lexicon::Entry]) -> matcher::Matcher {
+        self.scan.add(entries)
+    }
+
     /// The lexicon of `stem` (`lexicons/{stem}.txt` plus config additions).
     pub fn lexicon(&self, stem: &str) -> &Lexicon {
         static EMPTY: std::sync::OnceLock<Lexicon> = std::sync::OnceLock::new();
@@ -274,6 +298,7 @@ impl Linter {
         let common = Common::new(lexicons.get("common").unwrap_or(&Lexicon::default()))?;
         let cx = BuildContext {
             lexicons: &lexicons,
+            scan: matcher::ScanBuilder::default(),
         };
         let mut rules = Vec::new();
         for def in RULES {
@@ -289,6 +314,7 @@ impl Linter {
                 check: (def.build)(&cx)?,
             });
         }
+        let scanner = cx.scan.build()?;
         let allow_words: Vec<String> = config
             .allow
             .iter()
@@ -305,9 +331,11 @@ impl Linter {
         };
         // Warm the shared segmenter so the first request doesn't pay for it.
         crate::text::segment::jieba();
+        crate::text::normalize::warm_up();
         Ok(Self {
             rules,
             common,
+            scanner,
             allow,
         })
     }
@@ -345,7 +373,7 @@ impl Linter {
         if req.text.trim().is_empty() {
             return Vec::new();
         }
-        let draft = Draft::new(req, &self.common);
+        let draft = Draft::new(req, &self.common, &self.scanner);
         let allowed: Vec<Span> = self.allow.as_ref().map_or_else(Vec::new, |ac| {
             ac.find_overlapping_iter(draft.fold())
                 .map(|m| Span::new(m.start(), m.end()))

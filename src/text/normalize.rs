@@ -25,49 +25,78 @@ pub struct Normalized {
 
 impl Normalized {
     pub fn new(text: &str) -> Self {
-        let simp = to_simplified_same_len(text);
-        let script = if simp == text {
-            Script::Simplified
-        } else {
-            Script::Traditional
-        };
-        let fold = fold(&simp);
+        let mut simp = String::with_capacity(text.len());
+        let mut fold = String::with_capacity(text.len());
+        let mut script = Script::Simplified;
+        for c in text.chars() {
+            let s = simplified_char(c);
+            if s != c {
+                script = Script::Traditional;
+            }
+            simp.push(s);
+            fold.push(fold_char(s));
+        }
         Self { simp, fold, script }
     }
 }
 
-/// Traditional→Simplified, char for char. `fast2s` maps three-byte chars to three-byte chars;
-/// should a mapping ever change the byte length, the original text is kept so spans stay valid.
-pub fn to_simplified_same_len(text: &str) -> String {
-    let simp = fast2s::convert(text);
-    if simp.len() == text.len() && same_boundaries(text, &simp) {
-        simp
-    } else {
-        text.to_owned()
+/// Builds the conversion table now, so the first draft doesn't pay for it.
+pub fn warm_up() {
+    t2s_table();
+}
+
+fn simplified_char(c: char) -> char {
+    let i = (c as u32).wrapping_sub(CJK_FIRST) as usize;
+    t2s_table().get(i).copied().flatten().unwrap_or(c)
+}
+
+fn fold_char(c: char) -> char {
+    match c {
+        '您' | '妳' => '你',
+        c => c.to_ascii_lowercase(),
     }
 }
 
-fn same_boundaries(a: &str, b: &str) -> bool {
-    a.char_indices()
-        .map(|(i, _)| i)
-        .eq(b.char_indices().map(|(i, _)| i))
+/// Traditional→Simplified, char for char, keeping every char's byte length (so spans found in
+/// the result are spans of `text`).
+pub fn to_simplified_same_len(text: &str) -> String {
+    text.chars().map(simplified_char).collect()
+}
+
+/// The CJK range the table covers: Extension A, the Unified Ideographs and the compatibility block.
+const CJK_FIRST: u32 = 0x3400;
+const CJK_LAST: u32 = 0xFAFF;
+
+/// `fast2s`'s mapping laid out as a dense table, built once: one array load per char on the hot
+/// path instead of a hash lookup. Only mappings that keep the byte length are taken.
+fn t2s_table() -> &'static [Option<char>] {
+    static TABLE: OnceLock<Vec<Option<char>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut buf = [0u8; 4];
+        (CJK_FIRST..=CJK_LAST)
+            .map(|cp| {
+                let c = char::from_u32(cp)?;
+                let simp = fast2s::convert(c.encode_utf8(&mut buf));
+                let mut chars = simp.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(s), None) if s != c && s.len_utf8() == c.len_utf8() => Some(s),
+                    _ => None,
+                }
+            })
+            .collect()
+    })
 }
 
 /// Folds 您/妳 to 你 and ASCII to lower case; both keep every char's byte length.
 pub fn fold(simp: &str) -> String {
-    simp.chars()
-        .map(|c| match c {
-            '您' | '妳' => '你',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
+    simp.chars().map(fold_char).collect()
 }
 
 /// Full normalisation for matching text that needs no span mapping (knowledge-base questions,
 /// lexicon entries): Traditional→Simplified, full-width ASCII to half-width, lower case.
 pub fn normalize_free(text: &str) -> String {
-    fast2s::convert(text)
-        .chars()
+    text.chars()
+        .map(simplified_char)
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{3000}' => ' ',
@@ -116,7 +145,7 @@ mod tests {
                 continue;
             };
             let s = c.to_string();
-            assert_eq!(fast2s::convert(&s).len(), s.len(), "U+{cp:04X}");
+            assert_eq!(to_simplified_same_len(&s).len(), s.len(), "U+{cp:04X}");
         }
     }
 

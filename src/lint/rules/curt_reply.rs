@@ -57,7 +57,9 @@ impl Check for CurtReply {
         let fold = draft.fold();
         // The words alone: no punctuation, white space, emoji or other symbols.
         let words = || fold.chars().filter(|c| c.is_alphanumeric());
-        if !(1..=4).contains(&words().count()) || !self.replies.contains(&words().collect::<String>()) {
+        if !(1..=4).contains(&words().take(5).count())
+            || !self.replies.contains(&words().collect::<String>())
+        {
             return;
         }
         let trimmed = draft.text.trim();

@@ -74,14 +74,21 @@ impl Check for ImperativeTone {
                 continue;
             }
             let core = draft.core(clause.span);
-            let Some(first) = draft.words_in(core).next() else {
+            if self
+                .courtesy
+                .iter()
+                .any(|w| fold[core.start..].starts_with(w.as_str()))
+            {
+                continue;
+            }
+            let Some(first) = draft.words_in(core).first().copied() else {
                 continue;
             };
             let word = first.span.slice(fold);
             if first.span.start == core.start
-                && first.tag == 'v'
                 && !self.request_verbs.contains(word)
                 && !self.courtesy.contains(word)
+                && crate::text::segment::pos(word) == 'v'
             {
                 let mut hit = Hit::new(clause.span);
                 hit.suggestions = SUGGESTIONS.iter().map(|s| (*s).to_owned()).collect();

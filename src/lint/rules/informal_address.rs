@@ -66,12 +66,20 @@ impl Check for InformalAddress {
             if c != '你' && c != '妳' || exempt.iter().any(|s| s.start <= i && i < s.end) {
                 continue;
             }
-            // Inside a jieba word that doesn't start with it (迷你, 小迷你), 你 is no pronoun.
-            if let Some(w) = draft.word_at(i)
-                && w.span.start < i
-                && !matches!(w.tag, 'r' | 'v' | 'p')
+            // Ending a dictionary word that is no pronoun, verb or preposition (迷你), 你 is no
+            // pronoun either. Only that two-character word is looked up: segmenting the whole
+            // draft for it would cost more than the rest of the rule.
+            if let Some(prev) = draft.simp()[..i]
+                .chars()
+                .next_back()
+                .filter(|p| p.is_alphabetic())
             {
-                continue;
+                let word = &draft.simp()[i - prev.len_utf8()..i + c.len_utf8()];
+                if crate::text::segment::jieba().has_word(word)
+                    && !matches!(crate::text::segment::pos(word), 'r' | 'v' | 'p')
+                {
+                    continue;
+                }
             }
             out.push(Hit {
                 span: Span::new(i, i + c.len_utf8()),

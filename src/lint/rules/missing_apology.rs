@@ -2,7 +2,7 @@
 //! Runs only when the customer's message is given.
 
 use crate::error::Error;
-use crate::lint::matcher::Matcher;
+use crate::lint::matcher::{Matcher, TextMatcher};
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
 use crate::text::Span;
@@ -34,15 +34,16 @@ const APOLOGY: &str = "非常抱歉给您带来不便，";
 
 #[derive(Debug)]
 struct MissingApology {
-    complaint: Matcher,
+    /// Matched against the customer's message, not the draft.
+    complaint: TextMatcher,
     apology: Matcher,
 }
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     let lex = cx.lexicon(RULE.doc.id);
     Ok(Box::new(MissingApology {
-        complaint: Matcher::new(lex.section("complaint"))?,
-        apology: Matcher::new(lex.section("apology"))?,
+        complaint: TextMatcher::new(lex.section("complaint"))?,
+        apology: cx.matcher(lex.section("apology")),
     }))
 }
 
@@ -51,7 +52,7 @@ impl Check for MissingApology {
         let Some(customer) = &draft.customer else {
             return;
         };
-        if !self.complaint.occurs_in(&customer.fold) || self.apology.occurs_in(draft.fold()) {
+        if !self.complaint.occurs_in(&customer.fold) || self.apology.occurs(draft) {
             return;
         }
         let Some(first) = draft.clauses().clauses.first() else {

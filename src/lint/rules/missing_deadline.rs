@@ -43,14 +43,14 @@ struct MissingDeadline {
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     let lex = cx.lexicon(RULE.doc.id);
     Ok(Box::new(MissingDeadline {
-        defer: Matcher::new(lex.section("defer"))?,
-        time: Matcher::new(lex.section("time"))?,
+        defer: cx.matcher(lex.section("defer")),
+        time: cx.matcher(lex.section("time")),
     }))
 }
 
 impl Check for MissingDeadline {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
-        if !self.defer.occurs_in(draft.fold()) || self.time.occurs_in(draft.fold()) {
+        if !self.defer.occurs(draft) || self.time.occurs(draft) {
             return;
         }
         if let Some(m) = self.defer.find(draft).into_iter().next() {

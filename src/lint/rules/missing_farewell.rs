@@ -40,13 +40,13 @@ struct MissingFarewell {
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(MissingFarewell {
-        farewells: Matcher::new(cx.lexicon(RULE.doc.id).section(RULE.doc.words_section))?,
+        farewells: cx.matcher(cx.lexicon(RULE.doc.id).section(RULE.doc.words_section)),
     }))
 }
 
 impl Check for MissingFarewell {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
-        if draft.role != Role::Closing || self.farewells.occurs_in(draft.fold()) {
+        if draft.role != Role::Closing || self.farewells.occurs(draft) {
             return;
         }
         let Some(last) = draft.clauses().clauses.last() else {

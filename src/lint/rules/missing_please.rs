@@ -47,14 +47,25 @@ struct MissingPlease {
     skip: AhoCorasick,
     /// Words that introduce the object before the verb (把订单号发过来).
     disposal: Vec<String>,
+    /// First characters of the verbs and disposal words: a clause whose core starts with none of
+    /// them is no request, and needs no segmentation.
+    starts: HashSet<char>,
 }
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     let lex = cx.lexicon(RULE.doc.id);
+    let verbs: HashSet<String> = lex.words("verb").into_iter().collect();
+    let disposal = lex.words("disposal");
+    let starts = verbs
+        .iter()
+        .chain(&disposal)
+        .filter_map(|w| w.chars().next())
+        .collect();
     Ok(Box::new(MissingPlease {
-        verbs: lex.words("verb").into_iter().collect(),
+        verbs,
+        starts,
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
-        disposal: lex.words("disposal"),
+        disposal,
     }))
 }
 
@@ -63,17 +74,23 @@ impl Check for MissingPlease {
         let fold = draft.fold();
         for clause in &draft.clauses().clauses {
             let ctext = clause.span.slice(fold);
-            if draft.is_ours(clause.span)
+            let core = draft.core(clause.span);
+            if !fold[core.start..]
+                .chars()
+                .next()
+                .is_some_and(|c| self.starts.contains(&c))
+                || draft.is_ours(clause.span)
                 || self.skip.is_match(ctext)
                 || draft.polite_before(clause)
             {
                 continue;
             }
-            let mut words = draft
-                .words_in(clause.span)
+            let words = draft.words_in(clause.span);
+            let mut words = words
+                .iter()
                 .map(|w| (w.span, w.span.slice(fold)))
                 .skip_while(|(_, w)| {
-                    draft.common.lead.iter().any(|l| l == w)
+                    draft.common.lead.contains(*w)
                         || *w == "你"
                         || !w.chars().any(char::is_alphanumeric)
                 });

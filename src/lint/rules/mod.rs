@@ -35,7 +35,7 @@ impl LexiconCheck {
         default_suggestions: &'static [&'static str],
     ) -> Result<Self, Error> {
         Ok(Self {
-            matcher: Matcher::new(cx.lexicon(rule).section(DEFAULT_SECTION))?,
+            matcher: cx.matcher(cx.lexicon(rule).section(DEFAULT_SECTION)),
             default_suggestions,
         })
     }
