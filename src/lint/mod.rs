@@ -21,6 +21,7 @@ pub use registry::{RULES, RuleDef, RuleDoc};
 use crate::config::Config;
 use crate::error::Error;
 use crate::lexicon::{self, Lexicon, fold_entry};
+use crate::text::normalize::Script;
 use crate::text::span::{Span, offsets};
 
 /// How much a finding matters.
@@ -402,7 +403,12 @@ impl Linter {
                     chars: o.chars,
                     utf16: o.utf16,
                     fix: hit.fix,
-                    suggestions: hit.suggestions.iter().map(|s| draft.say(s)).collect(),
+                    suggestions: match draft.script() {
+                        Script::Simplified => hit.suggestions,
+                        Script::Traditional => {
+                            hit.suggestions.iter().map(|s| draft.say(s)).collect()
+                        }
+                    },
                 });
             }
         }

@@ -25,18 +25,32 @@ pub struct Normalized {
 
 impl Normalized {
     pub fn new(text: &str) -> Self {
-        let mut simp = String::with_capacity(text.len());
-        let mut fold = String::with_capacity(text.len());
+        // Byte copies with the few changed chars patched in place: every change keeps the
+        // char's byte length, so both views are the original's bytes with some chars replaced.
+        let mut simp = text.as_bytes().to_vec();
+        let mut fold = simp.clone();
         let mut script = Script::Simplified;
-        for c in text.chars() {
+        for (i, c) in text.char_indices() {
+            if c.is_ascii() {
+                fold[i] = fold[i].to_ascii_lowercase();
+                continue;
+            }
             let s = simplified_char(c);
             if s != c {
                 script = Script::Traditional;
+                s.encode_utf8(&mut simp[i..i + c.len_utf8()]);
             }
-            simp.push(s);
-            fold.push(fold_char(s));
+            let f = fold_char(s);
+            if f != c {
+                f.encode_utf8(&mut fold[i..i + c.len_utf8()]);
+            }
         }
-        Self { simp, fold, script }
+        let utf8 = "normalisation keeps char boundaries";
+        Self {
+            simp: String::from_utf8(simp).expect(utf8),
+            fold: String::from_utf8(fold).expect(utf8),
+            script,
+        }
     }
 }
 
