@@ -18,6 +18,12 @@ pub enum Error {
     Lexicon(String),
     #[error("unknown rule `{0}` (`kefu rules` lists them)")]
     UnknownRule(String),
+    /// A request with an invalid value (an empty question, `k` out of range).
+    #[error("{0}")]
+    Invalid(String),
+    /// The search index could not be built or opened.
+    #[error("index: {0}")]
+    Index(String),
     #[error("{location}: not valid UTF-8")]
     InvalidUtf8 { location: String },
 }

@@ -3,6 +3,7 @@
 mod lint;
 mod render;
 mod rules;
+mod suggest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,13 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Explain one rule: what it flags, why, examples, what to write instead.
     Explain(rules::ExplainArgs),
+    /// Suggest answers to a customer question from the knowledge base and phrase library.
+    Suggest(suggest::SuggestArgs),
+    /// Maintain a knowledge base: import into an on-disk index, check, list unanswered questions.
+    #[command(subcommand)]
+    Kb(suggest::KbCommand),
+    /// Measure retrieval quality on labelled queries (recall@1/5, MRR, no-answer rate, latency).
+    Eval(suggest::EvalArgs),
 }
 
 pub fn run() -> Result<ExitCode> {
@@ -37,5 +45,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Lint(args) => lint::run(args, cli.config.as_deref()),
         Command::Rules(args) => rules::list(&args, cli.config.as_deref()),
         Command::Explain(args) => rules::explain(&args),
+        Command::Suggest(args) => suggest::suggest(args, cli.config.as_deref()),
+        Command::Kb(cmd) => suggest::kb(cmd, cli.config.as_deref()),
+        Command::Eval(args) => suggest::eval(args),
     }
 }

@@ -10,6 +10,9 @@ use super::span::Span;
 /// The shipped domain dictionary: jieba's `word [freq] [tag]` lines.
 pub const USER_DICT: &str = include_str!("../../lexicons/userdict.txt");
 
+/// Retrieval synonyms (`lexicons/synonyms.txt`); their words join the dictionary.
+const SYNONYMS: &str = include_str!("../../lexicons/synonyms.txt");
+
 /// A word of the text, as a span of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Word {
@@ -27,6 +30,18 @@ pub fn jieba() -> &'static Jieba {
         jieba
             .load_dict(&mut reader)
             .expect("lexicons/userdict.txt is a valid jieba dictionary");
+        // Every synonym stays one word, so it can be folded to its canonical spelling.
+        for word in SYNONYMS
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .flat_map(|l| l.split([':', '：', ',', '，', '、']))
+            .map(str::trim)
+            .filter(|w| w.chars().count() >= 2)
+        {
+            if !jieba.has_word(word) {
+                jieba.add_word(word, Some(2000), None);
+            }
+        }
         jieba
     })
 }

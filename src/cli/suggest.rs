@@ -1,0 +1,333 @@
+//! `kefu suggest`, `kefu kb` and `kefu eval`: answers from the knowledge base, its maintenance,
+//! and measuring retrieval quality.
+
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+
+use kefu::suggest::gaps::{self, GapLog};
+use kefu::suggest::kb::{self, KbEntry, Phrase};
+use kefu::suggest::{SuggestRequest, SuggestResult, Suggester, eval};
+use kefu::{Config, LintRequest, Linter};
+
+/// Where the knowledge base comes from.
+#[derive(Debug, Args)]
+pub struct KbSource {
+    /// The shop's knowledge base (JSONL or CSV) instead of the shipped one.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    kb: Option<PathBuf>,
+    /// The shop's phrase library (JSONL or CSV) instead of the shipped one.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    phrases: Option<PathBuf>,
+    /// Open the on-disk index built by `kefu kb import` instead of indexing in memory.
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
+    /// Confidence below which a question counts as unanswered (0–1).
+    #[arg(long, default_value_t = kefu::suggest::DEFAULT_THRESHOLD)]
+    threshold: f32,
+}
+
+impl KbSource {
+    fn open(&self) -> Result<Suggester> {
+        let s = match &self.index {
+            Some(dir) => Suggester::open(dir)?,
+            None => {
+                let entries = match &self.kb {
+                    Some(p) => load::<KbEntry>(p, |e| &e.id)?,
+                    None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
+                };
+                let phrases = match &self.phrases {
+                    Some(p) => load::<Phrase>(p, |e| &e.id)?,
+                    None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
+                };
+                Suggester::build(&entries, &phrases, None)?
+            }
+        };
+        if !(0.0..=1.0).contains(&self.threshold) {
+            bail!("--threshold must be between 0 and 1");
+        }
+        Ok(s.with_threshold(self.threshold))
+    }
+
+    /// The gap file: inside the index directory when there is one.
+    fn gap_log(&self, explicit: Option<&Path>) -> GapLog {
+        match (explicit, &self.index) {
+            (Some(p), _) => GapLog::new(p),
+            (None, Some(dir)) => GapLog::new(dir.join("gaps.jsonl")),
+            (None, None) => GapLog::new(gaps::DEFAULT_FILE),
+        }
+    }
+}
+
+/// Loads an import file: bad lines are reported on stderr with their numbers and skipped.
+fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
+    let text = kb::read_file(path)?;
+    let loaded = kb::parse::<T>(&text);
+    for e in &loaded.errors {
+        eprintln!("warning: {}:{}: {} (skipped)", path.display(), e.line, e.message);
+    }
+    if loaded.records.is_empty() {
+        bail!("{}: no valid entries", path.display());
+    }
+    Ok(loaded.dedup_last_wins(id))
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// The customer's question.
+    question: Option<String>,
+    /// Read one request per line ({"question","k","vars"}) from FILE or - and write one result per line.
+    #[arg(long, value_name = "FILE|-", num_args = 0..=1, default_missing_value = "-", conflicts_with = "question")]
+    jsonl: Option<String>,
+    /// How many suggestions (1–50).
+    #[arg(short, long, default_value_t = 3)]
+    k: usize,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Where unanswered questions are recorded (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
+    #[arg(long, value_name = "FILE")]
+    gaps: Option<PathBuf>,
+    /// Don't record unanswered questions.
+    #[arg(long)]
+    no_record: bool,
+    #[command(flatten)]
+    source: KbSource,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
+    let linter = Linter::new(&Config::discover(config)?)?;
+    let suggester = args.source.open()?;
+    let log = (!args.no_record).then(|| args.source.gap_log(args.gaps.as_deref()));
+    let record = |req: &SuggestRequest, result: &SuggestResult| -> Result<()> {
+        if let Some(log) = &log
+            && !result.answered
+        {
+            let best = result.suggestions.first().map_or(0.0, |s| s.confidence);
+            log.record(&req.question, best)
+                .with_context(|| format!("recording the unanswered question in {}", log.path().display()))?;
+        }
+        Ok(())
+    };
+    if let Some(source) = &args.jsonl {
+        let input: Box<dyn BufRead> = if source == "-" {
+            Box::new(io::stdin().lock())
+        } else {
+            Box::new(io::BufReader::new(std::fs::File::open(source).with_context(|| format!("opening {source}"))?))
+        };
+        let name = if source == "-" { "<stdin>" } else { source.as_str() };
+        let mut out = BufWriter::new(io::stdout().lock());
+        let mut failed = false;
+        for (i, line) in input.split(b'\n').enumerate() {
+            let bytes = line.with_context(|| format!("reading {name}"))?;
+            let line_no = i + 1;
+            let parsed = match std::str::from_utf8(&bytes) {
+                Err(_) => Err(format!("{name}:{line_no}: not valid UTF-8")),
+                Ok(s) if s.trim().is_empty() => continue,
+                Ok(s) => serde_json::from_str::<SuggestRequest>(s).map_err(|e| format!("{name}:{line_no}: {e}")),
+            };
+            let answer = parsed.and_then(|req| {
+                suggester
+                    .suggest(&linter, &req)
+                    .map(|r| (req, r))
+                    .map_err(|e| format!("{name}:{line_no}: {e}"))
+            });
+            match answer {
+                Ok((req, result)) => {
+                    record(&req, &result)?;
+                    serde_json::to_writer(&mut out, &result)?;
+                }
+                Err(message) => {
+                    failed = true;
+                    serde_json::to_writer(&mut out, &json!({"line": line_no, "error": {"code": "bad_request", "message": message}}))?;
+                }
+            }
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+    }
+    let Some(question) = args.question else {
+        bail!("give a question, or --jsonl to read requests");
+    };
+    let req = SuggestRequest {
+        question,
+        k: args.k,
+        ..SuggestRequest::default()
+    };
+    let result = suggester.suggest(&linter, &req)?;
+    record(&req, &result)?;
+    let mut out = io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string(&result)?)?,
+        Format::Text => {
+            if result.answered {
+                writeln!(out, "best answers for: {}", req.question)?;
+            } else {
+                writeln!(out, "no good answer for: {} (closest candidates below)", req.question)?;
+            }
+            for (i, s) in result.suggestions.iter().enumerate() {
+                writeln!(
+                    out,
+                    "\n{}. [{}] confidence {:.2} · {} · lint {}/100",
+                    i + 1,
+                    s.id,
+                    s.confidence,
+                    s.matched_question,
+                    s.lint.score
+                )?;
+                writeln!(out, "   matched: {}", s.matched.join(" "))?;
+                writeln!(out, "   {}", s.answer)?;
+                if !s.missing_vars.is_empty() {
+                    writeln!(out, "   fill in: {}", s.missing_vars.join(", "))?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Build a persistent on-disk index from a knowledge base (duplicate ids: the last wins).
+    Import {
+        /// Knowledge base, JSONL or CSV.
+        file: PathBuf,
+        /// Phrase library to index with it (default: the shipped one).
+        #[arg(long, value_name = "FILE")]
+        phrases: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        index: PathBuf,
+    },
+    /// Validate a knowledge base: malformed lines, empty fields, duplicate ids, and answers that
+    /// break the service rules.
+    Check { file: PathBuf },
+    /// The questions customers asked that the knowledge base could not answer, most frequent first.
+    Gaps {
+        /// The gap file (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        index: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
+    match cmd {
+        KbCommand::Import { file, phrases, index } => {
+            let entries = load::<KbEntry>(&file, |e| &e.id)?;
+            let phrases = match phrases {
+                Some(p) => load::<Phrase>(&p, |e| &e.id)?,
+                None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
+            };
+            let s = Suggester::build(&entries, &phrases, Some(&index))?;
+            println!(
+                "indexed {} entries and {} phrases ({} documents) into {}",
+                entries.len(),
+                phrases.len(),
+                s.num_docs(),
+                index.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Check { file } => {
+            let linter = Linter::new(&Config::discover(config)?)?;
+            let text = kb::read_file(&file)?;
+            let loaded = kb::parse::<KbEntry>(&text);
+            let mut problems = 0;
+            for e in kb::validate(&loaded) {
+                println!("{}:{}: {}", file.display(), e.line, e.message);
+                problems += 1;
+            }
+            for (line, entry) in &loaded.records {
+                let r = linter.lint(&LintRequest::new(&entry.answer));
+                for f in &r.findings {
+                    println!(
+                        "{}:{line}: answer of `{}`: {}[{}] {} «{}»",
+                        file.display(),
+                        entry.id,
+                        f.severity,
+                        f.rule,
+                        f.message,
+                        f.text
+                    );
+                    problems += 1;
+                }
+            }
+            println!("{} entries, {problems} problem(s)", loaded.records.len());
+            Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        KbCommand::Gaps { file, index, format } => {
+            let log = match (file, index) {
+                (Some(f), _) => GapLog::new(f),
+                (None, Some(dir)) => GapLog::new(dir.join("gaps.jsonl")),
+                (None, None) => GapLog::new(gaps::DEFAULT_FILE),
+            };
+            let gaps = log.summary()?;
+            let mut out = io::stdout().lock();
+            match format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string(&gaps)?)?,
+                Format::Text => {
+                    if gaps.is_empty() {
+                        writeln!(out, "no unanswered questions recorded in {}", log.path().display())?;
+                    }
+                    for g in &gaps {
+                        writeln!(out, "{:>5}  {}  {}", g.count, g.last_seen, g.question)?;
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled queries: one {"qid","text","relevant":[ids]} per line.
+    #[arg(long, value_name = "FILE")]
+    queries: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    source: KbSource,
+}
+
+pub fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let suggester = args.source.open()?;
+    let text = kb::read_file(&args.queries)?;
+    let (queries, errors) = eval::parse_queries(&text);
+    for e in &errors {
+        eprintln!("warning: {}:{}: {} (skipped)", args.queries.display(), e.line, e.message);
+    }
+    if queries.is_empty() {
+        bail!("{}: no valid queries", args.queries.display());
+    }
+    let r = eval::run(&suggester, &queries)?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&r)?),
+        Format::Text => {
+            println!("queries         {}", r.queries);
+            println!("recall@1        {:.3}", r.recall_at_1);
+            println!("recall@5        {:.3}", r.recall_at_5);
+            println!("MRR@10          {:.3}", r.mrr);
+            println!("no-answer rate  {:.3} (threshold {:.2})", r.no_answer_rate, suggester.threshold());
+            println!("precision when answered {:.3}", r.answered_precision);
+            println!(
+                "latency µs      p50 {:.0} · p90 {:.0} · p99 {:.0}",
+                r.latency_us_p50, r.latency_us_p90, r.latency_us_p99
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,202 @@
+//! Text analysis for retrieval, shared by indexing and querying: normalisation (Traditional→
+//! Simplified, width, case), jieba search-mode words with synonyms folded to one spelling, filler
+//! words dropped, and character bigrams for evidence that word segmentation misses.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::text::normalize::normalize_free;
+use crate::text::segment::jieba;
+
+/// Shipped synonyms: `canonical: variant, variant…` per line.
+pub const SYNONYMS: &str = include_str!("../../lexicons/synonyms.txt");
+/// Shipped filler words: one per line.
+pub const FILLER: &str = include_str!("../../lexicons/filler.txt");
+
+/// A retrieval token: its text and position (the index of the default-mode word it falls in, so
+/// the overlapping sub-words of search mode share their word's position).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub text: String,
+    pub position: usize,
+    /// Byte range in the normalised text.
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Synonym and filler tables, built once.
+#[derive(Debug, Default)]
+pub struct Analyzer {
+    synonyms: HashMap<String, String>,
+    filler: std::collections::HashSet<String>,
+}
+
+impl Analyzer {
+    /// The shipped tables.
+    pub fn shipped() -> &'static Analyzer {
+        static A: OnceLock<Analyzer> = OnceLock::new();
+        A.get_or_init(|| Analyzer::new(SYNONYMS, FILLER))
+    }
+
+    pub fn new(synonyms: &str, filler: &str) -> Self {
+        let mut map = HashMap::new();
+        for line in lines(synonyms) {
+            let Some((canonical, variants)) = line.split_once([':', '：']) else { continue };
+            let canonical = normalize_free(canonical.trim());
+            for v in variants.split([',', '，', '、']) {
+                let v = normalize_free(v.trim());
+                if !v.is_empty() && v != canonical {
+                    map.insert(v, canonical.clone());
+                }
+            }
+        }
+        Self {
+            synonyms: map,
+            filler: lines(filler).map(normalize_free).collect(),
+        }
+    }
+
+    /// Every word the synonym table knows, so the segmenter keeps them whole.
+    pub fn dictionary_words(&self) -> impl Iterator<Item = &str> {
+        self.synonyms.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()])
+    }
+
+    /// Words of `text` for the index and for queries. Filler words are dropped unless the text
+    /// has nothing else (在吗 is all filler, and still means something).
+    pub fn words(&self, text: &str) -> Vec<Term> {
+        let norm = normalize_free(text);
+        let all = self.raw_words(&norm);
+        let kept: Vec<Term> = all.iter().filter(|t| !self.filler.contains(&t.text)).cloned().collect();
+        if kept.is_empty() { all } else { kept }
+    }
+
+    fn raw_words(&self, norm: &str) -> Vec<Term> {
+        let j = jieba();
+        let base = j.cut(norm, false);
+        let mut out = Vec::with_capacity(base.len() * 2);
+        for (position, w) in base.iter().enumerate() {
+            if !w.word.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            // Search mode: a long word also yields the dictionary words inside it.
+            let chars: Vec<(usize, char)> = w.word.char_indices().collect();
+            if chars.len() > 2 {
+                for n in [2, 3] {
+                    for s in 0..chars.len().saturating_sub(n - 1) {
+                        let start = chars[s].0;
+                        let end = chars.get(s + n).map_or(w.word.len(), |c| c.0);
+                        let sub = &w.word[start..end];
+                        if sub.len() < w.word.len() && j.has_word(sub) {
+                            out.push(self.term(sub, position, w.byte_start + start, w.byte_start + end));
+                        }
+                    }
+                }
+            }
+            out.push(self.term(w.word, position, w.byte_start, w.byte_end));
+        }
+        out
+    }
+
+    fn term(&self, word: &str, position: usize, from: usize, to: usize) -> Term {
+        let text = self.synonyms.get(word).cloned().unwrap_or_else(|| word.to_owned());
+        Term { text, position, from, to }
+    }
+
+    /// Single characters of the text's words and numbers, filler characters dropped: the
+    /// weakest evidence (单 in 单子 and 签购单), for paraphrases that share no word.
+    pub fn chars(&self, text: &str) -> Vec<Term> {
+        let norm = normalize_free(text);
+        norm.char_indices()
+            .filter(|(_, c)| c.is_alphanumeric() && !self.filler.contains(&c.to_string()))
+            .enumerate()
+            .map(|(i, (at, c))| Term {
+                text: c.to_string(),
+                position: i,
+                from: at,
+                to: at + c.len_utf8(),
+            })
+            .collect()
+    }
+
+    /// Character bigrams of the text's words and numbers (filler characters kept: bigrams are
+    /// the fallback evidence, and their IDF already discounts common ones).
+    pub fn bigrams(&self, text: &str) -> Vec<Term> {
+        let norm = normalize_free(text);
+        let chars: Vec<(usize, char)> = norm.char_indices().filter(|(_, c)| c.is_alphanumeric()).collect();
+        let mut out = Vec::with_capacity(chars.len());
+        for (i, pair) in chars.windows(2).enumerate() {
+            let (a, ca) = pair[0];
+            let (b, cb) = pair[1];
+            // Only adjacent characters make a bigram.
+            if a + ca.len_utf8() != b {
+                continue;
+            }
+            out.push(Term {
+                text: format!("{ca}{cb}"),
+                position: i,
+                from: a,
+                to: b + cb.len_utf8(),
+            });
+        }
+        if out.is_empty()
+            && let Some(&(a, c)) = chars.first()
+        {
+            out.push(Term {
+                text: c.to_string(),
+                position: 0,
+                from: a,
+                to: a + c.len_utf8(),
+            });
+        }
+        out
+    }
+}
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        Analyzer::shipped().words(text).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn synonyms_fold_to_one_spelling() {
+        assert!(words("我想退钱").contains(&"退款".to_owned()), "{:?}", words("我想退钱"));
+        assert!(words("快递到哪了").contains(&"物流".to_owned()), "{:?}", words("快递到哪了"));
+    }
+
+    #[test]
+    fn filler_is_dropped_unless_nothing_else_is_left() {
+        let w = words("亲，请问运费险怎么用呢？");
+        assert!(!w.iter().any(|t| t == "亲" || t == "请问" || t == "呢"), "{w:?}");
+        assert!(w.contains(&"运费险".to_owned()), "{w:?}");
+        assert!(!words("在吗").is_empty());
+    }
+
+    #[test]
+    fn traditional_and_full_width_analyse_like_simplified() {
+        assert_eq!(words("運費險怎麼用"), words("运费险怎么用"));
+        assert_eq!(words("ＯＫ"), words("ok"));
+    }
+
+    #[test]
+    fn search_mode_subwords_share_their_words_position() {
+        let terms = Analyzer::shipped().words("七天无理由退货");
+        let pos: Vec<(String, usize)> = terms.iter().map(|t| (t.text.clone(), t.position)).collect();
+        let whole = pos.iter().find(|(t, _)| t == "七天无理由").expect("whole word kept").1;
+        assert!(pos.iter().any(|(t, p)| t == "无理由" && *p == whole) || pos.iter().any(|(t, p)| t == "理由" && *p == whole), "{pos:?}");
+    }
+
+    #[test]
+    fn bigrams_skip_punctuation() {
+        let b: Vec<String> = Analyzer::shipped().bigrams("退款，多久").into_iter().map(|t| t.text).collect();
+        assert_eq!(b, ["退款", "多久"]);
+    }
+}

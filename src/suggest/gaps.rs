@@ -1,0 +1,148 @@
+//! The record of questions the knowledge base could not answer (seed 002: 对于资料库内没有的问题,
+//! 记录问题内容): an append-only JSON-lines file, each write synced before it is acknowledged,
+//! summarised by question with counts and the last time it was asked.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::text::normalize::normalize_free;
+
+/// The gap file used when none is named.
+pub const DEFAULT_FILE: &str = "kefu-gaps.jsonl";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Line {
+    question: String,
+    /// Unix seconds.
+    at: u64,
+    confidence: f32,
+}
+
+/// One unanswered question, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gap {
+    /// The question as last asked.
+    pub question: String,
+    pub count: u64,
+    /// RFC 3339, UTC.
+    pub last_seen: String,
+    /// The best confidence any suggestion reached for it.
+    pub best_confidence: f32,
+}
+
+/// An append-only gap file.
+#[derive(Debug, Clone)]
+pub struct GapLog {
+    path: PathBuf,
+}
+
+impl GapLog {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one unanswered question; returns once it is on disk.
+    pub fn record(&self, question: &str, confidence: f32) -> Result<(), Error> {
+        let at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let mut line = serde_json::to_vec(&Line {
+            question: question.trim().to_owned(),
+            at,
+            confidence,
+        })
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+        line.push(b'\n');
+        let io = |source| Error::Io {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
+        // One write of the whole line: appends from several processes don't interleave.
+        file.write_all(&line).map_err(io)?;
+        file.sync_data().map_err(io)
+    }
+
+    /// Unanswered questions, most asked first (ties: most recent first). Questions that differ
+    /// only in script, width, case or punctuation count as one. Unreadable lines are skipped.
+    pub fn summary(&self) -> Result<Vec<Gap>, Error> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(Error::Io {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let mut by_key: HashMap<String, (Gap, u64)> = HashMap::new();
+        for line in text.lines() {
+            let Ok(l) = serde_json::from_str::<Line>(line) else { continue };
+            let key: String = normalize_free(&l.question).chars().filter(|c| c.is_alphanumeric()).collect();
+            let entry = by_key.entry(key).or_insert_with(|| {
+                (
+                    Gap {
+                        question: l.question.clone(),
+                        count: 0,
+                        last_seen: String::new(),
+                        best_confidence: 0.0,
+                    },
+                    0,
+                )
+            });
+            entry.0.count += 1;
+            entry.0.best_confidence = entry.0.best_confidence.max(l.confidence);
+            if l.at >= entry.1 {
+                entry.1 = l.at;
+                entry.0.question = l.question;
+            }
+        }
+        let mut gaps: Vec<(Gap, u64)> = by_key.into_values().collect();
+        gaps.sort_by(|a, b| b.0.count.cmp(&a.0.count).then(b.1.cmp(&a.1)));
+        Ok(gaps
+            .into_iter()
+            .map(|(mut g, at)| {
+                g.last_seen = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(at)).to_string();
+                g
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_and_are_summarised() {
+        let dir = std::env::temp_dir().join(format!("kefu-gaps-{}", std::process::id()));
+        let log = GapLog::new(dir.join("gaps.jsonl"));
+        log.record("可以开增值税专票吗？", 0.2).unwrap();
+        log.record("能寄到国外吗", 0.1).unwrap();
+        log.record("可以開增值稅專票嗎", 0.3).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap()
+            .write_all(b"torn line\n")
+            .unwrap();
+        let gaps = GapLog::new(log.path()).summary().unwrap();
+        assert_eq!(gaps.len(), 2);
+        assert_eq!(gaps[0].count, 2, "Traditional and Simplified count as one");
+        assert_eq!(gaps[0].question, "可以開增值稅專票嗎");
+        assert!((gaps[0].best_confidence - 0.3).abs() < 1e-6);
+        assert!(gaps[0].last_seen.ends_with('Z'));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

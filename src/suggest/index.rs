@@ -1,0 +1,323 @@
+//! The tantivy side of suggestion: the schema, the jieba-word and character-bigram tokenizers
+//! registered on it, and building an index in memory or on disk from a knowledge base and phrase
+//! library. Each question variant (the question and every similar question) is its own document,
+//! so a short paraphrase is scored against the phrasing it resembles, not against all of them.
+
+use std::path::Path;
+
+use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc};
+
+use super::analyze::{Analyzer, Term};
+use super::kb::{KbEntry, Phrase};
+use crate::error::Error;
+
+pub const WORDS: &str = "kefu_words";
+pub const BIGRAMS: &str = "kefu_bigrams";
+pub const CHARS: &str = "kefu_chars";
+
+/// The fields of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub source: Field,
+    pub question: Field,
+    pub variant: Field,
+    pub answer: Field,
+    pub category: Field,
+    pub tags: Field,
+    /// Words of the variant (question or similar question).
+    pub q_words: Field,
+    /// Character bigrams of the variant.
+    pub q_bigrams: Field,
+    /// Words of the answer.
+    pub a_words: Field,
+    /// Single characters of the variant.
+    pub q_chars: Field,
+    /// The variant's analysed words and bigrams, stored (space-separated) so ranking features
+    /// need no re-analysis at query time.
+    pub v_terms: Field,
+    pub v_bigrams: Field,
+}
+
+fn text_field(tokenizer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        source: b.add_text_field("source", STRING | STORED),
+        question: b.add_text_field("question", STORED),
+        variant: b.add_text_field("variant", STORED),
+        answer: b.add_text_field("answer", STORED),
+        category: b.add_text_field("category", STORED),
+        tags: b.add_text_field("tags", STORED),
+        q_words: b.add_text_field("q_words", text_field(WORDS)),
+        q_bigrams: b.add_text_field("q_bigrams", text_field(BIGRAMS)),
+        a_words: b.add_text_field("a_words", text_field(WORDS)),
+        q_chars: b.add_text_field("q_chars", text_field(CHARS)),
+        v_terms: b.add_text_field("v_terms", STORED),
+        v_bigrams: b.add_text_field("v_bigrams", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Tokens from a ready list of terms.
+pub struct Terms {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Terms {
+    fn new(terms: Vec<Term>) -> Self {
+        let tokens = terms
+            .into_iter()
+            .map(|t| Token {
+                offset_from: t.from,
+                offset_to: t.to,
+                position: t.position,
+                text: t.text,
+                position_length: 1,
+            })
+            .collect();
+        Self { tokens, next: 0 }
+    }
+}
+
+impl TokenStream for Terms {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// jieba search-mode words with synonyms folded and filler dropped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WordTokenizer;
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = Terms;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Terms {
+        Terms::new(Analyzer::shipped().words(text))
+    }
+}
+
+/// Character bigrams.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BigramTokenizer;
+
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = Terms;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Terms {
+        Terms::new(Analyzer::shipped().bigrams(text))
+    }
+}
+
+fn joined_words(text: &str) -> String {
+    let terms: Vec<String> = Analyzer::shipped().words(text).into_iter().map(|t| t.text).collect();
+    terms.join(" ")
+}
+
+fn joined_bigrams(text: &str) -> String {
+    let terms: Vec<String> = Analyzer::shipped().bigrams(text).into_iter().map(|t| t.text).collect();
+    terms.join(" ")
+}
+
+/// Single characters.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CharTokenizer;
+
+impl Tokenizer for CharTokenizer {
+    type TokenStream<'a> = Terms;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Terms {
+        Terms::new(Analyzer::shipped().chars(text))
+    }
+}
+
+fn register(index: &Index) {
+    index.tokenizers().register(CHARS, CharTokenizer);
+    index.tokenizers().register(WORDS, WordTokenizer);
+    index.tokenizers().register(BIGRAMS, BigramTokenizer);
+}
+
+fn tv(e: tantivy::TantivyError) -> Error {
+    Error::Index(e.to_string())
+}
+
+/// What ranking needs of one document, held in memory so a query fetches nothing from the
+/// document store.
+#[derive(Debug, Clone)]
+pub struct DocInfo {
+    pub id: String,
+    pub source: String,
+    pub question: String,
+    pub variant: String,
+    pub answer: String,
+    pub category: String,
+    pub terms: Vec<String>,
+    pub bigrams: Vec<String>,
+}
+
+/// An open index, a searcher over its (immutable) contents, and every document's `DocInfo`.
+pub struct KbIndex {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub searcher: Searcher,
+    pub fields: Fields,
+    docs: Vec<DocInfo>,
+    /// `addr[segment_ord][doc_id]` is the document's index in `docs`.
+    addr: Vec<Vec<u32>>,
+}
+
+impl KbIndex {
+    /// Builds an index of `kb` and `phrases` in memory, or in `dir` (replacing what is there).
+    pub fn build(kb: &[KbEntry], phrases: &[Phrase], dir: Option<&Path>) -> Result<Self, Error> {
+        let (schema, fields) = schema();
+        let index = match dir {
+            None => Index::create_in_ram(schema),
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+                let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| Error::Index(e.to_string()))?;
+                Index::open_or_create(mmap, schema).map_err(tv)?
+            }
+        };
+        register(&index);
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 50_000_000).map_err(tv)?;
+        writer.delete_all_documents().map_err(tv)?;
+        for e in kb {
+            let tags = e.tags.join("|");
+            for variant in std::iter::once(&e.question).chain(&e.similar) {
+                writer
+                    .add_document(doc!(
+                        fields.id => e.id.as_str(),
+                        fields.source => "kb",
+                        fields.question => e.question.as_str(),
+                        fields.variant => variant.as_str(),
+                        fields.answer => e.answer.as_str(),
+                        fields.category => e.category.as_str(),
+                        fields.tags => tags.as_str(),
+                        fields.q_words => variant.as_str(),
+                        fields.q_bigrams => variant.as_str(),
+                        fields.q_chars => variant.as_str(),
+                        fields.a_words => e.answer.as_str(),
+                        fields.v_terms => joined_words(variant),
+                        fields.v_bigrams => joined_bigrams(variant),
+                    ))
+                    .map_err(tv)?;
+            }
+        }
+        for p in phrases {
+            // What customers say that calls for the phrase is its "question"; the scene too.
+            for variant in std::iter::once(&p.scene).chain(&p.tags) {
+                writer
+                    .add_document(doc!(
+                        fields.id => p.id.as_str(),
+                        fields.source => "phrase",
+                        fields.question => p.scene.as_str(),
+                        fields.variant => variant.as_str(),
+                        fields.answer => p.text.as_str(),
+                        fields.category => p.scene.as_str(),
+                        fields.tags => p.tags.join("|"),
+                        fields.q_words => variant.as_str(),
+                        fields.q_bigrams => variant.as_str(),
+                        fields.q_chars => variant.as_str(),
+                        fields.a_words => p.text.as_str(),
+                        fields.v_terms => joined_words(variant),
+                        fields.v_bigrams => joined_bigrams(variant),
+                    ))
+                    .map_err(tv)?;
+            }
+        }
+        writer.commit().map_err(tv)?;
+        Self::with_reader(index, fields)
+    }
+
+    /// Opens an index built by `kefu kb import`.
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        if !dir.join("meta.json").is_file() {
+            return Err(Error::Index(format!(
+                "{}: no index here (build one with `kefu kb import FILE --index {}`)",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))?;
+        let (expected, fields) = schema();
+        if index.schema() != expected {
+            return Err(Error::Index(format!(
+                "{}: built by another version of kefu; rebuild it with `kefu kb import`",
+                dir.display()
+            )));
+        }
+        register(&index);
+        Self::with_reader(index, fields)
+    }
+
+    fn with_reader(index: Index, fields: Fields) -> Result<Self, Error> {
+        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(tv)?;
+        let searcher = reader.searcher();
+        let mut docs = Vec::new();
+        let mut addr = Vec::new();
+        for (seg, segment) in searcher.segment_readers().iter().enumerate() {
+            let mut map = vec![u32::MAX; segment.max_doc() as usize];
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = searcher.doc(DocAddress::new(seg as u32, doc_id)).map_err(tv)?;
+                let split = |f| stored(&doc, f).split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                map[doc_id as usize] = docs.len() as u32;
+                docs.push(DocInfo {
+                    id: stored(&doc, fields.id).to_owned(),
+                    source: stored(&doc, fields.source).to_owned(),
+                    question: stored(&doc, fields.question).to_owned(),
+                    variant: stored(&doc, fields.variant).to_owned(),
+                    answer: stored(&doc, fields.answer).to_owned(),
+                    category: stored(&doc, fields.category).to_owned(),
+                    terms: split(fields.v_terms),
+                    bigrams: split(fields.v_bigrams),
+                });
+            }
+            addr.push(map);
+        }
+        Ok(Self {
+            index,
+            reader,
+            searcher,
+            fields,
+            docs,
+            addr,
+        })
+    }
+
+    /// The in-memory information of a search hit.
+    pub fn info(&self, a: DocAddress) -> Option<&DocInfo> {
+        let i = *self.addr.get(a.segment_ord as usize)?.get(a.doc_id as usize)?;
+        self.docs.get(i as usize)
+    }
+
+    /// Number of documents (question variants and phrase triggers).
+    pub fn num_docs(&self) -> u64 {
+        self.searcher.num_docs()
+    }
+}
+
+/// Reads a stored text field.
+pub fn stored<'d>(doc: &'d TantivyDocument, field: Field) -> &'d str {
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default()
+}

@@ -1,0 +1,299 @@
+//! The knowledge base (FAQ entries) and phrase library: the data model, JSONL and CSV import
+//! with per-line errors, validation, and the shipped defaults.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The shipped knowledge base and phrase library.
+pub const DEFAULT_KB: &str = include_str!("../../lexicons/kb.jsonl");
+pub const DEFAULT_PHRASES: &str = include_str!("../../lexicons/phrases.jsonl");
+
+/// One FAQ entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbEntry {
+    pub id: String,
+    pub question: String,
+    /// Other ways customers ask the same thing.
+    #[serde(default)]
+    pub similar: Vec<String>,
+    /// May hold `{name}`-style variables the caller fills.
+    pub answer: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// One phrase-library entry (标准话术 / 快捷短语).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phrase {
+    pub id: String,
+    /// greeting, waiting, apology, thanks, closing, …
+    pub scene: String,
+    pub text: String,
+    /// Words customers use that call for this phrase (在吗, 有人吗…).
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A problem with one line or row of an import file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// What an import read: the good records with their line numbers, and the bad lines.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded<T> {
+    pub records: Vec<(usize, T)>,
+    pub errors: Vec<LineError>,
+}
+
+impl<T> Loaded<T> {
+    /// The records, last one winning where ids repeat (the documented import behaviour).
+    pub fn dedup_last_wins(self, id: impl Fn(&T) -> &str) -> Vec<T> {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut out: Vec<T> = Vec::new();
+        for (_, r) in self.records {
+            match index.get(id(&r)) {
+                Some(&i) => out[i] = r,
+                None => {
+                    index.insert(id(&r).to_owned(), out.len());
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Record types that can be imported.
+pub trait Record: for<'de> Deserialize<'de> + Sized {
+    /// Required fields that must not be blank.
+    fn required(&self) -> Vec<(&'static str, &str)>;
+    /// Builds a record from a CSV row (header → value), so list fields can be split.
+    fn from_row(row: &HashMap<String, String>) -> Result<Self, String>;
+}
+
+impl Record for KbEntry {
+    fn required(&self) -> Vec<(&'static str, &str)> {
+        vec![("id", &self.id), ("question", &self.question), ("answer", &self.answer)]
+    }
+
+    fn from_row(row: &HashMap<String, String>) -> Result<Self, String> {
+        Ok(Self {
+            id: field(row, "id")?,
+            question: field(row, "question")?,
+            similar: list(row, "similar"),
+            answer: field(row, "answer")?,
+            category: row.get("category").cloned().unwrap_or_default(),
+            tags: list(row, "tags"),
+        })
+    }
+}
+
+impl Record for Phrase {
+    fn required(&self) -> Vec<(&'static str, &str)> {
+        vec![("id", &self.id), ("scene", &self.scene), ("text", &self.text)]
+    }
+
+    fn from_row(row: &HashMap<String, String>) -> Result<Self, String> {
+        Ok(Self {
+            id: field(row, "id")?,
+            scene: field(row, "scene")?,
+            text: field(row, "text")?,
+            tags: list(row, "tags"),
+        })
+    }
+}
+
+fn field(row: &HashMap<String, String>, name: &str) -> Result<String, String> {
+    row.get(name).cloned().ok_or_else(|| format!("missing column `{name}`"))
+}
+
+/// A list cell: items separated by `|`, `;`, `；` or new lines (what spreadsheets hold).
+fn list(row: &HashMap<String, String>, name: &str) -> Vec<String> {
+    row.get(name)
+        .map(|s| {
+            s.split(['|', ';', '；', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses JSONL (one object per line) or CSV with a header row, by content: a first
+/// non-blank character of `{` means JSONL. A UTF-8 byte-order mark is ignored.
+pub fn parse<T: Record>(text: &str) -> Loaded<T> {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim_start().starts_with('{') {
+        parse_jsonl(text)
+    } else {
+        parse_csv(text)
+    }
+}
+
+fn check<T: Record>(r: T) -> Result<T, String> {
+    for (name, value) in r.required() {
+        if value.trim().is_empty() {
+            return Err(format!("`{name}` is empty"));
+        }
+    }
+    Ok(r)
+}
+
+fn parse_jsonl<T: Record>(text: &str) -> Loaded<T> {
+    let mut out = Loaded {
+        records: Vec::new(),
+        errors: Vec::new(),
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<T>(line).map_err(|e| e.to_string()).and_then(check) {
+            Ok(r) => out.records.push((i + 1, r)),
+            Err(message) => out.errors.push(LineError { line: i + 1, message }),
+        }
+    }
+    out
+}
+
+fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
+    let mut out = Loaded {
+        records: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|h| h.trim().to_lowercase()).collect(),
+        Err(e) => {
+            out.errors.push(LineError {
+                line: 1,
+                message: format!("bad CSV header: {e}"),
+            });
+            return out;
+        }
+    };
+    for row in reader.records() {
+        let (line, result) = match row {
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| p.line() as usize);
+                if rec.len() != headers.len() {
+                    let message = format!("{} fields, the header has {}", rec.len(), headers.len());
+                    (line, Err(message))
+                } else {
+                    let map: HashMap<String, String> =
+                        headers.iter().cloned().zip(rec.iter().map(str::to_owned)).collect();
+                    (line, T::from_row(&map).and_then(check))
+                }
+            }
+            Err(e) => (e.position().map_or(0, |p| p.line() as usize), Err(e.to_string())),
+        };
+        match result {
+            Ok(r) => out.records.push((line, r)),
+            Err(message) => out.errors.push(LineError { line, message }),
+        }
+    }
+    out
+}
+
+/// Reads a file as UTF-8, naming it in the error.
+pub fn read_file(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::InvalidUtf8 {
+            location: format!("{}:{line}", path.display()),
+        }
+    })
+}
+
+/// Findings of `kb check`: everything wrong with a knowledge base, each with its line.
+pub fn validate(loaded: &Loaded<KbEntry>) -> Vec<LineError> {
+    let mut errors = loaded.errors.clone();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (line, e) in &loaded.records {
+        if let Some(first) = seen.insert(e.id.as_str(), *line) {
+            errors.push(LineError {
+                line: *line,
+                message: format!("duplicate id `{}` (first on line {first})", e.id),
+            });
+        }
+        if e.similar.iter().any(|s| s.trim().is_empty()) {
+            errors.push(LineError {
+                line: *line,
+                message: "an empty similar question".to_owned(),
+            });
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonl_with_optional_fields_and_bad_lines() {
+        let text = "{\"id\":\"a\",\"question\":\"运费险怎么用\",\"answer\":\"您好……\"}\n\nnot json\n{\"id\":\"b\",\"question\":\"\",\"answer\":\"x\"}\n{\"id\":\"c\",\"question\":\"q\",\"similar\":[\"q2\"],\"answer\":\"a\",\"tags\":[\"t\"]}\n";
+        let l: Loaded<KbEntry> = parse(text);
+        assert_eq!(l.records.iter().map(|(n, e)| (*n, e.id.as_str())).collect::<Vec<_>>(), [(1, "a"), (5, "c")]);
+        let lines: Vec<usize> = l.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(l.errors[1].message.contains("`question` is empty"));
+    }
+
+    #[test]
+    fn csv_with_bom_header_lists_and_quotes() {
+        let text = "\u{feff}id,question,similar,answer,category,tags\nk1,怎么退款,退钱|如何退款,\"您好，请在订单页申请退款，谢谢\",售后,退款\nk2,缺列\nk3,發票怎麼開,,您好，请在订单页申请开票,发票,\n";
+        let l: Loaded<KbEntry> = parse(text);
+        assert_eq!(l.records.len(), 2, "{:?}", l.errors);
+        assert_eq!(l.records[0].1.similar, ["退钱", "如何退款"]);
+        assert_eq!(l.records[0].1.answer, "您好，请在订单页申请退款，谢谢");
+        assert_eq!(l.errors[0].line, 3);
+    }
+
+    #[test]
+    fn duplicates_last_wins_on_import_and_are_errors_in_check() {
+        let text = "{\"id\":\"a\",\"question\":\"q1\",\"answer\":\"x\"}\n{\"id\":\"a\",\"question\":\"q2\",\"answer\":\"y\"}\n";
+        let l: Loaded<KbEntry> = parse(text);
+        let errors = validate(&l);
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].message.contains("duplicate id `a` (first on line 1)"));
+        let kb = l.dedup_last_wins(|e| &e.id);
+        assert_eq!(kb.len(), 1);
+        assert_eq!(kb[0].question, "q2");
+    }
+
+    #[test]
+    fn shipped_defaults_load_cleanly() {
+        let kb: Loaded<KbEntry> = parse(DEFAULT_KB);
+        assert!(kb.errors.is_empty(), "{:?}", kb.errors);
+        assert!(validate(&kb).is_empty(), "{:?}", validate(&kb));
+        assert!(kb.records.len() >= 150, "only {} entries", kb.records.len());
+        let with_similar = kb.records.iter().filter(|(_, e)| e.similar.len() >= 2).count();
+        assert!(with_similar * 10 >= kb.records.len() * 8, "most entries need several similar questions");
+        let phrases: Loaded<Phrase> = parse(DEFAULT_PHRASES);
+        assert!(phrases.errors.is_empty(), "{:?}", phrases.errors);
+        assert!(phrases.records.len() >= 30);
+    }
+}

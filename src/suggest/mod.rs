@@ -1,0 +1,331 @@
+//! Reply suggestion: finds the best answers for a customer question in the knowledge base and
+//! phrase library (tantivy + jieba), says honestly when none is good enough, fills `{variables}`
+//! and lints every answer it offers.
+
+pub mod analyze;
+pub mod eval;
+pub mod gaps;
+pub mod index;
+pub mod kb;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use crate::error::Error;
+use crate::lint::{LintRequest, LintResult, Linter};
+use analyze::Analyzer;
+use index::KbIndex;
+use kb::{KbEntry, Phrase};
+
+/// Below this confidence the best suggestion is not offered as an answer (see `confidence`).
+pub const DEFAULT_THRESHOLD: f32 = 0.4;
+/// Most suggestions one request may ask for.
+pub const MAX_K: usize = 50;
+
+/// Field weights, measured with `kefu eval` (see BENCHMARKS.md). Single characters weigh most
+/// because there are many of each and their IDF is low; a shared rare word still decides.
+const W_QUESTION_WORDS: f32 = 1.0;
+const W_QUESTION_BIGRAMS: f32 = 0.6;
+const W_QUESTION_CHARS: f32 = 2.0;
+const W_ANSWER_WORDS: f32 = 0.5;
+/// Documents fetched from the index before grouping variants by entry.
+const CANDIDATES: usize = 100;
+
+/// Where a suggestion comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Kb,
+    Phrase,
+}
+
+/// One suggested answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub id: String,
+    pub source: Source,
+    /// The knowledge-base question (or the phrase's scene).
+    pub question: String,
+    /// The variant (question or similar question) that matched best.
+    pub matched_question: String,
+    /// The answer, with variables filled from the request.
+    pub answer: String,
+    /// The ranking score (BM25 over the weighted fields).
+    pub score: f32,
+    /// 0–1: how much of the question's weight the matched question covers.
+    pub confidence: f32,
+    /// Query terms found in the matched question or answer.
+    pub matched: Vec<String>,
+    /// Variables the answer uses that the request did not fill (left as `{name}`).
+    pub missing_vars: Vec<String>,
+    pub category: String,
+    /// The answer's own lint result: an agent is never offered an impolite reply unawares.
+    pub lint: LintResult,
+}
+
+/// The result of one suggestion request.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestResult {
+    /// Whether the best suggestion is confident enough to offer.
+    pub answered: bool,
+    /// The top-k found, best first, offered or not.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A question to answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestRequest {
+    pub question: String,
+    #[serde(default = "default_k")]
+    pub k: usize,
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+}
+
+fn default_k() -> usize {
+    3
+}
+
+impl SuggestRequest {
+    pub fn new(question: impl Into<String>) -> Self {
+        Self {
+            question: question.into(),
+            k: default_k(),
+            vars: BTreeMap::new(),
+        }
+    }
+}
+
+/// The knowledge base and phrase library, indexed. Cheap to share across threads.
+pub struct Suggester {
+    kb: KbIndex,
+    threshold: f32,
+}
+
+impl std::fmt::Debug for Suggester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suggester").field("docs", &self.kb.num_docs()).finish()
+    }
+}
+
+impl Suggester {
+    /// The shipped knowledge base and phrase library, indexed in memory.
+    pub fn with_defaults() -> Result<Self, Error> {
+        let kb = kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id);
+        let phrases = kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id);
+        Self::build(&kb, &phrases, None)
+    }
+
+    /// Indexes `kb` and `phrases`, in memory or in `dir`.
+    pub fn build(kb: &[KbEntry], phrases: &[Phrase], dir: Option<&Path>) -> Result<Self, Error> {
+        Ok(Self {
+            kb: KbIndex::build(kb, phrases, dir)?,
+            threshold: DEFAULT_THRESHOLD,
+        })
+    }
+
+    /// Opens an on-disk index.
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        Ok(Self {
+            kb: KbIndex::open(dir)?,
+            threshold: DEFAULT_THRESHOLD,
+        })
+    }
+
+    pub fn with_threshold(mut self, threshold: f32) -> Self {
+        self.threshold = threshold;
+        self
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Number of indexed documents (question variants and phrase triggers).
+    pub fn num_docs(&self) -> u64 {
+        self.kb.num_docs()
+    }
+
+    /// The top `k` answers for a question. An empty question or a `k` out of 1..=50 is an error.
+    pub fn suggest(&self, linter: &Linter, req: &SuggestRequest) -> Result<SuggestResult, Error> {
+        if req.question.trim().is_empty() {
+            return Err(Error::Invalid("`question` is empty".to_owned()));
+        }
+        if !(1..=MAX_K).contains(&req.k) {
+            return Err(Error::Invalid(format!("`k` must be between 1 and {MAX_K}, not {}", req.k)));
+        }
+        let hits = self.search(&req.question, req.k)?;
+        let answered = hits.first().is_some_and(|h| h.confidence >= self.threshold);
+        let suggestions = hits
+            .into_iter()
+            .map(|h| {
+                let (answer, missing_vars) = fill_vars(&h.answer, &req.vars);
+                let lint = linter.lint(&LintRequest::new(&answer));
+                Suggestion {
+                    id: h.id,
+                    source: h.source,
+                    question: h.question,
+                    matched_question: h.variant,
+                    answer,
+                    score: h.score,
+                    confidence: h.confidence,
+                    matched: h.matched,
+                    missing_vars,
+                    category: h.category,
+                    lint,
+                }
+            })
+            .collect();
+        Ok(SuggestResult { answered, suggestions })
+    }
+
+    /// Ranked entries for a question, without filling or linting: what `eval` measures.
+    ///
+    /// One tantivy query scores every document by BM25 over four kinds of evidence, weighted:
+    /// the words of the question variant, its character bigrams, its single characters (for
+    /// paraphrases that share no whole word: 单子 and 签购单), and the answer's words. Variants
+    /// are then grouped by entry, the best one standing for it.
+    pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit>, Error> {
+        let analyzer = Analyzer::shipped();
+        let f = self.kb.fields;
+        let searcher = &self.kb.searcher;
+        let words = weighted(searcher, f.q_words, analyzer.words(question));
+        let bigrams = weighted(searcher, f.q_bigrams, analyzer.bigrams(question));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (t, _) in &words {
+            clauses.push(term_clause(f.q_words, t, W_QUESTION_WORDS));
+            clauses.push(term_clause(f.a_words, t, W_ANSWER_WORDS));
+        }
+        for (t, _) in &bigrams {
+            clauses.push(term_clause(f.q_bigrams, t, W_QUESTION_BIGRAMS));
+        }
+        let mut seen_chars = HashSet::new();
+        for t in analyzer.chars(question) {
+            if seen_chars.insert(t.text.clone()) {
+                clauses.push(term_clause(f.q_chars, &t.text, W_QUESTION_CHARS));
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let top = searcher
+            .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(CANDIDATES))
+            .map_err(|e| Error::Index(e.to_string()))?;
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut seen = HashSet::new();
+        for (score, addr) in top {
+            let Some(info) = self.kb.info(addr) else { continue };
+            if !seen.insert(info.id.as_str()) {
+                continue; // a better variant of this entry ranked first
+            }
+            let (confidence, matched) = coverage(&words, &bigrams, info);
+            hits.push(Hit {
+                id: info.id.clone(),
+                source: if info.source == "phrase" { Source::Phrase } else { Source::Kb },
+                question: info.question.clone(),
+                variant: info.variant.clone(),
+                answer: info.answer.clone(),
+                category: info.category.clone(),
+                score,
+                confidence,
+                matched,
+            });
+            if hits.len() == k {
+                break;
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// A ranked entry before filling and linting.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: String,
+    pub source: Source,
+    pub question: String,
+    pub variant: String,
+    pub answer: String,
+    pub category: String,
+    pub score: f32,
+    pub confidence: f32,
+    pub matched: Vec<String>,
+}
+
+fn term_clause(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) {
+    let q = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
+    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+}
+
+/// The distinct terms with their inverse document frequency in `field`.
+fn weighted(searcher: &Searcher, field: Field, terms: Vec<analyze::Term>) -> Vec<(String, f32)> {
+    let n = searcher.num_docs() as f32;
+    let mut seen = HashSet::new();
+    terms
+        .into_iter()
+        .filter(|t| seen.insert(t.text.clone()))
+        .map(|t| {
+            let df = searcher.doc_freq(&Term::from_field_text(field, &t.text)).unwrap_or(0) as f32;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            (t.text, idf)
+        })
+        .collect()
+}
+
+/// Confidence, 0–1: the IDF-weighted share of the customer's words found in the matched
+/// question, averaged with the same share of its character bigrams. It means the same thing
+/// for every query — 1.0 when everything the customer asked about is in the knowledge-base
+/// question, 0.5 when half of it is — which is why one threshold serves all queries. Also
+/// returns the query words found.
+fn coverage(words: &[(String, f32)], bigrams: &[(String, f32)], doc: &index::DocInfo) -> (f32, Vec<String>) {
+    let share = |terms: &[(String, f32)], have: &[String]| {
+        let all: f32 = terms.iter().map(|(_, w)| w).sum();
+        let hit: f32 = terms.iter().filter(|(t, _)| have.contains(t)).map(|(_, w)| w).sum();
+        if all > 0.0 { hit / all } else { 0.0 }
+    };
+    let matched = words
+        .iter()
+        .filter(|(t, _)| doc.terms.contains(t))
+        .map(|(t, _)| t.clone())
+        .collect();
+    ((share(words, &doc.terms) + share(bigrams, &doc.bigrams)) / 2.0, matched)
+}
+
+/// Fills `{name}` variables from `vars`; unknown ones stay visible and are reported.
+pub fn fill_vars(answer: &str, vars: &BTreeMap<String, String>) -> (String, Vec<String>) {
+    static VAR: OnceLock<Regex> = OnceLock::new();
+    let re = VAR.get_or_init(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("valid regex"));
+    let mut missing = Vec::new();
+    let filled = re.replace_all(answer, |c: &regex::Captures<'_>| match vars.get(&c[1]) {
+        Some(v) => v.clone(),
+        None => {
+            if !missing.contains(&c[1].to_owned()) {
+                missing.push(c[1].to_owned());
+            }
+            c[0].to_owned()
+        }
+    });
+    (filled.into_owned(), missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_are_filled_and_missing_ones_reported() {
+        let vars = BTreeMap::from([("name".to_owned(), "张先生".to_owned())]);
+        let (s, missing) = fill_vars("{name}您好，订单{order_id}已发货，{name}请查收", &vars);
+        assert_eq!(s, "张先生您好，订单{order_id}已发货，张先生请查收");
+        assert_eq!(missing, ["order_id"]);
+    }
+}
