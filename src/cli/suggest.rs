@@ -68,7 +68,12 @@ fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
     let text = kb::read_file(path)?;
     let loaded = kb::parse::<T>(&text);
     for e in &loaded.errors {
-        eprintln!("warning: {}:{}: {} (skipped)", path.display(), e.line, e.message);
+        eprintln!(
+            "warning: {}:{}: {} (skipped)",
+            path.display(),
+            e.line,
+            e.message
+        );
     }
     if loaded.records.is_empty() {
         bail!("{}: no valid entries", path.display());
@@ -113,8 +118,12 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
             && !result.answered
         {
             let best = result.suggestions.first().map_or(0.0, |s| s.confidence);
-            log.record(&req.question, best)
-                .with_context(|| format!("recording the unanswered question in {}", log.path().display()))?;
+            log.record(&req.question, best).with_context(|| {
+                format!(
+                    "recording the unanswered question in {}",
+                    log.path().display()
+                )
+            })?;
         }
         Ok(())
     };
@@ -122,9 +131,15 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
         let input: Box<dyn BufRead> = if source == "-" {
             Box::new(io::stdin().lock())
         } else {
-            Box::new(io::BufReader::new(std::fs::File::open(source).with_context(|| format!("opening {source}"))?))
+            Box::new(io::BufReader::new(
+                std::fs::File::open(source).with_context(|| format!("opening {source}"))?,
+            ))
         };
-        let name = if source == "-" { "<stdin>" } else { source.as_str() };
+        let name = if source == "-" {
+            "<stdin>"
+        } else {
+            source.as_str()
+        };
         let mut out = BufWriter::new(io::stdout().lock());
         let mut failed = false;
         for (i, line) in input.split(b'\n').enumerate() {
@@ -133,7 +148,8 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
             let parsed = match std::str::from_utf8(&bytes) {
                 Err(_) => Err(format!("{name}:{line_no}: not valid UTF-8")),
                 Ok(s) if s.trim().is_empty() => continue,
-                Ok(s) => serde_json::from_str::<SuggestRequest>(s).map_err(|e| format!("{name}:{line_no}: {e}")),
+                Ok(s) => serde_json::from_str::<SuggestRequest>(s)
+                    .map_err(|e| format!("{name}:{line_no}: {e}")),
             };
             let answer = parsed.and_then(|req| {
                 suggester
@@ -148,13 +164,20 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
                 }
                 Err(message) => {
                     failed = true;
-                    serde_json::to_writer(&mut out, &json!({"line": line_no, "error": {"code": "bad_request", "message": message}}))?;
+                    serde_json::to_writer(
+                        &mut out,
+                        &json!({"line": line_no, "error": {"code": "bad_request", "message": message}}),
+                    )?;
                 }
             }
             out.write_all(b"\n")?;
         }
         out.flush()?;
-        return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        return Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let Some(question) = args.question else {
         bail!("give a question, or --jsonl to read requests");
@@ -173,7 +196,11 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
             if result.answered {
                 writeln!(out, "best answers for: {}", req.question)?;
             } else {
-                writeln!(out, "no good answer for: {} (closest candidates below)", req.question)?;
+                writeln!(
+                    out,
+                    "no good answer for: {} (closest candidates below)",
+                    req.question
+                )?;
             }
             for (i, s) in result.suggestions.iter().enumerate() {
                 writeln!(
@@ -225,7 +252,11 @@ pub enum KbCommand {
 
 pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
     match cmd {
-        KbCommand::Import { file, phrases, index } => {
+        KbCommand::Import {
+            file,
+            phrases,
+            index,
+        } => {
             let entries = load::<KbEntry>(&file, |e| &e.id)?;
             let phrases = match phrases {
                 Some(p) => load::<Phrase>(&p, |e| &e.id)?,
@@ -266,9 +297,17 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 }
             }
             println!("{} entries, {problems} problem(s)", loaded.records.len());
-            Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if problems == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
-        KbCommand::Gaps { file, index, format } => {
+        KbCommand::Gaps {
+            file,
+            index,
+            format,
+        } => {
             let log = match (file, index) {
                 (Some(f), _) => GapLog::new(f),
                 (None, Some(dir)) => GapLog::new(dir.join("gaps.jsonl")),
@@ -280,7 +319,11 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 Format::Json => writeln!(out, "{}", serde_json::to_string(&gaps)?)?,
                 Format::Text => {
                     if gaps.is_empty() {
-                        writeln!(out, "no unanswered questions recorded in {}", log.path().display())?;
+                        writeln!(
+                            out,
+                            "no unanswered questions recorded in {}",
+                            log.path().display()
+                        )?;
                     }
                     for g in &gaps {
                         writeln!(out, "{:>5}  {}  {}", g.count, g.last_seen, g.question)?;
@@ -308,7 +351,12 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     let text = kb::read_file(&args.queries)?;
     let (queries, errors) = eval::parse_queries(&text);
     for e in &errors {
-        eprintln!("warning: {}:{}: {} (skipped)", args.queries.display(), e.line, e.message);
+        eprintln!(
+            "warning: {}:{}: {} (skipped)",
+            args.queries.display(),
+            e.line,
+            e.message
+        );
     }
     if queries.is_empty() {
         bail!("{}: no valid queries", args.queries.display());
@@ -321,7 +369,11 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
             println!("recall@1        {:.3}", r.recall_at_1);
             println!("recall@5        {:.3}", r.recall_at_5);
             println!("MRR@10          {:.3}", r.mrr);
-            println!("no-answer rate  {:.3} (threshold {:.2})", r.no_answer_rate, suggester.threshold());
+            println!(
+                "no-answer rate  {:.3} (threshold {:.2})",
+                r.no_answer_rate,
+                suggester.threshold()
+            );
             println!("precision when answered {:.3}", r.answered_precision);
             println!(
                 "latency µs      p50 {:.0} · p90 {:.0} · p99 {:.0}",

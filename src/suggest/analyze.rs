@@ -41,7 +41,9 @@ impl Analyzer {
     pub fn new(synonyms: &str, filler: &str) -> Self {
         let mut map = HashMap::new();
         for line in lines(synonyms) {
-            let Some((canonical, variants)) = line.split_once([':', '：']) else { continue };
+            let Some((canonical, variants)) = line.split_once([':', '：']) else {
+                continue;
+            };
             let canonical = normalize_free(canonical.trim());
             for v in variants.split([',', '，', '、']) {
                 let v = normalize_free(v.trim());
@@ -58,7 +60,9 @@ impl Analyzer {
 
     /// Every word the synonym table knows, so the segmenter keeps them whole.
     pub fn dictionary_words(&self) -> impl Iterator<Item = &str> {
-        self.synonyms.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()])
+        self.synonyms
+            .iter()
+            .flat_map(|(k, v)| [k.as_str(), v.as_str()])
     }
 
     /// Words of `text` for the index and for queries. Filler words are dropped unless the text
@@ -66,7 +70,11 @@ impl Analyzer {
     pub fn words(&self, text: &str) -> Vec<Term> {
         let norm = normalize_free(text);
         let all = self.raw_words(&norm);
-        let kept: Vec<Term> = all.iter().filter(|t| !self.filler.contains(&t.text)).cloned().collect();
+        let kept: Vec<Term> = all
+            .iter()
+            .filter(|t| !self.filler.contains(&t.text))
+            .cloned()
+            .collect();
         if kept.is_empty() { all } else { kept }
     }
 
@@ -87,7 +95,12 @@ impl Analyzer {
                         let end = chars.get(s + n).map_or(w.word.len(), |c| c.0);
                         let sub = &w.word[start..end];
                         if sub.len() < w.word.len() && j.has_word(sub) {
-                            out.push(self.term(sub, position, w.byte_start + start, w.byte_start + end));
+                            out.push(self.term(
+                                sub,
+                                position,
+                                w.byte_start + start,
+                                w.byte_start + end,
+                            ));
                         }
                     }
                 }
@@ -98,8 +111,17 @@ impl Analyzer {
     }
 
     fn term(&self, word: &str, position: usize, from: usize, to: usize) -> Term {
-        let text = self.synonyms.get(word).cloned().unwrap_or_else(|| word.to_owned());
-        Term { text, position, from, to }
+        let text = self
+            .synonyms
+            .get(word)
+            .cloned()
+            .unwrap_or_else(|| word.to_owned());
+        Term {
+            text,
+            position,
+            from,
+            to,
+        }
     }
 
     /// Single characters of the text's words and numbers, filler characters dropped: the
@@ -122,7 +144,10 @@ impl Analyzer {
     /// the fallback evidence, and their IDF already discounts common ones).
     pub fn bigrams(&self, text: &str) -> Vec<Term> {
         let norm = normalize_free(text);
-        let chars: Vec<(usize, char)> = norm.char_indices().filter(|(_, c)| c.is_alphanumeric()).collect();
+        let chars: Vec<(usize, char)> = norm
+            .char_indices()
+            .filter(|(_, c)| c.is_alphanumeric())
+            .collect();
         let mut out = Vec::with_capacity(chars.len());
         for (i, pair) in chars.windows(2).enumerate() {
             let (a, ca) = pair[0];
@@ -163,19 +188,34 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<String> {
-        Analyzer::shipped().words(text).into_iter().map(|t| t.text).collect()
+        Analyzer::shipped()
+            .words(text)
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
     }
 
     #[test]
     fn synonyms_fold_to_one_spelling() {
-        assert!(words("我想退钱").contains(&"退款".to_owned()), "{:?}", words("我想退钱"));
-        assert!(words("快递到哪了").contains(&"物流".to_owned()), "{:?}", words("快递到哪了"));
+        assert!(
+            words("我想退钱").contains(&"退款".to_owned()),
+            "{:?}",
+            words("我想退钱")
+        );
+        assert!(
+            words("快递到哪了").contains(&"物流".to_owned()),
+            "{:?}",
+            words("快递到哪了")
+        );
     }
 
     #[test]
     fn filler_is_dropped_unless_nothing_else_is_left() {
         let w = words("亲，请问运费险怎么用呢？");
-        assert!(!w.iter().any(|t| t == "亲" || t == "请问" || t == "呢"), "{w:?}");
+        assert!(
+            !w.iter().any(|t| t == "亲" || t == "请问" || t == "呢"),
+            "{w:?}"
+        );
         assert!(w.contains(&"运费险".to_owned()), "{w:?}");
         assert!(!words("在吗").is_empty());
     }
@@ -189,14 +229,27 @@ mod tests {
     #[test]
     fn search_mode_subwords_share_their_words_position() {
         let terms = Analyzer::shipped().words("七天无理由退货");
-        let pos: Vec<(String, usize)> = terms.iter().map(|t| (t.text.clone(), t.position)).collect();
-        let whole = pos.iter().find(|(t, _)| t == "七天无理由").expect("whole word kept").1;
-        assert!(pos.iter().any(|(t, p)| t == "无理由" && *p == whole) || pos.iter().any(|(t, p)| t == "理由" && *p == whole), "{pos:?}");
+        let pos: Vec<(String, usize)> =
+            terms.iter().map(|t| (t.text.clone(), t.position)).collect();
+        let whole = pos
+            .iter()
+            .find(|(t, _)| t == "七天无理由")
+            .expect("whole word kept")
+            .1;
+        assert!(
+            pos.iter().any(|(t, p)| t == "无理由" && *p == whole)
+                || pos.iter().any(|(t, p)| t == "理由" && *p == whole),
+            "{pos:?}"
+        );
     }
 
     #[test]
     fn bigrams_skip_punctuation() {
-        let b: Vec<String> = Analyzer::shipped().bigrams("退款，多久").into_iter().map(|t| t.text).collect();
+        let b: Vec<String> = Analyzer::shipped()
+            .bigrams("退款，多久")
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
         assert_eq!(b, ["退款", "多久"]);
     }
 }

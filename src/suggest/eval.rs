@@ -35,7 +35,8 @@ pub struct Report {
 
 /// Runs every query through the suggester's ranking.
 pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error> {
-    let (mut r1, mut r5, mut mrr, mut unanswered, mut answered_right) = (0usize, 0usize, 0.0, 0usize, 0usize);
+    let (mut r1, mut r5, mut mrr, mut unanswered, mut answered_right) =
+        (0usize, 0usize, 0.0, 0usize, 0usize);
     let mut latencies = Vec::with_capacity(queries.len());
     for q in queries {
         let start = Instant::now();
@@ -51,7 +52,9 @@ pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error
         if let Some(r) = rank {
             mrr += 1.0 / (r as f64 + 1.0);
         }
-        let answered = hits.first().is_some_and(|h| h.confidence >= suggester.threshold());
+        let answered = hits
+            .first()
+            .is_some_and(|h| h.confidence >= suggester.threshold());
         if !answered {
             unanswered += 1;
         } else if rank == Some(0) {
@@ -74,7 +77,11 @@ pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error
         recall_at_5: r5 as f64 / n,
         mrr: mrr / n,
         no_answer_rate: unanswered as f64 / n,
-        answered_precision: if answered == 0 { 0.0 } else { answered_right as f64 / answered as f64 },
+        answered_precision: if answered == 0 {
+            0.0
+        } else {
+            answered_right as f64 / answered as f64
+        },
         latency_us_p50: pct(0.5),
         latency_us_p90: pct(0.9),
         latency_us_p99: pct(0.99),

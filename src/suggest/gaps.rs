@@ -52,7 +52,10 @@ impl GapLog {
 
     /// Appends one unanswered question; returns once it is on disk.
     pub fn record(&self, question: &str, confidence: f32) -> Result<(), Error> {
-        let at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         let mut line = serde_json::to_vec(&Line {
             question: question.trim().to_owned(),
             at,
@@ -67,7 +70,11 @@ impl GapLog {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
         // One write of the whole line: appends from several processes don't interleave.
         file.write_all(&line).map_err(io)?;
         file.sync_data().map_err(io)
@@ -88,8 +95,13 @@ impl GapLog {
         };
         let mut by_key: HashMap<String, (Gap, u64)> = HashMap::new();
         for line in text.lines() {
-            let Ok(l) = serde_json::from_str::<Line>(line) else { continue };
-            let key: String = normalize_free(&l.question).chars().filter(|c| c.is_alphanumeric()).collect();
+            let Ok(l) = serde_json::from_str::<Line>(line) else {
+                continue;
+            };
+            let key: String = normalize_free(&l.question)
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
             let entry = by_key.entry(key).or_insert_with(|| {
                 (
                     Gap {
@@ -113,7 +125,9 @@ impl GapLog {
         Ok(gaps
             .into_iter()
             .map(|(mut g, at)| {
-                g.last_seen = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(at)).to_string();
+                g.last_seen =
+                    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(at))
+                        .to_string();
                 g
             })
             .collect())

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc};
 
@@ -129,12 +131,20 @@ impl Tokenizer for BigramTokenizer {
 }
 
 fn joined_words(text: &str) -> String {
-    let terms: Vec<String> = Analyzer::shipped().words(text).into_iter().map(|t| t.text).collect();
+    let terms: Vec<String> = Analyzer::shipped()
+        .words(text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
     terms.join(" ")
 }
 
 fn joined_bigrams(text: &str) -> String {
-    let terms: Vec<String> = Analyzer::shipped().bigrams(text).into_iter().map(|t| t.text).collect();
+    let terms: Vec<String> = Analyzer::shipped()
+        .bigrams(text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
     terms.join(" ")
 }
 
@@ -195,12 +205,15 @@ impl KbIndex {
                     path: dir.to_owned(),
                     source,
                 })?;
-                let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| Error::Index(e.to_string()))?;
+                let mmap = tantivy::directory::MmapDirectory::open(dir)
+                    .map_err(|e| Error::Index(e.to_string()))?;
                 Index::open_or_create(mmap, schema).map_err(tv)?
             }
         };
         register(&index);
-        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 50_000_000).map_err(tv)?;
+        let mut writer = index
+            .writer_with_num_threads::<TantivyDocument>(1, 50_000_000)
+            .map_err(tv)?;
         writer.delete_all_documents().map_err(tv)?;
         for e in kb {
             let tags = e.tags.join("|");
@@ -259,7 +272,8 @@ impl KbIndex {
                 dir.display()
             )));
         }
-        let index = Index::open_in_dir(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))?;
+        let index =
+            Index::open_in_dir(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))?;
         let (expected, fields) = schema();
         if index.schema() != expected {
             return Err(Error::Index(format!(
@@ -272,15 +286,27 @@ impl KbIndex {
     }
 
     fn with_reader(index: Index, fields: Fields) -> Result<Self, Error> {
-        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(tv)?;
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tv)?;
         let searcher = reader.searcher();
         let mut docs = Vec::new();
         let mut addr = Vec::new();
         for (seg, segment) in searcher.segment_readers().iter().enumerate() {
             let mut map = vec![u32::MAX; segment.max_doc() as usize];
             for doc_id in segment.doc_ids_alive() {
-                let doc: TantivyDocument = searcher.doc(DocAddress::new(seg as u32, doc_id)).map_err(tv)?;
-                let split = |f| stored(&doc, f).split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                let doc: TantivyDocument = searcher
+                    .doc(DocAddress::new(seg as u32, doc_id))
+                    .map_err(tv)?;
+                let split = |f| {
+                    stored(&doc, f)
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                };
                 map[doc_id as usize] = docs.len() as u32;
                 docs.push(DocInfo {
                     id: stored(&doc, fields.id).to_owned(),
@@ -307,7 +333,10 @@ impl KbIndex {
 
     /// The in-memory information of a search hit.
     pub fn info(&self, a: DocAddress) -> Option<&DocInfo> {
-        let i = *self.addr.get(a.segment_ord as usize)?.get(a.doc_id as usize)?;
+        let i = *self
+            .addr
+            .get(a.segment_ord as usize)?
+            .get(a.doc_id as usize)?;
         self.docs.get(i as usize)
     }
 
@@ -318,6 +347,8 @@ impl KbIndex {
 }
 
 /// Reads a stored text field.
-pub fn stored<'d>(doc: &'d TantivyDocument, field: Field) -> &'d str {
-    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default()
+pub fn stored(doc: &TantivyDocument, field: Field) -> &str {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
 }

@@ -89,7 +89,11 @@ pub trait Record: for<'de> Deserialize<'de> + Sized {
 
 impl Record for KbEntry {
     fn required(&self) -> Vec<(&'static str, &str)> {
-        vec![("id", &self.id), ("question", &self.question), ("answer", &self.answer)]
+        vec![
+            ("id", &self.id),
+            ("question", &self.question),
+            ("answer", &self.answer),
+        ]
     }
 
     fn from_row(row: &HashMap<String, String>) -> Result<Self, String> {
@@ -106,7 +110,11 @@ impl Record for KbEntry {
 
 impl Record for Phrase {
     fn required(&self) -> Vec<(&'static str, &str)> {
-        vec![("id", &self.id), ("scene", &self.scene), ("text", &self.text)]
+        vec![
+            ("id", &self.id),
+            ("scene", &self.scene),
+            ("text", &self.text),
+        ]
     }
 
     fn from_row(row: &HashMap<String, String>) -> Result<Self, String> {
@@ -120,7 +128,9 @@ impl Record for Phrase {
 }
 
 fn field(row: &HashMap<String, String>, name: &str) -> Result<String, String> {
-    row.get(name).cloned().ok_or_else(|| format!("missing column `{name}`"))
+    row.get(name)
+        .cloned()
+        .ok_or_else(|| format!("missing column `{name}`"))
 }
 
 /// A list cell: items separated by `|`, `;`, `；` or new lines (what spreadsheets hold).
@@ -165,9 +175,15 @@ fn parse_jsonl<T: Record>(text: &str) -> Loaded<T> {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<T>(line).map_err(|e| e.to_string()).and_then(check) {
+        match serde_json::from_str::<T>(line)
+            .map_err(|e| e.to_string())
+            .and_then(check)
+        {
             Ok(r) => out.records.push((i + 1, r)),
-            Err(message) => out.errors.push(LineError { line: i + 1, message }),
+            Err(message) => out.errors.push(LineError {
+                line: i + 1,
+                message,
+            }),
         }
     }
     out
@@ -178,7 +194,9 @@ fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
         records: Vec::new(),
         errors: Vec::new(),
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|h| h.trim().to_lowercase()).collect(),
         Err(e) => {
@@ -197,12 +215,18 @@ fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
                     let message = format!("{} fields, the header has {}", rec.len(), headers.len());
                     (line, Err(message))
                 } else {
-                    let map: HashMap<String, String> =
-                        headers.iter().cloned().zip(rec.iter().map(str::to_owned)).collect();
+                    let map: HashMap<String, String> = headers
+                        .iter()
+                        .cloned()
+                        .zip(rec.iter().map(str::to_owned))
+                        .collect();
                     (line, T::from_row(&map).and_then(check))
                 }
             }
-            Err(e) => (e.position().map_or(0, |p| p.line() as usize), Err(e.to_string())),
+            Err(e) => (
+                e.position().map_or(0, |p| p.line() as usize),
+                Err(e.to_string()),
+            ),
         };
         match result {
             Ok(r) => out.records.push((line, r)),
@@ -219,7 +243,11 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
         source,
     })?;
     String::from_utf8(bytes).map_err(|e| {
-        let line = e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         Error::InvalidUtf8 {
             location: format!("{}:{line}", path.display()),
         }
@@ -256,7 +284,13 @@ mod tests {
     fn jsonl_with_optional_fields_and_bad_lines() {
         let text = "{\"id\":\"a\",\"question\":\"运费险怎么用\",\"answer\":\"您好……\"}\n\nnot json\n{\"id\":\"b\",\"question\":\"\",\"answer\":\"x\"}\n{\"id\":\"c\",\"question\":\"q\",\"similar\":[\"q2\"],\"answer\":\"a\",\"tags\":[\"t\"]}\n";
         let l: Loaded<KbEntry> = parse(text);
-        assert_eq!(l.records.iter().map(|(n, e)| (*n, e.id.as_str())).collect::<Vec<_>>(), [(1, "a"), (5, "c")]);
+        assert_eq!(
+            l.records
+                .iter()
+                .map(|(n, e)| (*n, e.id.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "a"), (5, "c")]
+        );
         let lines: Vec<usize> = l.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4]);
         assert!(l.errors[1].message.contains("`question` is empty"));
@@ -278,7 +312,11 @@ mod tests {
         let l: Loaded<KbEntry> = parse(text);
         let errors = validate(&l);
         assert_eq!(errors[0].line, 2);
-        assert!(errors[0].message.contains("duplicate id `a` (first on line 1)"));
+        assert!(
+            errors[0]
+                .message
+                .contains("duplicate id `a` (first on line 1)")
+        );
         let kb = l.dedup_last_wins(|e| &e.id);
         assert_eq!(kb.len(), 1);
         assert_eq!(kb[0].question, "q2");
@@ -290,8 +328,15 @@ mod tests {
         assert!(kb.errors.is_empty(), "{:?}", kb.errors);
         assert!(validate(&kb).is_empty(), "{:?}", validate(&kb));
         assert!(kb.records.len() >= 150, "only {} entries", kb.records.len());
-        let with_similar = kb.records.iter().filter(|(_, e)| e.similar.len() >= 2).count();
-        assert!(with_similar * 10 >= kb.records.len() * 8, "most entries need several similar questions");
+        let with_similar = kb
+            .records
+            .iter()
+            .filter(|(_, e)| e.similar.len() >= 2)
+            .count();
+        assert!(
+            with_similar * 10 >= kb.records.len() * 8,
+            "most entries need several similar questions"
+        );
         let phrases: Loaded<Phrase> = parse(DEFAULT_PHRASES);
         assert!(phrases.errors.is_empty(), "{:?}", phrases.errors);
         assert!(phrases.records.len() >= 30);

@@ -113,7 +113,9 @@ pub struct Suggester {
 
 impl std::fmt::Debug for Suggester {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Suggester").field("docs", &self.kb.num_docs()).finish()
+        f.debug_struct("Suggester")
+            .field("docs", &self.kb.num_docs())
+            .finish()
     }
 }
 
@@ -161,7 +163,10 @@ impl Suggester {
             return Err(Error::Invalid("`question` is empty".to_owned()));
         }
         if !(1..=MAX_K).contains(&req.k) {
-            return Err(Error::Invalid(format!("`k` must be between 1 and {MAX_K}, not {}", req.k)));
+            return Err(Error::Invalid(format!(
+                "`k` must be between 1 and {MAX_K}, not {}",
+                req.k
+            )));
         }
         let hits = self.search(&req.question, req.k)?;
         let answered = hits.first().is_some_and(|h| h.confidence >= self.threshold);
@@ -185,7 +190,10 @@ impl Suggester {
                 }
             })
             .collect();
-        Ok(SuggestResult { answered, suggestions })
+        Ok(SuggestResult {
+            answered,
+            suggestions,
+        })
     }
 
     /// Ranked entries for a question, without filling or linting: what `eval` measures.
@@ -218,19 +226,28 @@ impl Suggester {
             return Ok(Vec::new());
         }
         let top = searcher
-            .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(CANDIDATES))
+            .search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(CANDIDATES),
+            )
             .map_err(|e| Error::Index(e.to_string()))?;
         let mut hits: Vec<Hit> = Vec::new();
         let mut seen = HashSet::new();
         for (score, addr) in top {
-            let Some(info) = self.kb.info(addr) else { continue };
+            let Some(info) = self.kb.info(addr) else {
+                continue;
+            };
             if !seen.insert(info.id.as_str()) {
                 continue; // a better variant of this entry ranked first
             }
             let (confidence, matched) = coverage(&words, &bigrams, info);
             hits.push(Hit {
                 id: info.id.clone(),
-                source: if info.source == "phrase" { Source::Phrase } else { Source::Kb },
+                source: if info.source == "phrase" {
+                    Source::Phrase
+                } else {
+                    Source::Kb
+                },
                 question: info.question.clone(),
                 variant: info.variant.clone(),
                 answer: info.answer.clone(),
@@ -262,7 +279,10 @@ pub struct Hit {
 }
 
 fn term_clause(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) {
-    let q = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
+    let q = TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    );
     (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
 }
 
@@ -274,7 +294,9 @@ fn weighted(searcher: &Searcher, field: Field, terms: Vec<analyze::Term>) -> Vec
         .into_iter()
         .filter(|t| seen.insert(t.text.clone()))
         .map(|t| {
-            let df = searcher.doc_freq(&Term::from_field_text(field, &t.text)).unwrap_or(0) as f32;
+            let df = searcher
+                .doc_freq(&Term::from_field_text(field, &t.text))
+                .unwrap_or(0) as f32;
             let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
             (t.text, idf)
         })
@@ -286,10 +308,18 @@ fn weighted(searcher: &Searcher, field: Field, terms: Vec<analyze::Term>) -> Vec
 /// for every query — 1.0 when everything the customer asked about is in the knowledge-base
 /// question, 0.5 when half of it is — which is why one threshold serves all queries. Also
 /// returns the query words found.
-fn coverage(words: &[(String, f32)], bigrams: &[(String, f32)], doc: &index::DocInfo) -> (f32, Vec<String>) {
+fn coverage(
+    words: &[(String, f32)],
+    bigrams: &[(String, f32)],
+    doc: &index::DocInfo,
+) -> (f32, Vec<String>) {
     let share = |terms: &[(String, f32)], have: &[String]| {
         let all: f32 = terms.iter().map(|(_, w)| w).sum();
-        let hit: f32 = terms.iter().filter(|(t, _)| have.contains(t)).map(|(_, w)| w).sum();
+        let hit: f32 = terms
+            .iter()
+            .filter(|(t, _)| have.contains(t))
+            .map(|(_, w)| w)
+            .sum();
         if all > 0.0 { hit / all } else { 0.0 }
     };
     let matched = words
@@ -297,7 +327,10 @@ fn coverage(words: &[(String, f32)], bigrams: &[(String, f32)], doc: &index::Doc
         .filter(|(t, _)| doc.terms.contains(t))
         .map(|(t, _)| t.clone())
         .collect();
-    ((share(words, &doc.terms) + share(bigrams, &doc.bigrams)) / 2.0, matched)
+    (
+        (share(words, &doc.terms) + share(bigrams, &doc.bigrams)) / 2.0,
+        matched,
+    )
 }
 
 /// Fills `{name}` variables from `vars`; unknown ones stay visible and are reported.
@@ -327,5 +360,151 @@ mod tests {
         let (s, missing) = fill_vars("{name}您好，订单{order_id}已发货，{name}请查收", &vars);
         assert_eq!(s, "张先生您好，订单{order_id}已发货，张先生请查收");
         assert_eq!(missing, ["order_id"]);
+    }
+}
+
+#[cfg(test)]
+mod retrieval_tests {
+    use super::*;
+
+    fn shipped() -> &'static (Suggester, Linter) {
+        static S: OnceLock<(Suggester, Linter)> = OnceLock::new();
+        S.get_or_init(|| {
+            (
+                Suggester::with_defaults().unwrap(),
+                Linter::with_defaults().unwrap(),
+            )
+        })
+    }
+
+    fn top(question: &str) -> SuggestResult {
+        let (s, l) = shipped();
+        s.suggest(l, &SuggestRequest::new(question)).unwrap()
+    }
+
+    /// Real ways customers ask, and the entry that answers them.
+    #[test]
+    fn customer_questions_find_their_answers() {
+        let cases = [
+            ("我拍下了还没付款，订单怎么就关闭了", "order-timeout-close"),
+            ("亲，运费险怎么用？", "return-insurance"),
+            ("親，運費險怎麼用？", "return-insurance"),
+            ("我想退钱，还没发货", "refund-before-ship"),
+            ("快递到哪了", "ship-track"),
+            ("东西收到是坏的", "quality-problem"),
+            ("能开专票吗", "invoice-vat"),
+            ("多久自动确认收货", "receipt-auto-confirm"),
+            ("发什么快递😀", "ship-courier"),
+            ("ＯＫ，那什么时候发货？", "ship-when"),
+        ];
+        let mut failures = Vec::new();
+        for (q, want) in cases {
+            let r = top(q);
+            let got: Vec<&str> = r.suggestions.iter().map(|s| s.id.as_str()).collect();
+            if got.first() != Some(&want) || !r.answered {
+                failures.push(format!(
+                    "{q}: expected {want}, got {got:?} (answered: {})",
+                    r.answered
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn says_honestly_when_it_has_no_answer() {
+        let r = top("你们卖不卖汽车轮胎");
+        assert!(!r.answered);
+        assert!(
+            !r.suggestions.is_empty(),
+            "still shows the closest candidates"
+        );
+        assert!(r.suggestions[0].confidence < DEFAULT_THRESHOLD);
+    }
+
+    #[test]
+    fn greetings_find_the_phrase_library() {
+        let r = top("在吗");
+        assert!(r.answered);
+        assert_eq!(r.suggestions[0].source, Source::Phrase);
+    }
+
+    #[test]
+    fn bad_requests_are_errors() {
+        let (s, l) = shipped();
+        assert!(s.suggest(l, &SuggestRequest::new("   ")).is_err());
+        let mut req = SuggestRequest::new("运费险");
+        req.k = 0;
+        assert!(s.suggest(l, &req).unwrap_err().to_string().contains("`k`"));
+        req.k = 51;
+        assert!(s.suggest(l, &req).is_err());
+    }
+
+    #[test]
+    fn suggestions_are_ranked_and_carry_their_lint() {
+        let mut req = SuggestRequest::new("怎么退货");
+        req.k = 5;
+        let (s, l) = shipped();
+        let r = s.suggest(l, &req).unwrap();
+        assert_eq!(r.suggestions.len(), 5);
+        assert!(r.suggestions.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(r.suggestions.iter().all(|s| s.lint.score == 100));
+        assert!(
+            r.suggestions
+                .iter()
+                .all(|s| s.confidence >= 0.0 && s.confidence <= 1.0)
+        );
+    }
+
+    /// Every shipped answer and phrase passes the linter with no warning or error.
+    #[test]
+    fn shipped_answers_are_polite() {
+        let linter = &shipped().1;
+        let kb = kb::parse::<KbEntry>(kb::DEFAULT_KB);
+        let phrases = kb::parse::<Phrase>(kb::DEFAULT_PHRASES);
+        let texts = kb
+            .records
+            .iter()
+            .map(|(_, e)| (&e.id, &e.answer))
+            .chain(phrases.records.iter().map(|(_, p)| (&p.id, &p.text)));
+        let mut failures = Vec::new();
+        for (id, text) in texts {
+            let r = linter.lint(&LintRequest::new(text));
+            for f in r
+                .findings
+                .iter()
+                .filter(|f| f.severity >= crate::Severity::Warning)
+            {
+                failures.push(format!("{id}: {} «{}»", f.rule, f.text));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_shops_own_kb_and_an_on_disk_index() {
+        let dir = std::env::temp_dir().join(format!("kefu-index-{}", std::process::id()));
+        let kb = kb::parse::<KbEntry>(
+            "id,question,similar,answer\nk1,能用消费券吗,可以用券吗|券能抵扣吗,您好，{name}，本店支持使用消费券抵扣。\n",
+        )
+        .dedup_last_wins(|e| &e.id);
+        Suggester::build(&kb, &[], Some(&dir)).unwrap();
+        let reopened = Suggester::open(&dir).unwrap();
+        let linter = &shipped().1;
+        let mut req = SuggestRequest::new("可以用券吗");
+        req.vars.insert("name".into(), "张先生".into());
+        let r = reopened.suggest(linter, &req).unwrap();
+        assert!(r.answered);
+        assert_eq!(
+            r.suggestions[0].answer,
+            "您好，张先生，本店支持使用消费券抵扣。"
+        );
+        assert!(
+            Suggester::open(&dir.join("nowhere"))
+                .unwrap_err()
+                .to_string()
+                .contains("kefu kb import")
+        );
+        std::fs::remove_dir_all(dir).ok();
     }
 }

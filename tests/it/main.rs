@@ -4,3 +4,4 @@ mod cli;
 mod contract;
 mod fixtures;
 mod properties;
+mod suggest;

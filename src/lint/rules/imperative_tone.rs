@@ -74,11 +74,12 @@ impl Check for ImperativeTone {
                 continue;
             }
             let core = draft.core(clause.span);
-            if self
-                .courtesy
-                .iter()
-                .any(|w| fold[core.start..].starts_with(w.as_str()))
-            {
+            let courteous = |at: usize| {
+                self.courtesy
+                    .iter()
+                    .any(|w| fold[at..].starts_with(w.as_str()))
+            };
+            if courteous(clause.span.start) || courteous(core.start) {
                 continue;
             }
             let Some(first) = draft.words_in(core).first().copied() else {
@@ -122,6 +123,7 @@ mod tests {
                     &[],
                     "a welcome, not a command",
                 ),
+                ("祝您购物愉快，再见！", &[], "a farewell, not a command"),
             ],
         );
     }

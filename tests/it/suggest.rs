@@ -1,0 +1,293 @@
+//! `kefu suggest`, `kefu kb` and `kefu eval` through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use std::io::Write;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kb")
+        .join(name)
+}
+
+fn work_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kefu-it-suggest-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn kefu(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn suggest_prints_answers_with_confidence_and_lint() {
+    let dir = work_dir("text");
+    let o = kefu(&dir, &["suggest", "我拍下了还没付款，订单怎么就关闭了"], "");
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.starts_with("best answers for:"), "{text}");
+    assert!(text.contains("[order-timeout-close] confidence"), "{text}");
+    assert!(text.contains("lint 100/100"));
+    assert!(text.contains("matched: 拍下"), "{text}");
+    assert_eq!(
+        text.matches("confidence").count(),
+        3,
+        "three suggestions by default"
+    );
+}
+
+#[test]
+fn unanswered_questions_are_recorded_and_listed() {
+    let dir = work_dir("gaps");
+    for q in ["你们卖不卖汽车轮胎", "你們賣不賣汽車輪胎", "你们老板贵姓"] {
+        let o = kefu(&dir, &["suggest", q], "");
+        assert!(out(&o).starts_with("no good answer"), "{}", out(&o));
+    }
+    kefu(&dir, &["suggest", "运费险怎么用"], "");
+    let o = kefu(&dir, &["kb", "gaps", "--format", "json"], "");
+    let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(gaps.as_array().unwrap().len(), 2, "{gaps}");
+    assert_eq!(gaps[0]["count"], 2);
+    assert_eq!(gaps[0]["question"], "你們賣不賣汽車輪胎");
+    assert!(out(&kefu(&dir, &["kb", "gaps"], "")).contains("你们老板贵姓"));
+    let o = kefu(&dir, &["suggest", "--no-record", "能寄到月球吗"], "");
+    assert!(o.status.success());
+    assert!(!out(&kefu(&dir, &["kb", "gaps"], "")).contains("月球"));
+}
+
+#[test]
+fn jsonl_requests_with_vars_and_bad_lines() {
+    let dir = work_dir("jsonl");
+    let input = "{\"question\":\"可以用券吗\",\"k\":2,\"vars\":{\"name\":\"张先生\"}}\n{\"question\":\"可以用券吗\"}\nnot json\n{\"question\":\"\"}\n{\"question\":\"有什么颜色\",\"k\":99}\n";
+    let o = kefu(
+        &dir,
+        &[
+            "suggest",
+            "--kb",
+            fixture("shop.csv").to_str().unwrap(),
+            "--jsonl",
+            "--no-record",
+        ],
+        input,
+    );
+    let lines: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    let first = &lines[0];
+    assert_eq!(first["answered"], true);
+    assert_eq!(first["suggestions"].as_array().unwrap().len(), 2);
+    let s = &first["suggestions"][0];
+    assert_eq!(s["id"], "s1");
+    assert_eq!(s["source"], "kb");
+    assert_eq!(s["answer"], "您好，张先生，本店支持使用消费券抵扣。");
+    assert!(s["lint"]["score"].is_number() && s["lint"]["findings"].is_array());
+    assert!(
+        s["matched"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "优惠券"),
+        "{s}"
+    );
+    let unfilled = &lines[1]["suggestions"][0];
+    assert_eq!(unfilled["answer"], "您好，{name}，本店支持使用消费券抵扣。");
+    assert_eq!(unfilled["missing_vars"], serde_json::json!(["name"]));
+    assert_eq!(lines[2]["line"], 3);
+    assert!(
+        lines[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`question` is empty")
+    );
+    assert!(
+        lines[4]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`k`")
+    );
+    assert_eq!(o.status.code(), Some(1));
+    // A bad CSV row was reported with its line and skipped; the last s2 won.
+    assert!(err(&o).contains("shop.csv:4:"), "{}", err(&o));
+    let o = kefu(
+        &dir,
+        &[
+            "suggest",
+            "--kb",
+            fixture("shop.csv").to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-record",
+            "手機殼有幾種顏色",
+        ],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(
+        v["suggestions"][0]["answer"],
+        "您好，手机壳有黑、白、蓝、粉四种颜色。"
+    );
+}
+
+#[test]
+fn import_builds_an_index_the_other_commands_open() {
+    let dir = work_dir("import");
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "import",
+            fixture("shop.csv").to_str().unwrap(),
+            "--index",
+            "idx",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("indexed 3 entries"), "{}", out(&o));
+    let o = kefu(
+        &dir,
+        &[
+            "suggest",
+            "--index",
+            "idx",
+            "--format",
+            "json",
+            "充电器是快充吗",
+        ],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v["suggestions"][0]["id"], "s4");
+    kefu(&dir, &["suggest", "--index", "idx", "你们卖汽车吗"], "");
+    assert!(
+        dir.join("idx/gaps.jsonl").is_file(),
+        "gaps live beside the index"
+    );
+    assert!(out(&kefu(&dir, &["kb", "gaps", "--index", "idx"], "")).contains("你们卖汽车吗"));
+    let o = kefu(&dir, &["suggest", "--index", "missing", "运费"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("kefu kb import"), "{}", err(&o));
+}
+
+#[test]
+fn check_reports_lines_duplicates_and_impolite_answers() {
+    let dir = work_dir("check");
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "check",
+            fixture("bad-answers.jsonl").to_str().unwrap(),
+        ],
+        "",
+    );
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text.contains("bad-answers.jsonl:3: duplicate id `b1` (first on line 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bad-answers.jsonl:4: `question` is empty"),
+        "{text}"
+    );
+    assert!(text.contains("bad-answers.jsonl:5:"), "{text}");
+    assert!(
+        text.contains("bad-answers.jsonl:1: answer of `b1`: error[blunt-language]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(":2: answer"),
+        "b2's answer is polite: {text}"
+    );
+    let o = kefu(&dir, &["kb", "check", "nope.jsonl"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("nope.jsonl"));
+}
+
+#[test]
+fn eval_prints_the_figures() {
+    let dir = work_dir("eval");
+    let o = kefu(
+        &dir,
+        &[
+            "eval",
+            "--kb",
+            fixture("shop.csv").to_str().unwrap(),
+            "--queries",
+            fixture("queries.jsonl").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let r: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(r["queries"], 4);
+    assert_eq!(r["recall_at_1"], 0.75, "{r}");
+    assert!(r["no_answer_rate"].as_f64().unwrap() >= 0.25, "{r}");
+    assert!(r["latency_us_p99"].as_f64().unwrap() > 0.0);
+}
+
+/// Retrieval quality on the real evaluation data beside the checkout, when it is there.
+#[test]
+fn eval_on_real_customer_questions() {
+    let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval");
+    if !eval.join("unionpay_kb.jsonl").is_file() {
+        eprintln!("skipped: ../shared/eval is not beside this checkout");
+        return;
+    }
+    let dir = work_dir("eval-real");
+    let run = |queries: &str| -> serde_json::Value {
+        let o = kefu(
+            &dir,
+            &[
+                "eval",
+                "--kb",
+                eval.join("unionpay_kb.jsonl").to_str().unwrap(),
+                "--queries",
+                eval.join(queries).to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            "",
+        );
+        assert!(o.status.success(), "{}", err(&o));
+        serde_json::from_str(&out(&o)).unwrap()
+    };
+    let simp = run("unionpay_queries_dev.jsonl");
+    let trad = run("unionpay_queries_dev_trad.jsonl");
+    let r5 = simp["recall_at_5"].as_f64().unwrap();
+    let r1 = simp["recall_at_1"].as_f64().unwrap();
+    // Regression floor at what kefu measures today (0.434 / 0.664); peers reach 0.34 / 0.55.
+    assert!(r1 >= 0.42 && r5 >= 0.65, "recall@1 {r1}, recall@5 {r5}");
+    let gap = (r5 - trad["recall_at_5"].as_f64().unwrap()).abs();
+    assert!(gap <= 0.02, "Traditional within 2 points: {gap}");
+}
