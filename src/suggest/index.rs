@@ -3,8 +3,10 @@
 //! library. Each question variant (the question and every similar question) is its own document,
 //! so a short paraphrase is scored against the phrasing it resembles, not against all of them.
 
+use std::collections::HashMap;
 use std::path::Path;
 
+use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -17,7 +19,6 @@ use crate::error::Error;
 
 pub const WORDS: &str = "kefu_words";
 pub const BIGRAMS: &str = "kefu_bigrams";
-pub const CHARS: &str = "kefu_chars";
 
 /// The fields of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -35,8 +36,6 @@ pub struct Fields {
     pub q_bigrams: Field,
     /// Words of the answer.
     pub a_words: Field,
-    /// Single characters of the variant.
-    pub q_chars: Field,
     /// The variant's analysed words and bigrams, stored (space-separated) so ranking features
     /// need no re-analysis at query time.
     pub v_terms: Field,
@@ -64,7 +63,6 @@ pub fn schema() -> (Schema, Fields) {
         q_words: b.add_text_field("q_words", text_field(WORDS)),
         q_bigrams: b.add_text_field("q_bigrams", text_field(BIGRAMS)),
         a_words: b.add_text_field("a_words", text_field(WORDS)),
-        q_chars: b.add_text_field("q_chars", text_field(CHARS)),
         v_terms: b.add_text_field("v_terms", STORED),
         v_bigrams: b.add_text_field("v_bigrams", STORED),
     };
@@ -148,19 +146,7 @@ fn joined_bigrams(text: &str) -> String {
     terms.join(" ")
 }
 
-/// Single characters.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CharTokenizer;
-
-impl Tokenizer for CharTokenizer {
-    type TokenStream<'a> = Terms;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Terms {
-        Terms::new(Analyzer::shipped().chars(text))
-    }
-}
-
 fn register(index: &Index) {
-    index.tokenizers().register(CHARS, CharTokenizer);
     index.tokenizers().register(WORDS, WordTokenizer);
     index.tokenizers().register(BIGRAMS, BigramTokenizer);
 }
@@ -181,6 +167,9 @@ pub struct DocInfo {
     pub category: String,
     pub terms: Vec<String>,
     pub bigrams: Vec<String>,
+    /// The variant's characters (filler dropped) with their counts, sorted.
+    pub chars: Vec<(char, u16)>,
+    pub char_len: u32,
 }
 
 /// An open index, a searcher over its (immutable) contents, and every document's `DocInfo`.
@@ -192,6 +181,66 @@ pub struct KbIndex {
     docs: Vec<DocInfo>,
     /// `addr[segment_ord][doc_id]` is the document's index in `docs`.
     addr: Vec<Vec<u32>>,
+    /// Collection statistics BM25 needs, computed once (the contents never change).
+    pub stats: Stats,
+    /// Documents holding each character, and the mean characters per document.
+    char_df: HashMap<char, u32>,
+    char_avg_len: f32,
+}
+
+/// BM25 collection statistics of an immutable index: totals cached, document frequencies
+/// looked up. Saves tantivy from summing token counts over segments for every query term.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    tokens: Vec<(Field, u64)>,
+    docs: u64,
+}
+
+impl Stats {
+    fn new(searcher: &Searcher, fields: &Fields) -> Result<Self, Error> {
+        let mut tokens = Vec::new();
+        for f in [fields.q_words, fields.q_bigrams, fields.a_words] {
+            let mut total = 0;
+            for segment in searcher.segment_readers() {
+                total += segment.inverted_index(f).map_err(tv)?.total_num_tokens();
+            }
+            tokens.push((f, total));
+        }
+        Ok(Self {
+            tokens,
+            docs: searcher.num_docs(),
+        })
+    }
+
+    /// A statistics provider for one search.
+    pub fn provider<'s>(&'s self, searcher: &'s Searcher) -> impl Bm25StatisticsProvider + 's {
+        CachedStats {
+            stats: self,
+            searcher,
+        }
+    }
+}
+
+struct CachedStats<'s> {
+    stats: &'s Stats,
+    searcher: &'s Searcher,
+}
+
+impl Bm25StatisticsProvider for CachedStats<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        match self.stats.tokens.iter().find(|(f, _)| *f == field) {
+            Some((_, n)) => Ok(*n),
+            None => self.searcher.total_num_tokens(field),
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.stats.docs)
+    }
+
+    fn doc_freq(&self, term: &tantivy::Term) -> tantivy::Result<u64> {
+        self.searcher.doc_freq(term)
+    }
 }
 
 impl KbIndex {
@@ -229,7 +278,6 @@ impl KbIndex {
                         fields.tags => tags.as_str(),
                         fields.q_words => variant.as_str(),
                         fields.q_bigrams => variant.as_str(),
-                        fields.q_chars => variant.as_str(),
                         fields.a_words => e.answer.as_str(),
                         fields.v_terms => joined_words(variant),
                         fields.v_bigrams => joined_bigrams(variant),
@@ -251,7 +299,6 @@ impl KbIndex {
                         fields.tags => p.tags.join("|"),
                         fields.q_words => variant.as_str(),
                         fields.q_bigrams => variant.as_str(),
-                        fields.q_chars => variant.as_str(),
                         fields.a_words => p.text.as_str(),
                         fields.v_terms => joined_words(variant),
                         fields.v_bigrams => joined_bigrams(variant),
@@ -294,6 +341,8 @@ impl KbIndex {
         let searcher = reader.searcher();
         let mut docs = Vec::new();
         let mut addr = Vec::new();
+        let mut char_df: HashMap<char, u32> = HashMap::new();
+        let mut total_chars = 0u64;
         for (seg, segment) in searcher.segment_readers().iter().enumerate() {
             let mut map = vec![u32::MAX; segment.max_doc() as usize];
             for doc_id in segment.doc_ids_alive() {
@@ -308,6 +357,23 @@ impl KbIndex {
                         .collect()
                 };
                 map[doc_id as usize] = docs.len() as u32;
+                let mut chars: Vec<(char, u16)> = Vec::new();
+                let mut char_len = 0;
+                for t in Analyzer::shipped().chars(stored(&doc, fields.variant)) {
+                    let Some(c) = t.text.chars().next() else {
+                        continue;
+                    };
+                    char_len += 1;
+                    match chars.iter_mut().find(|(x, _)| *x == c) {
+                        Some((_, n)) => *n += 1,
+                        None => chars.push((c, 1)),
+                    }
+                }
+                chars.sort_unstable();
+                for (c, _) in &chars {
+                    *char_df.entry(*c).or_default() += 1;
+                }
+                total_chars += u64::from(char_len);
                 docs.push(DocInfo {
                     id: stored(&doc, fields.id).to_owned(),
                     source: stored(&doc, fields.source).to_owned(),
@@ -317,10 +383,14 @@ impl KbIndex {
                     category: stored(&doc, fields.category).to_owned(),
                     terms: split(fields.v_terms),
                     bigrams: split(fields.v_bigrams),
+                    chars,
+                    char_len,
                 });
             }
             addr.push(map);
         }
+        let stats = Stats::new(&searcher, &fields)?;
+        let char_avg_len = total_chars as f32 / docs.len().max(1) as f32;
         Ok(Self {
             index,
             reader,
@@ -328,7 +398,42 @@ impl KbIndex {
             fields,
             docs,
             addr,
+            stats,
+            char_df,
+            char_avg_len,
         })
+    }
+
+    /// The distinct characters of a question with their inverse document frequency.
+    pub fn char_weights(&self, chars: impl Iterator<Item = char>) -> Vec<(char, f32)> {
+        let n = self.docs.len() as f32;
+        let mut out: Vec<(char, f32)> = Vec::new();
+        for c in chars {
+            if out.iter().any(|(x, _)| *x == c) {
+                continue;
+            }
+            let df = self.char_df.get(&c).copied().unwrap_or(0) as f32;
+            out.push((c, ((n - df + 0.5) / (df + 0.5) + 1.0).ln()));
+        }
+        out
+    }
+
+    /// BM25 (k1 1.2, b 0.75, as tantivy's) of a document's characters for weighted query
+    /// characters. Characters are scored here, on the candidates only, rather than in the
+    /// index: every character sits in thousands of documents of a large knowledge base, and a
+    /// disjunction over those posting lists would cost more than everything else together.
+    pub fn char_bm25(&self, query: &[(char, f32)], doc: &DocInfo) -> f32 {
+        const K1: f32 = 1.2;
+        const B: f32 = 0.75;
+        let norm = K1 * (1.0 - B + B * doc.char_len as f32 / self.char_avg_len.max(1.0));
+        query
+            .iter()
+            .filter_map(|(c, idf)| {
+                let i = doc.chars.binary_search_by_key(c, |(x, _)| *x).ok()?;
+                let tf = f32::from(doc.chars[i].1);
+                Some(idf * tf * (K1 + 1.0) / (tf + norm))
+            })
+            .sum()
     }
 
     /// The in-memory information of a search hit.

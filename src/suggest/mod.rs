@@ -37,7 +37,7 @@ const W_QUESTION_BIGRAMS: f32 = 0.6;
 const W_QUESTION_CHARS: f32 = 2.0;
 const W_ANSWER_WORDS: f32 = 0.5;
 /// Documents fetched from the index before grouping variants by entry.
-const CANDIDATES: usize = 100;
+const CANDIDATES: usize = 200;
 
 /// Where a suggestion comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,27 +216,38 @@ impl Suggester {
         for (t, _) in &bigrams {
             clauses.push(term_clause(f.q_bigrams, t, W_QUESTION_BIGRAMS));
         }
-        let mut seen_chars = HashSet::new();
-        for t in analyzer.chars(question) {
-            if seen_chars.insert(t.text.clone()) {
-                clauses.push(term_clause(f.q_chars, &t.text, W_QUESTION_CHARS));
-            }
-        }
+        let chars = self.kb.char_weights(
+            analyzer
+                .chars(question)
+                .iter()
+                .filter_map(|t| t.text.chars().next()),
+        );
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
+        let stats = self.kb.stats.provider(searcher);
         let top = searcher
-            .search(
+            .search_with_statistics_provider(
                 &BooleanQuery::new(clauses),
                 &TopDocs::with_limit(CANDIDATES),
+                &stats,
             )
             .map_err(|e| Error::Index(e.to_string()))?;
+        // Characters are added to the index's score on the candidates (see `char_bm25`).
+        let mut ranked: Vec<(f32, &index::DocInfo)> = top
+            .into_iter()
+            .filter_map(|(score, addr)| {
+                let info = self.kb.info(addr)?;
+                Some((
+                    score + W_QUESTION_CHARS * self.kb.char_bm25(&chars, info),
+                    info,
+                ))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut hits: Vec<Hit> = Vec::new();
         let mut seen = HashSet::new();
-        for (score, addr) in top {
-            let Some(info) = self.kb.info(addr) else {
-                continue;
-            };
+        for (score, info) in ranked {
             if !seen.insert(info.id.as_str()) {
                 continue; // a better variant of this entry ranked first
             }
@@ -283,7 +294,12 @@ fn term_clause(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) 
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,
     );
-    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+    // A plain term query where no boost is needed lets tantivy prune with block-max scores.
+    if boost == 1.0 {
+        (Occur::Should, Box::new(q))
+    } else {
+        (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+    }
 }
 
 /// The distinct terms with their inverse document frequency in `field`.

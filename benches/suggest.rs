@@ -1,0 +1,170 @@
+//! Suggestion latency on the shipped knowledge base, on the real evaluation FAQ (when
+//! `../shared/eval` is beside the checkout) and on a generated 10,000-entry knowledge base, plus
+//! the time to build an index.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use kefu::Linter;
+use kefu::suggest::kb::{self, KbEntry, Phrase};
+use kefu::suggest::{SuggestRequest, Suggester};
+
+const QUESTIONS: &[&str] = &[
+    "我拍下了还没付款，订单怎么就关闭了",
+    "親，運費險怎麼用？",
+    "快递到哪了",
+    "东西收到是坏的怎么办",
+    "能开专票吗",
+];
+
+fn shipped_kb() -> Vec<KbEntry> {
+    kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id)
+}
+
+fn shipped_phrases() -> Vec<Phrase> {
+    kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id)
+}
+
+/// 10,000 entries: the shipped ones asked about many different products.
+fn large_kb() -> Vec<KbEntry> {
+    const PRODUCTS: &[&str] = &[
+        "连衣裙",
+        "运动鞋",
+        "手机壳",
+        "保温杯",
+        "床单",
+        "台灯",
+        "耳机",
+        "背包",
+        "口红",
+        "面膜",
+        "猫粮",
+        "茶叶",
+        "雨伞",
+        "键盘",
+        "拖鞋",
+        "围巾",
+        "玩具车",
+        "奶粉",
+        "咖啡豆",
+        "电饭煲",
+        "吹风机",
+        "牙刷",
+        "书包",
+        "帽子",
+        "手表",
+        "钱包",
+        "眼镜",
+        "衬衫",
+        "牛仔裤",
+        "外套",
+        "羽绒服",
+        "枕头",
+        "毛巾",
+        "水杯",
+        "餐具",
+        "花瓶",
+        "相框",
+        "笔记本",
+        "钢笔",
+        "袜子",
+        "内衣",
+        "睡衣",
+        "香水",
+        "洗发水",
+        "沐浴露",
+        "数据线",
+        "充电宝",
+        "鼠标",
+        "显示器",
+        "音箱",
+        "路由器",
+        "插座",
+        "灯泡",
+        "风扇",
+        "加湿器",
+        "空气炸锅",
+        "榨汁机",
+        "烤箱",
+        "锅具",
+        "刀具",
+    ];
+    let base = shipped_kb();
+    let mut out = Vec::with_capacity(10_000);
+    'outer: for p in PRODUCTS {
+        for e in &base {
+            out.push(KbEntry {
+                id: format!("{}-{p}", e.id),
+                question: format!("{p}{}", e.question),
+                similar: e.similar.iter().map(|s| format!("{p}{s}")).collect(),
+                answer: e.answer.clone(),
+                category: e.category.clone(),
+                tags: e.tags.clone(),
+            });
+            if out.len() == 10_000 {
+                break 'outer;
+            }
+        }
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let linter = Linter::with_defaults().expect("shipped rules build");
+    let mut sets: Vec<(String, Suggester)> = vec![(
+        "shipped".to_owned(),
+        Suggester::build(&shipped_kb(), &shipped_phrases(), None).unwrap(),
+    )];
+    let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/unionpay_kb.jsonl");
+    if let Ok(text) = std::fs::read_to_string(&eval) {
+        let kb = kb::parse::<KbEntry>(&text).dedup_last_wins(|e| &e.id);
+        sets.push((
+            "eval-745".to_owned(),
+            Suggester::build(&kb, &[], None).unwrap(),
+        ));
+    }
+    let large = large_kb();
+    assert_eq!(large.len(), 10_000);
+    sets.push((
+        "generated-10k".to_owned(),
+        Suggester::build(&large, &shipped_phrases(), None).unwrap(),
+    ));
+
+    let mut group = c.benchmark_group("suggest");
+    for (name, s) in &sets {
+        // The benchmark must measure real work: every question finds candidates.
+        for q in QUESTIONS {
+            assert!(
+                !s.search(q, 3).unwrap().is_empty(),
+                "{name}: nothing for {q}"
+            );
+        }
+        group.throughput(Throughput::Elements(QUESTIONS.len() as u64));
+        group.bench_with_input(BenchmarkId::new("search-5-questions", name), s, |b, s| {
+            b.iter(|| {
+                for q in QUESTIONS {
+                    black_box(s.search(black_box(q), 3).unwrap());
+                }
+            });
+        });
+    }
+    let shipped = &sets[0].1;
+    group.bench_function("suggest-with-lint/shipped", |b| {
+        let req = SuggestRequest::new(QUESTIONS[0]);
+        b.iter(|| black_box(shipped.suggest(&linter, black_box(&req)).unwrap()));
+    });
+    group.finish();
+
+    let mut build = c.benchmark_group("index-build");
+    build.sample_size(10);
+    let kb = shipped_kb();
+    let phrases = shipped_phrases();
+    build.bench_function("shipped", |b| {
+        b.iter(|| Suggester::build(black_box(&kb), &phrases, None).unwrap())
+    });
+    build.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
