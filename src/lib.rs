@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod lexicon;
 pub mod lint;
+pub mod server;
 pub mod suggest;
 pub mod text;
 

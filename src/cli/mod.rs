@@ -3,6 +3,7 @@
 mod lint;
 mod render;
 mod rules;
+mod serve;
 mod suggest;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ enum Command {
     Kb(suggest::KbCommand),
     /// Measure retrieval quality on labelled queries (recall@1/5, MRR, no-answer rate, latency).
     Eval(suggest::EvalArgs),
+    /// Run the HTTP service (lint, suggest, health and metrics) on 127.0.0.1:8080.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run() -> Result<ExitCode> {
@@ -48,5 +51,6 @@ pub fn run() -> Result<ExitCode> {
         Command::Suggest(args) => suggest::suggest(args, cli.config.as_deref()),
         Command::Kb(cmd) => suggest::kb(cmd, cli.config.as_deref()),
         Command::Eval(args) => suggest::eval(args),
+        Command::Serve(args) => serve::serve(args, cli.config.as_deref()),
     }
 }

@@ -1,0 +1,122 @@
+//! `kefu serve`: the HTTP service on the shipped (or a shop's) rules, knowledge base and phrases.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use kefu::server::{AppState, Settings, router};
+use kefu::suggest::Suggester;
+use kefu::suggest::kb::{self, KbEntry, Phrase};
+use kefu::{Config, Linter};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (also KEFU_ADDR); port 0 picks a free port.
+    #[arg(long, env = "KEFU_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The shop's knowledge base (JSONL or CSV) instead of the shipped one.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    kb: Option<PathBuf>,
+    /// The shop's phrase library instead of the shipped one.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    phrases: Option<PathBuf>,
+    /// An on-disk index built by `kefu kb import`.
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
+    /// Largest request body for /v1/lint and /v1/suggest, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_body: usize,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// An origin allowed to call from a browser (repeatable; also KEFU_CORS_ORIGINS, comma-separated).
+    #[arg(long = "cors-origin", env = "KEFU_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+}
+
+fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
+    let text = kb::read_file(path)?;
+    let loaded = kb::parse::<T>(&text);
+    for e in &loaded.errors {
+        tracing::warn!(file = %path.display(), line = e.line, "{} (skipped)", e.message);
+    }
+    Ok(loaded.dedup_last_wins(id))
+}
+
+pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEFU_LOG")
+                .unwrap_or_else(|_| "info,tantivy=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let started = Instant::now();
+    let linter = Linter::new(&Config::discover(config)?).context("building the rules")?;
+    let suggester = match &args.index {
+        Some(dir) => Suggester::open(dir)?,
+        None => {
+            let entries = match &args.kb {
+                Some(p) => load::<KbEntry>(p, |e| &e.id)?,
+                None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
+            };
+            let phrases = match &args.phrases {
+                Some(p) => load::<Phrase>(p, |e| &e.id)?,
+                None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
+            };
+            Suggester::build(&entries, &phrases, None)?
+        }
+    };
+    let settings = Settings {
+        max_body: args.max_body,
+        timeout: Duration::from_secs(args.timeout),
+        cors_origins: args.cors_origins.clone(),
+        ..Settings::default()
+    };
+    let app = router(AppState::new(linter, suggester, settings));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("listening on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        // The first stdout line says where to connect (tests and scripts read it).
+        println!("kefu listening on http://{addr}");
+        tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "serving");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        tracing::info!("stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM; requests in flight then finish before the process exits.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,121 @@
+//! Route handlers: extract, call the library, map to the wire format (the same JSON shapes the
+//! CLI's `--jsonl` modes read and write).
+
+use std::any::Any;
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState};
+use crate::lint::{LintRequest, LintResult, Role};
+use crate::suggest::SuggestRequest;
+
+/// The body of `/v1/lint` and of each batch item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintBody {
+    pub text: String,
+    #[serde(default)]
+    pub role: Role,
+    pub customer: Option<String>,
+}
+
+impl LintBody {
+    fn request(&self) -> LintRequest<'_> {
+        LintRequest {
+            text: &self.text,
+            role: self.role,
+            customer: self.customer.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    pub items: Vec<LintBody>,
+}
+
+pub async fn lint(
+    State(state): State<AppState>,
+    body: Result<Json<LintBody>, JsonRejection>,
+) -> Result<Json<LintResult>, ApiError> {
+    let Json(body) = body?;
+    Ok(Json(state.linter.lint(&body.request())))
+}
+
+pub async fn lint_batch(
+    State(state): State<AppState>,
+    body: Result<Json<BatchBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let max = state.settings.max_batch;
+    if body.items.len() > max {
+        return Err(ApiError::invalid(format!(
+            "a batch holds at most {max} items, not {}",
+            body.items.len()
+        )));
+    }
+    let results: Vec<LintResult> = body
+        .items
+        .iter()
+        .map(|i| state.linter.lint(&i.request()))
+        .collect();
+    Ok(Json(json!({ "results": results })))
+}
+
+pub async fn suggest(
+    State(state): State<AppState>,
+    body: Result<Json<SuggestRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body?;
+    let result = state.suggester.suggest(&state.linter, &req)?;
+    Ok(Json(result).into_response())
+}
+
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "status": "ready",
+        "rules": state.linter.enabled_rules().count(),
+        "kb_documents": state.suggester.num_docs(),
+    }))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(state.suggester.num_docs()),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such route (see the README for the API)")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+/// A handler panic: logged, answered as a JSON 500; the service keeps running.
+pub fn panicked(err: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    ApiError::internal(detail).into_response()
+}

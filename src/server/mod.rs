@@ -1,0 +1,144 @@
+//! The HTTP service: `router(state)` builds every route with its limits, errors, metrics, request
+//! ids, CORS and timeout; handlers are thin — extract, call the library, answer.
+
+mod error;
+mod handlers;
+pub mod metrics;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::lint::Linter;
+use crate::suggest::Suggester;
+
+/// Service limits and options.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest body `/v1/lint` and `/v1/suggest` accept, in bytes.
+    pub max_body: usize,
+    /// Largest body of the batch route.
+    pub max_batch_body: usize,
+    /// Most drafts one batch may hold.
+    pub max_batch: usize,
+    /// Time a request may take before it is answered 408.
+    pub timeout: Duration,
+    /// Origins allowed to call from a browser (empty: none).
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_body: 64 * 1024,
+            max_batch_body: 1024 * 1024,
+            max_batch: 100,
+            timeout: Duration::from_secs(10),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// What the handlers share: built once, read by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub linter: Arc<Linter>,
+    pub suggester: Arc<Suggester>,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(linter: Linter, suggester: Suggester, settings: Settings) -> Self {
+        Self {
+            linter: Arc::new(linter),
+            suggester: Arc::new(suggester),
+            settings: Arc::new(settings),
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
+}
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    let s = state.settings.clone();
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            s.cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE]);
+    Router::new()
+        .route("/v1/lint", post(handlers::lint).layer(DefaultBodyLimit::max(s.max_body)))
+        .route(
+            "/v1/lint/batch",
+            post(handlers::lint_batch).layer(DefaultBodyLimit::max(s.max_batch_body)),
+        )
+        .route("/v1/suggest", post(handlers::suggest).layer(DefaultBodyLimit::max(s.max_body)))
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .route("/metrics", get(handlers::metrics))
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(CatchPanicLayer::custom(handlers::panicked))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, s.timeout))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
+        .with_state(state)
+}
+
+/// Request ids: a per-process counter, unless the client sent its own `x-request-id`.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("req-{n:08x}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// Counts and times every request by its route pattern.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let start = Instant::now();
+    let response = next.run(req).await;
+    state
+        .metrics
+        .observe(&route, response.status().as_u16(), start.elapsed());
+    response
+}

@@ -1,0 +1,290 @@
+//! The HTTP service: every route and error status through `router(state)` in-process, and the
+//! real binary on a free loopback port.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use kefu::Linter;
+use kefu::server::{AppState, Settings, router};
+use kefu::suggest::Suggester;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn state() -> AppState {
+    static S: OnceLock<AppState> = OnceLock::new();
+    S.get_or_init(|| {
+        let settings = Settings {
+            max_batch: 3,
+            cors_origins: vec!["chrome-extension://kefu".to_owned()],
+            ..Settings::default()
+        };
+        AppState::new(
+            Linter::with_defaults().unwrap(),
+            Suggester::with_defaults().unwrap(),
+            settings,
+        )
+    })
+    .clone()
+}
+
+async fn call(
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let resp = router(state())
+        .oneshot(req.body(body.into()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    assert!(
+        resp.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value)
+}
+
+async fn post(uri: &str, body: Value) -> (StatusCode, Value) {
+    call("POST", uri, Some("application/json"), body.to_string()).await
+}
+
+#[tokio::test]
+async fn lint_returns_the_result_contract() {
+    let (status, v) = post("/v1/lint", json!({"text": "😀你好，把订单号发过来"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["fixed"], "😀您好，请把订单号发过来");
+    assert_eq!(v["findings"][0]["utf16"], json!({"start": 2, "end": 3}));
+    let (_, v) = post("/v1/lint", json!({"text": "已登记", "role": "closing"})).await;
+    assert!(v["findings"].to_string().contains("missing-farewell"));
+    let (_, v) = post(
+        "/v1/lint",
+        json!({"text": "我们查一下", "customer": "東西壞了"}),
+    )
+    .await;
+    assert!(v["findings"].to_string().contains("missing-apology"));
+    let (status, v) = post("/v1/lint", json!({"text": ""})).await;
+    assert_eq!((status, v["score"].clone()), (StatusCode::OK, json!(100)));
+}
+
+#[tokio::test]
+async fn batch_answers_in_order_up_to_its_limit() {
+    let (status, v) = post(
+        "/v1/lint/batch",
+        json!({"items": [{"text": "你好"}, {"text": "您好"}, {"text": "爱买不买"}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0]["fixed"], "您好");
+    assert_eq!(r[1]["findings"], json!([]));
+    assert_eq!(r[2]["findings"][0]["rule"], "blunt-language");
+    let (status, v) = post(
+        "/v1/lint/batch",
+        json!({"items": [{"text": "1"}, {"text": "2"}, {"text": "3"}, {"text": "4"}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 3")
+    );
+}
+
+#[tokio::test]
+async fn suggest_answers_and_validates() {
+    let (status, v) = post(
+        "/v1/suggest",
+        json!({"question": "親，運費險怎麼用？", "k": 2, "vars": {"name": "张先生"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["answered"], true);
+    assert_eq!(v["suggestions"][0]["id"], "return-insurance");
+    assert_eq!(v["suggestions"].as_array().unwrap().len(), 2);
+    assert_eq!(v["suggestions"][0]["lint"]["score"], 100);
+    for (body, want) in [
+        (json!({"question": "运费险", "k": 0}), "`k`"),
+        (json!({"question": "运费险", "k": 51}), "`k`"),
+        (json!({"question": "  "}), "`question` is empty"),
+    ] {
+        let (status, v) = post("/v1/suggest", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(want),
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn errors_are_json_with_the_right_status() {
+    let (s, v) = call("POST", "/v1/lint", Some("application/json"), "{bad json").await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_json"))
+    );
+    let (s, v) = post("/v1/lint", json!({"txt": "你好"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("txt"),
+        "names the field: {v}"
+    );
+    let (s, v) = post("/v1/lint", json!({"role": "closing"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("text"),
+        "names the missing field: {v}"
+    );
+    let (s, v) = call(
+        "POST",
+        "/v1/lint",
+        Some("text/plain"),
+        "{\"text\":\"你好\"}",
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("unsupported_media_type")
+        )
+    );
+    let big = json!({"text": "好".repeat(30_000)}).to_string();
+    let (s, v) = call("POST", "/v1/lint", Some("application/json"), big).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+    let (s, v) = call("GET", "/v1/lint", None, Body::empty()).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+    let (s, v) = call("GET", "/v2/nothing", None, Body::empty()).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, v) = call(
+        "POST",
+        "/v1/lint",
+        Some("application/json"),
+        vec![0xff, 0xfe],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let (s, v) = call("GET", "/healthz", None, Body::empty()).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (_, v) = call("GET", "/readyz", None, Body::empty()).await;
+    assert_eq!(v["rules"], 13);
+    assert!(v["kb_documents"].as_u64().unwrap() > 500);
+    post("/v1/lint", json!({"text": "你好"})).await;
+    let (_, text) = call("GET", "/metrics", None, Body::empty()).await;
+    let text = text.as_str().unwrap().to_owned();
+    assert!(
+        text.contains("kefu_requests_total{route=\"/v1/lint\"}"),
+        "{text}"
+    );
+    assert!(text.contains("kefu_request_duration_seconds_bucket{route=\"/v1/lint\",le=\"+Inf\"}"));
+    assert!(text.contains("kefu_kb_documents "));
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/v1/lint")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = router(state())
+        .oneshot(preflight("chrome-extension://kefu"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "chrome-extension://kefu"
+    );
+    let other = router(state())
+        .oneshot(preflight("https://evil.example"))
+        .await
+        .unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}
+
+fn http(addr: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// The real binary: starts on a free port, answers over a socket, stops cleanly on SIGTERM.
+#[test]
+fn the_binary_serves_on_a_real_socket() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("kefu listening on http://")
+        .expect(&line)
+        .to_owned();
+    let body = "{\"text\":\"妳好，填寫退貨單號\"}";
+    let resp = http(
+        &addr,
+        &format!(
+            "POST /v1/lint HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("您好，請填寫退貨單號"), "{resp}");
+    let resp = http(
+        &addr,
+        &format!("GET /nope HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(
+        resp.starts_with("HTTP/1.1 404") && resp.contains("\"not_found\""),
+        "{resp}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+}
