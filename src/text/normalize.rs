@@ -25,33 +25,53 @@ pub struct Normalized {
 
 impl Normalized {
     pub fn new(text: &str) -> Self {
-        // Byte copies with the few changed chars patched in place: every change keeps the
-        // char's byte length, so both views are the original's bytes with some chars replaced.
-        let mut simp = text.as_bytes().to_vec();
-        let mut fold = simp.clone();
-        let mut script = Script::Simplified;
+        // Most chars change in neither view, so both start as copies of the text and only the
+        // changed chars are written over (every change keeps the char's byte length). A text
+        // with many changes (Traditional) is built char by char instead.
+        let mut simp_edits: Vec<(usize, char, char)> = Vec::new();
+        let mut fold_edits: Vec<(usize, char, char)> = Vec::new();
         for (i, c) in text.char_indices() {
-            if c.is_ascii() {
-                fold[i] = fold[i].to_ascii_lowercase();
-                continue;
-            }
-            let s = simplified_char(c);
+            let s = if c.is_ascii() { c } else { simplified_char(c) };
             if s != c {
-                script = Script::Traditional;
-                s.encode_utf8(&mut simp[i..i + c.len_utf8()]);
+                simp_edits.push((i, c, s));
             }
             let f = fold_char(s);
             if f != c {
-                f.encode_utf8(&mut fold[i..i + c.len_utf8()]);
+                fold_edits.push((i, c, f));
             }
         }
-        let utf8 = "normalisation keeps char boundaries";
+        let script = if simp_edits.is_empty() {
+            Script::Simplified
+        } else {
+            Script::Traditional
+        };
         Self {
-            simp: String::from_utf8(simp).expect(utf8),
-            fold: String::from_utf8(fold).expect(utf8),
+            simp: patched(text, &simp_edits),
+            fold: patched(text, &fold_edits),
             script,
         }
     }
+}
+
+/// `text` with the chars at the given byte offsets replaced by same-length chars.
+fn patched(text: &str, edits: &[(usize, char, char)]) -> String {
+    if edits.len() > 8 {
+        let mut out = String::with_capacity(text.len());
+        let mut pos = 0;
+        for &(i, old, new) in edits {
+            out.push_str(&text[pos..i]);
+            out.push(new);
+            pos = i + old.len_utf8();
+        }
+        out.push_str(&text[pos..]);
+        return out;
+    }
+    let mut out = text.to_owned();
+    let mut buf = [0u8; 4];
+    for &(i, old, new) in edits {
+        out.replace_range(i..i + old.len_utf8(), new.encode_utf8(&mut buf));
+    }
+    out
 }
 
 /// Builds the conversion table now, so the first draft doesn't pay for it.

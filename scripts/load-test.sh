@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Load test of the HTTP API on loopback with wrk (Debian's `wrk` package), against a release
+# build: /v1/lint and /v1/suggest at 16 connections, then /v1/lint at 64 connections.
+# Usage: scripts/load-test.sh [SECONDS]   (default 20; the recorded figures used 60 for the 64-connection run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-20}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet
+tmp="$(mktemp -d)"
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+./target/release/kefu serve --addr 127.0.0.1:0 >"$tmp/out" 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 50); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
+url="$(sed -n 's/^kefu listening on //p' "$tmp/out")"
+[ -n "$url" ] || { echo "server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+
+post() { # FILE BODY
+  cat >"$1" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '$2'
+done = function(summary, latency, requests)
+  io.write(string.format("p50 %.0f us  p99 %.0f us  max %.0f us  requests %d  errors %d\n",
+    latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end
+LUA
+}
+post "$tmp/lint.lua" '{"text":"亲，你好！您的订单已经发货了，单号稍后发你，不知道的话自己去查，有问题随时联系我们。"}'
+post "$tmp/suggest.lua" '{"question":"我拍下了还没付款，订单怎么就关闭了","k":3}'
+
+echo "== /v1/lint, 16 connections, ${secs}s"
+wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/lint.lua" "$url/v1/lint" | grep -E "Requests/sec|p50"
+echo "== /v1/suggest, 16 connections, ${secs}s"
+wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/suggest.lua" "$url/v1/suggest" | grep -E "Requests/sec|p50"
+echo "== /v1/lint, 64 connections, ${secs}s"
+wrk -t2 -c64 -d"${secs}s" --latency -s "$tmp/lint.lua" "$url/v1/lint" | grep -E "Requests/sec|p50"
+echo "== resident memory of the server"
+grep VmRSS "/proc/$pid/status"
