@@ -3,6 +3,7 @@
 
 mod error;
 mod handlers;
+mod languagetool;
 pub mod metrics;
 
 use std::sync::Arc;
@@ -94,6 +95,8 @@ pub fn router(state: AppState) -> Router {
             post(handlers::lint_batch).layer(DefaultBodyLimit::max(s.max_batch_body)),
         )
         .route("/v1/suggest", post(handlers::suggest).layer(DefaultBodyLimit::max(s.max_body)))
+        .route("/v2/check", post(languagetool::check).layer(DefaultBodyLimit::max(s.max_body)))
+        .route("/v2/languages", get(languagetool::languages))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))

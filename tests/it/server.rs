@@ -288,3 +288,91 @@ fn the_binary_serves_on_a_real_socket() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
 }
+
+async fn form(body: &str) -> (StatusCode, Value) {
+    call(
+        "POST",
+        "/v2/check",
+        Some("application/x-www-form-urlencoded"),
+        body.to_owned(),
+    )
+    .await
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn languagetool_check_answers_in_utf16() {
+    let text = "😀你好，把订单号发过来";
+    let (status, v) = form(&format!("language=zh-CN&text={}", urlencode(text))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["language"]["code"], "zh-CN");
+    let m = &v["matches"][0];
+    assert_eq!(
+        (m["offset"].as_u64(), m["length"].as_u64()),
+        (Some(2), Some(1)),
+        "after an emoji: {m}"
+    );
+    assert_eq!(m["rule"]["id"], "informal-address");
+    assert_eq!(m["rule"]["category"]["name"], "三要");
+    assert_eq!(m["replacements"][0]["value"], "您");
+    let ctx = &m["context"];
+    let units: Vec<u16> = ctx["text"].as_str().unwrap().encode_utf16().collect();
+    let (o, l) = (
+        ctx["offset"].as_u64().unwrap() as usize,
+        ctx["length"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(String::from_utf16(&units[o..o + l]).unwrap(), "你");
+}
+
+#[tokio::test]
+async fn languagetool_rule_filters_annotations_and_errors() {
+    let text = urlencode("你好，爱买不买");
+    let (_, v) = form(&format!(
+        "language=auto&text={text}&disabledRules=informal-address"
+    ))
+    .await;
+    let rules: Vec<&str> = v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["rule"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["blunt-language"]);
+    let (_, v) = form(&format!(
+        "language=auto&text={text}&enabledRules=informal-address&enabledOnly=true"
+    ))
+    .await;
+    assert_eq!(v["matches"].as_array().unwrap().len(), 1);
+    // Markup is skipped; offsets count it, as LanguageTool's do.
+    let data =
+        r#"{"annotation":[{"markup":"<p>"},{"text":"你好"},{"markup":"</p>","interpretAs":"\n"}]}"#;
+    let (status, v) = form(&format!("language=zh-CN&data={}", urlencode(data))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["matches"][0]["offset"], 3);
+    let (s, _) = form("language=de-DE&text=Hallo").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = form("language=zh-CN").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = form(&format!("text={text}&disabledRules=no-such-rule")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, _) = call("POST", "/v2/check", Some("application/json"), "{}").await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (s, v) = call("GET", "/v2/languages", None, Body::empty()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["longCode"] == "zh-CN")
+    );
+}
