@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use kefu::server::{AppState, Settings, router};
+use std::sync::Arc;
+
+use kefu::server::{AppState, Engine, Settings, router};
 use kefu::suggest::Suggester;
 use kefu::suggest::kb::{self, KbEntry, Phrase};
 use kefu::{Config, Linter};
@@ -33,18 +35,50 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 408.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Token the admin routes (reload) require as `Authorization: Bearer …` (also KEFU_ADMIN_TOKEN).
+    #[arg(long, env = "KEFU_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// An origin allowed to call from a browser (repeatable; also KEFU_CORS_ORIGINS, comma-separated).
     #[arg(long = "cors-origin", env = "KEFU_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
 }
 
-fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
+fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>, kefu::Error> {
     let text = kb::read_file(path)?;
     let loaded = kb::parse::<T>(&text);
     for e in &loaded.errors {
         tracing::warn!(file = %path.display(), line = e.line, "{} (skipped)", e.message);
     }
     Ok(loaded.dedup_last_wins(id))
+}
+
+/// The rules and knowledge base from the service's sources; called at start and on reload.
+fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
+    let linter = Linter::new(&Config::discover(sources.config.as_deref())?)?;
+    let suggester = match &sources.index {
+        Some(dir) => Suggester::open(dir)?,
+        None => {
+            let entries = match &sources.kb {
+                Some(p) => load::<KbEntry>(p, |e| &e.id)?,
+                None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
+            };
+            let phrases = match &sources.phrases {
+                Some(p) => load::<Phrase>(p, |e| &e.id)?,
+                None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
+            };
+            Suggester::build(&entries, &phrases, None)?
+        }
+    };
+    Ok(Engine { linter, suggester })
+}
+
+/// Where the engine is loaded from.
+#[derive(Debug, Clone)]
+struct Sources {
+    config: Option<PathBuf>,
+    kb: Option<PathBuf>,
+    phrases: Option<PathBuf>,
+    index: Option<PathBuf>,
 }
 
 pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
@@ -56,28 +90,25 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     let started = Instant::now();
-    let linter = Linter::new(&Config::discover(config)?).context("building the rules")?;
-    let suggester = match &args.index {
-        Some(dir) => Suggester::open(dir)?,
-        None => {
-            let entries = match &args.kb {
-                Some(p) => load::<KbEntry>(p, |e| &e.id)?,
-                None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
-            };
-            let phrases = match &args.phrases {
-                Some(p) => load::<Phrase>(p, |e| &e.id)?,
-                None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
-            };
-            Suggester::build(&entries, &phrases, None)?
-        }
+    let sources = Sources {
+        config: config.map(Path::to_owned),
+        kb: args.kb.clone(),
+        phrases: args.phrases.clone(),
+        index: args.index.clone(),
     };
+    let Engine { linter, suggester } =
+        load_engine(&sources).context("loading rules and knowledge base")?;
     let settings = Settings {
         max_body: args.max_body,
         timeout: Duration::from_secs(args.timeout),
         cors_origins: args.cors_origins.clone(),
+        admin_token: args.admin_token.clone().filter(|t| !t.is_empty()),
         ..Settings::default()
     };
-    let app = router(AppState::new(linter, suggester, settings));
+    let loader_sources = sources.clone();
+    let state = AppState::new(linter, suggester, settings)
+        .with_loader(Arc::new(move || load_engine(&loader_sources)));
+    let app = router(state.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -89,6 +120,7 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         // The first stdout line says where to connect (tests and scripts read it).
         println!("kefu listening on http://{addr}");
         tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "serving");
+        tokio::spawn(reload_on_sighup(state));
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown())
             .await?;
@@ -96,6 +128,31 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGHUP reloads rules, config and knowledge base; a broken file leaves the old set serving.
+async fn reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let s = state.clone();
+            match tokio::task::spawn_blocking(move || s.reload()).await {
+                Ok(Ok(())) => tracing::info!("SIGHUP: reloaded rules and knowledge base"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "SIGHUP: reload failed; the running set keeps serving")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "SIGHUP: reload panicked; the running set keeps serving")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 /// Resolves on Ctrl-C or SIGTERM; requests in flight then finish before the process exits.

@@ -6,7 +6,7 @@ use std::any::Any;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ pub async fn lint(
     body: Result<Json<LintBody>, JsonRejection>,
 ) -> Result<Json<LintResult>, ApiError> {
     let Json(body) = body?;
-    Ok(Json(state.linter.lint(&body.request())))
+    Ok(Json(state.engine().linter.lint(&body.request())))
 }
 
 pub async fn lint_batch(
@@ -61,10 +61,11 @@ pub async fn lint_batch(
             body.items.len()
         )));
     }
+    let engine = state.engine();
     let results: Vec<LintResult> = body
         .items
         .iter()
-        .map(|i| state.linter.lint(&i.request()))
+        .map(|i| engine.linter.lint(&i.request()))
         .collect();
     Ok(Json(json!({ "results": results })))
 }
@@ -74,7 +75,8 @@ pub async fn suggest(
     body: Result<Json<SuggestRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
-    let result = state.suggester.suggest(&state.linter, &req)?;
+    let engine = state.engine();
+    let result = engine.suggester.suggest(&engine.linter, &req)?;
     Ok(Json(result).into_response())
 }
 
@@ -83,17 +85,73 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Json<Value> {
+    let engine = state.engine();
     Json(json!({
         "status": "ready",
-        "rules": state.linter.enabled_rules().count(),
-        "kb_documents": state.suggester.num_docs(),
+        "rules": engine.linter.enabled_rules().count(),
+        "kb_documents": engine.suggester.num_docs(),
     }))
+}
+
+/// Checks `Authorization: Bearer <token>` against the configured admin token.
+pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = &state.settings.admin_token else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "admin routes are off: start the service with KEFU_ADMIN_TOKEN (or --admin-token) set",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Compared in full whatever the input, so timing says nothing about the token.
+    let ok = given.is_some_and(|g| {
+        g.len() == token.len()
+            && g.bytes()
+                .zip(token.bytes())
+                .fold(0, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong `Authorization: Bearer` token",
+        ))
+    }
+}
+
+pub async fn reload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers)?;
+    let s = state.clone();
+    tokio::task::spawn_blocking(move || s.reload())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reload_failed",
+                format!("kept the running set: {e}"),
+            )
+        })?;
+    tracing::info!("reloaded rules and knowledge base");
+    let engine = state.engine();
+    Ok(Json(
+        json!({"status": "reloaded", "rules": engine.linter.enabled_rules().count(), "kb_documents": engine.suggester.num_docs()}),
+    ))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.suggester.num_docs()),
+        state.metrics.render(state.engine().suggester.num_docs()),
     )
         .into_response()
 }

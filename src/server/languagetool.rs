@@ -130,7 +130,7 @@ pub async fn check(
         }
     }
     let only = form.enabled_only.as_deref() == Some("true");
-    let result = state.linter.lint(&LintRequest::new(&text));
+    let result = state.engine().linter.lint(&LintRequest::new(&text));
     let matches: Vec<Value> = result
         .findings
         .iter()

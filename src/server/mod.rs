@@ -6,8 +6,8 @@ mod handlers;
 mod languagetool;
 pub mod metrics;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -42,6 +42,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Origins allowed to call from a browser (empty: none).
     pub cors_origins: Vec<String>,
+    /// Bearer token the admin routes require; without one they are refused.
+    pub admin_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -52,15 +54,26 @@ impl Default for Settings {
             max_batch: 100,
             timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
+            admin_token: None,
         }
     }
 }
 
-/// What the handlers share: built once, read by every request.
+/// The rules and the knowledge base a request is answered with. Swapped whole on reload;
+/// a request holds the `Arc` it started with, so requests in flight finish on the old set.
+pub struct Engine {
+    pub linter: Linter,
+    pub suggester: Suggester,
+}
+
+/// Builds a fresh engine from the service's sources (config file, knowledge-base files).
+pub type Loader = dyn Fn() -> Result<Engine, crate::Error> + Send + Sync;
+
+/// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub linter: Arc<Linter>,
-    pub suggester: Arc<Suggester>,
+    engine: Arc<RwLock<Arc<Engine>>>,
+    loader: Option<Arc<Loader>>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
 }
@@ -68,11 +81,39 @@ pub struct AppState {
 impl AppState {
     pub fn new(linter: Linter, suggester: Suggester, settings: Settings) -> Self {
         Self {
-            linter: Arc::new(linter),
-            suggester: Arc::new(suggester),
+            engine: Arc::new(RwLock::new(Arc::new(Engine { linter, suggester }))),
+            loader: None,
             settings: Arc::new(settings),
             metrics: Arc::new(metrics::Metrics::default()),
         }
+    }
+
+    /// Enables reloading (SIGHUP, `POST /v1/admin/reload`) from these sources.
+    pub fn with_loader(mut self, loader: Arc<Loader>) -> Self {
+        self.loader = Some(loader);
+        self
+    }
+
+    /// The current engine.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Rebuilds the engine from its sources and swaps it in; on any error the old one keeps
+    /// serving and the error is returned.
+    pub fn reload(&self) -> Result<(), crate::Error> {
+        let loader = self.loader.as_ref().ok_or_else(|| {
+            crate::Error::Invalid("this service has no sources to reload from".to_owned())
+        })?;
+        let fresh = Arc::new(loader()?);
+        *self
+            .engine
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        Ok(())
     }
 }
 
@@ -87,7 +128,10 @@ pub fn router(state: AppState) -> Router {
                 .filter_map(|o| HeaderValue::from_str(o).ok()),
         ))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([axum::http::header::CONTENT_TYPE]);
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::AUTHORIZATION,
+        ]);
     Router::new()
         .route("/v1/lint", post(handlers::lint).layer(DefaultBodyLimit::max(s.max_body)))
         .route(
@@ -97,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/suggest", post(handlers::suggest).layer(DefaultBodyLimit::max(s.max_body)))
         .route("/v2/check", post(languagetool::check).layer(DefaultBodyLimit::max(s.max_body)))
         .route("/v2/languages", get(languagetool::languages))
+        .route("/v1/admin/reload", post(handlers::reload))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))

@@ -376,3 +376,149 @@ async fn languagetool_rule_filters_annotations_and_errors() {
             .any(|l| l["longCode"] == "zh-CN")
     );
 }
+
+#[tokio::test]
+async fn reload_swaps_rules_and_keeps_the_old_set_on_a_broken_file() {
+    let dir = std::env::temp_dir().join(format!("kefu-it-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("kefu.toml");
+    std::fs::write(&config, "").unwrap();
+    let source = config.clone();
+    let loader = std::sync::Arc::new(move || -> Result<kefu::server::Engine, kefu::Error> {
+        let linter = Linter::new(&kefu::Config::load(&source)?)?;
+        Ok(kefu::server::Engine {
+            linter,
+            suggester: Suggester::with_defaults()?,
+        })
+    });
+    let settings = Settings {
+        admin_token: Some("s3cret".to_owned()),
+        ..Settings::default()
+    };
+    let state = AppState::new(
+        Linter::with_defaults().unwrap(),
+        Suggester::with_defaults().unwrap(),
+        settings,
+    )
+    .with_loader(loader);
+    let send = |req: Request<Body>| {
+        let app = router(state.clone());
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let reload = |token: Option<&str>| {
+        let mut r = Request::builder().method("POST").uri("/v1/admin/reload");
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let lint = || {
+        Request::builder()
+            .method("POST")
+            .uri("/v1/lint")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"text": "爱买不买"}).to_string()))
+            .unwrap()
+    };
+    assert_eq!(send(reload(None)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(reload(Some("wrong"))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, v) = send(lint()).await;
+    assert_eq!(v["findings"][0]["rule"], "blunt-language");
+    std::fs::write(&config, "[rules.blunt-language]\nenabled = false\n").unwrap();
+    let (status, v) = send(reload(Some("s3cret"))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(send(lint()).await.1["findings"], json!([]));
+    std::fs::write(&config, "[rules.no-such-rule]\nenabled = false\n").unwrap();
+    let (status, v) = send(reload(Some("s3cret"))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("kefu.toml:1"),
+        "{v}"
+    );
+    assert_eq!(
+        send(lint()).await.1["findings"],
+        json!([]),
+        "the old set keeps serving"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn admin_routes_are_refused_without_a_configured_token() {
+    let (status, v) = call("POST", "/v1/admin/reload", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("KEFU_ADMIN_TOKEN")
+    );
+}
+
+/// SIGHUP makes the running binary reload its config file.
+#[test]
+fn sighup_reloads_the_config() {
+    let dir = std::env::temp_dir().join(format!("kefu-it-hup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("kefu.toml"), "").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("kefu listening on http://")
+        .unwrap()
+        .to_owned();
+    let lint = || {
+        let body = "{\"text\":\"爱买不买\"}";
+        http(
+            &addr,
+            &format!(
+                "POST /v1/lint HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    assert!(lint().contains("blunt-language"));
+    std::fs::write(
+        dir.join("kefu.toml"),
+        "[rules.blunt-language]\nenabled = false\n",
+    )
+    .unwrap();
+    Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let reloaded = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !lint().contains("blunt-language")
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(dir).ok();
+    assert!(reloaded, "SIGHUP did not reload the config");
+}
