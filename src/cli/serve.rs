@@ -69,7 +69,7 @@ fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
             Suggester::build(&entries, &phrases, None)?
         }
     };
-    Ok(Engine { linter, suggester })
+    Ok(Engine::new(linter, suggester))
 }
 
 /// Where the engine is loaded from.
@@ -96,17 +96,21 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         phrases: args.phrases.clone(),
         index: args.index.clone(),
     };
-    let Engine { linter, suggester } =
-        load_engine(&sources).context("loading rules and knowledge base")?;
+    let engine = load_engine(&sources).context("loading rules and knowledge base")?;
     let settings = Settings {
         max_body: args.max_body,
         timeout: Duration::from_secs(args.timeout),
         cors_origins: args.cors_origins.clone(),
         admin_token: args.admin_token.clone().filter(|t| !t.is_empty()),
+        index_dir: args.index.clone(),
+        gaps: args
+            .index
+            .as_ref()
+            .map(|d| kefu::suggest::gaps::GapLog::new(d.join("gaps.jsonl"))),
         ..Settings::default()
     };
     let loader_sources = sources.clone();
-    let state = AppState::new(linter, suggester, settings)
+    let state = AppState::from_engine(engine, settings)
         .with_loader(Arc::new(move || load_engine(&loader_sources)));
     let app = router(state.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -77,6 +77,18 @@ pub async fn suggest(
     let Json(req) = body?;
     let engine = state.engine();
     let result = engine.suggester.suggest(&engine.linter, &req)?;
+    if !result.answered
+        && let Some(log) = state.settings.gaps.clone()
+    {
+        let best = result.suggestions.first().map_or(0.0, |s| s.confidence);
+        let question = req.question.clone();
+        // Recording syncs to disk: off the reactor, and a failure must not fail the answer.
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = log.record(&question, best) {
+                tracing::warn!(error = %e, "could not record an unanswered question");
+            }
+        });
+    }
     Ok(Json(result).into_response())
 }
 

@@ -3,6 +3,7 @@
 
 mod error;
 mod handlers;
+mod kb;
 mod languagetool;
 pub mod metrics;
 
@@ -44,6 +45,10 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Bearer token the admin routes require; without one they are refused.
     pub admin_token: Option<String>,
+    /// The on-disk index knowledge-base writes go to; without one they are refused.
+    pub index_dir: Option<std::path::PathBuf>,
+    /// Where unanswered questions are recorded, if anywhere.
+    pub gaps: Option<crate::suggest::gaps::GapLog>,
 }
 
 impl Default for Settings {
@@ -55,6 +60,8 @@ impl Default for Settings {
             timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
             admin_token: None,
+            index_dir: None,
+            gaps: None,
         }
     }
 }
@@ -62,8 +69,17 @@ impl Default for Settings {
 /// The rules and the knowledge base a request is answered with. Swapped whole on reload;
 /// a request holds the `Arc` it started with, so requests in flight finish on the old set.
 pub struct Engine {
-    pub linter: Linter,
-    pub suggester: Suggester,
+    pub linter: Arc<Linter>,
+    pub suggester: Arc<Suggester>,
+}
+
+impl Engine {
+    pub fn new(linter: Linter, suggester: Suggester) -> Self {
+        Self {
+            linter: Arc::new(linter),
+            suggester: Arc::new(suggester),
+        }
+    }
 }
 
 /// Builds a fresh engine from the service's sources (config file, knowledge-base files).
@@ -74,15 +90,22 @@ pub type Loader = dyn Fn() -> Result<Engine, crate::Error> + Send + Sync;
 pub struct AppState {
     engine: Arc<RwLock<Arc<Engine>>>,
     loader: Option<Arc<Loader>>,
+    /// Knowledge-base writes happen one at a time.
+    pub kb_writes: Arc<tokio::sync::Mutex<()>>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     pub fn new(linter: Linter, suggester: Suggester, settings: Settings) -> Self {
+        Self::from_engine(Engine::new(linter, suggester), settings)
+    }
+
+    pub fn from_engine(engine: Engine, settings: Settings) -> Self {
         Self {
-            engine: Arc::new(RwLock::new(Arc::new(Engine { linter, suggester }))),
+            engine: Arc::new(RwLock::new(Arc::new(engine))),
             loader: None,
+            kb_writes: Arc::new(tokio::sync::Mutex::new(())),
             settings: Arc::new(settings),
             metrics: Arc::new(metrics::Metrics::default()),
         }
@@ -115,6 +138,19 @@ impl AppState {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
         Ok(())
     }
+
+    /// Swaps in a new knowledge base, keeping the rules.
+    pub fn replace_suggester(&self, suggester: Suggester) {
+        let mut guard = self
+            .engine
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let linter = guard.linter.clone();
+        *guard = Arc::new(Engine {
+            linter,
+            suggester: Arc::new(suggester),
+        });
+    }
 }
 
 /// Every route of the service.
@@ -127,7 +163,7 @@ pub fn router(state: AppState) -> Router {
                 .iter()
                 .filter_map(|o| HeaderValue::from_str(o).ok()),
         ))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
             axum::http::header::CONTENT_TYPE,
             axum::http::header::AUTHORIZATION,
@@ -142,6 +178,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/check", post(languagetool::check).layer(DefaultBodyLimit::max(s.max_body)))
         .route("/v2/languages", get(languagetool::languages))
         .route("/v1/admin/reload", post(handlers::reload))
+        .route("/v1/kb", get(kb::list))
+        .route("/v1/kb/gaps", get(kb::gaps))
+        .route("/v1/kb/import", post(kb::import).layer(DefaultBodyLimit::max(s.max_batch_body * 16)))
+        .route("/v1/kb/{id}", get(kb::get).put(kb::put).delete(kb::delete))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))

@@ -128,6 +128,13 @@ impl Tokenizer for BigramTokenizer {
     }
 }
 
+fn split_tags(s: &str) -> Vec<String> {
+    s.split('|')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn joined_words(text: &str) -> String {
     let terms: Vec<String> = Analyzer::shipped()
         .words(text)
@@ -165,6 +172,7 @@ pub struct DocInfo {
     pub variant: String,
     pub answer: String,
     pub category: String,
+    pub tags: Vec<String>,
     pub terms: Vec<String>,
     pub bigrams: Vec<String>,
     /// The variant's characters (filler dropped) with their counts, sorted.
@@ -265,49 +273,65 @@ impl KbIndex {
             .map_err(tv)?;
         writer.delete_all_documents().map_err(tv)?;
         for e in kb {
-            let tags = e.tags.join("|");
-            for variant in std::iter::once(&e.question).chain(&e.similar) {
-                writer
-                    .add_document(doc!(
-                        fields.id => e.id.as_str(),
-                        fields.source => "kb",
-                        fields.question => e.question.as_str(),
-                        fields.variant => variant.as_str(),
-                        fields.answer => e.answer.as_str(),
-                        fields.category => e.category.as_str(),
-                        fields.tags => tags.as_str(),
-                        fields.q_words => variant.as_str(),
-                        fields.q_bigrams => variant.as_str(),
-                        fields.a_words => e.answer.as_str(),
-                        fields.v_terms => joined_words(variant),
-                        fields.v_bigrams => joined_bigrams(variant),
-                    ))
-                    .map_err(tv)?;
-            }
+            add_entry(&writer, &fields, e)?;
         }
         for p in phrases {
             // What customers say that calls for the phrase is its "question"; the scene too.
-            for variant in std::iter::once(&p.scene).chain(&p.tags) {
-                writer
-                    .add_document(doc!(
-                        fields.id => p.id.as_str(),
-                        fields.source => "phrase",
-                        fields.question => p.scene.as_str(),
-                        fields.variant => variant.as_str(),
-                        fields.answer => p.text.as_str(),
-                        fields.category => p.scene.as_str(),
-                        fields.tags => p.tags.join("|"),
-                        fields.q_words => variant.as_str(),
-                        fields.q_bigrams => variant.as_str(),
-                        fields.a_words => p.text.as_str(),
-                        fields.v_terms => joined_words(variant),
-                        fields.v_bigrams => joined_bigrams(variant),
-                    ))
-                    .map_err(tv)?;
-            }
+            let variants = std::iter::once(&p.scene).chain(&p.tags);
+            let tags = p.tags.join("|");
+            let doc = Stored {
+                id: &p.id,
+                source: "phrase",
+                question: &p.scene,
+                answer: &p.text,
+                category: &p.scene,
+                tags: &tags,
+            };
+            add_variants(&writer, &fields, &doc, variants)?;
         }
         writer.commit().map_err(tv)?;
         Self::with_reader(index, fields)
+    }
+
+    /// Writes knowledge-base changes to the on-disk index in `dir` and returns once they are
+    /// committed (tantivy syncs the files before a commit completes): entries replace any with
+    /// the same id, `deletes` go. Open the index again to see them.
+    pub fn update(dir: &Path, upserts: &[KbEntry], deletes: &[String]) -> Result<(), Error> {
+        let (_, fields) = schema();
+        let index =
+            Index::open_in_dir(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))?;
+        register(&index);
+        let mut writer = index
+            .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
+            .map_err(tv)?;
+        for id in upserts.iter().map(|e| &e.id).chain(deletes) {
+            writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
+        }
+        for e in upserts {
+            add_entry(&writer, &fields, e)?;
+        }
+        writer.commit().map_err(tv)?;
+        Ok(())
+    }
+
+    /// The knowledge-base entries (not phrases), rebuilt from their question variants, in id order.
+    pub fn entries(&self) -> Vec<KbEntry> {
+        let mut by_id: std::collections::BTreeMap<&str, KbEntry> =
+            std::collections::BTreeMap::new();
+        for d in self.docs.iter().filter(|d| d.source == "kb") {
+            let e = by_id.entry(d.id.as_str()).or_insert_with(|| KbEntry {
+                id: d.id.clone(),
+                question: d.question.clone(),
+                similar: Vec::new(),
+                answer: d.answer.clone(),
+                category: d.category.clone(),
+                tags: d.tags.clone(),
+            });
+            if d.variant != d.question {
+                e.similar.push(d.variant.clone());
+            }
+        }
+        by_id.into_values().collect()
     }
 
     /// Opens an index built by `kefu kb import`.
@@ -381,6 +405,7 @@ impl KbIndex {
                     variant: stored(&doc, fields.variant).to_owned(),
                     answer: stored(&doc, fields.answer).to_owned(),
                     category: stored(&doc, fields.category).to_owned(),
+                    tags: split_tags(stored(&doc, fields.tags)),
                     terms: split(fields.v_terms),
                     bigrams: split(fields.v_bigrams),
                     chars,
@@ -449,6 +474,66 @@ impl KbIndex {
     pub fn num_docs(&self) -> u64 {
         self.searcher.num_docs()
     }
+}
+
+/// The stored fields every document of an entry shares.
+struct Stored<'a> {
+    id: &'a str,
+    source: &'a str,
+    question: &'a str,
+    answer: &'a str,
+    category: &'a str,
+    tags: &'a str,
+}
+
+fn add_entry(
+    writer: &tantivy::IndexWriter<TantivyDocument>,
+    fields: &Fields,
+    e: &KbEntry,
+) -> Result<(), Error> {
+    let tags = e.tags.join("|");
+    let doc = Stored {
+        id: &e.id,
+        source: "kb",
+        question: &e.question,
+        answer: &e.answer,
+        category: &e.category,
+        tags: &tags,
+    };
+    add_variants(
+        writer,
+        fields,
+        &doc,
+        std::iter::once(&e.question).chain(&e.similar),
+    )
+}
+
+/// One document per question variant.
+fn add_variants<'v>(
+    writer: &tantivy::IndexWriter<TantivyDocument>,
+    fields: &Fields,
+    d: &Stored<'_>,
+    variants: impl Iterator<Item = &'v String>,
+) -> Result<(), Error> {
+    for variant in variants {
+        writer
+            .add_document(doc!(
+                fields.id => d.id,
+                fields.source => d.source,
+                fields.question => d.question,
+                fields.variant => variant.as_str(),
+                fields.answer => d.answer,
+                fields.category => d.category,
+                fields.tags => d.tags,
+                fields.q_words => variant.as_str(),
+                fields.q_bigrams => variant.as_str(),
+                fields.a_words => d.answer,
+                fields.v_terms => joined_words(variant),
+                fields.v_bigrams => joined_bigrams(variant),
+            ))
+            .map_err(tv)?;
+    }
+    Ok(())
 }
 
 /// Reads a stored text field.

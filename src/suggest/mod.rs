@@ -152,6 +152,17 @@ impl Suggester {
         self.threshold
     }
 
+    /// The knowledge-base entries, in id order.
+    pub fn entries(&self) -> Vec<KbEntry> {
+        self.kb.entries()
+    }
+
+    /// Writes changes to the on-disk index in `dir`; returns once they are durable. The
+    /// changes are seen by `Suggester::open(dir)`, not by this one.
+    pub fn update(dir: &Path, upserts: &[KbEntry], deletes: &[String]) -> Result<(), Error> {
+        KbIndex::update(dir, upserts, deletes)
+    }
+
     /// Number of indexed documents (question variants and phrase triggers).
     pub fn num_docs(&self) -> u64 {
         self.kb.num_docs()

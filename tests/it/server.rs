@@ -386,10 +386,10 @@ async fn reload_swaps_rules_and_keeps_the_old_set_on_a_broken_file() {
     let source = config.clone();
     let loader = std::sync::Arc::new(move || -> Result<kefu::server::Engine, kefu::Error> {
         let linter = Linter::new(&kefu::Config::load(&source)?)?;
-        Ok(kefu::server::Engine {
+        Ok(kefu::server::Engine::new(
             linter,
-            suggester: Suggester::with_defaults()?,
-        })
+            Suggester::with_defaults()?,
+        ))
     });
     let settings = Settings {
         admin_token: Some("s3cret".to_owned()),
@@ -521,4 +521,281 @@ fn sighup_reloads_the_config() {
     child.wait().unwrap();
     std::fs::remove_dir_all(dir).ok();
     assert!(reloaded, "SIGHUP did not reload the config");
+}
+
+fn bearer(req: axum::http::request::Builder) -> axum::http::request::Builder {
+    req.header("authorization", "Bearer kb-token")
+}
+
+#[tokio::test]
+async fn kb_routes_read_write_and_refuse() {
+    let dir = std::env::temp_dir().join(format!("kefu-it-kbroutes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let shipped =
+        kefu::suggest::kb::parse::<kefu::suggest::kb::KbEntry>(kefu::suggest::kb::DEFAULT_KB)
+            .dedup_last_wins(|e| &e.id);
+    let suggester = Suggester::build(&shipped, &[], Some(&dir)).unwrap();
+    let settings = Settings {
+        admin_token: Some("kb-token".to_owned()),
+        index_dir: Some(dir.clone()),
+        gaps: Some(kefu::suggest::gaps::GapLog::new(dir.join("gaps.jsonl"))),
+        ..Settings::default()
+    };
+    let state = AppState::new(Linter::with_defaults().unwrap(), suggester, settings);
+    let send = |req: Request<Body>| {
+        let app = router(state.clone());
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let (s, v) = send(get("/v1/kb?offset=2&limit=3")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["total"], shipped.len());
+    assert_eq!(v["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        send(get("/v1/kb?limit=0")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        send(get("/v1/kb?limit=abc")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (s, v) = send(get("/v1/kb/return-insurance")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["question"], "运费险怎么用？");
+    assert!(v["similar"].as_array().unwrap().len() >= 2);
+    assert_eq!(send(get("/v1/kb/nope")).await.0, StatusCode::NOT_FOUND);
+
+    let entry = json!({"question": "能用消费券吗", "similar": ["可以用券吗"], "answer": "您好，本店支持使用消费券抵扣。"});
+    let put = |id: &str, body: &Value, auth: bool| {
+        let mut r = Request::builder()
+            .method("PUT")
+            .uri(format!("/v1/kb/{id}"))
+            .header("content-type", "application/json");
+        if auth {
+            r = bearer(r);
+        }
+        r.body(Body::from(body.to_string())).unwrap()
+    };
+    assert_eq!(
+        send(put("coupon", &entry, false)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, v) = send(put("coupon", &entry, true)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let ask = || {
+        Request::builder()
+            .method("POST")
+            .uri("/v1/suggest")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"question": "可以用券吗", "k": 1}).to_string(),
+            ))
+            .unwrap()
+    };
+    assert_eq!(
+        send(ask()).await.1["suggestions"][0]["id"],
+        "coupon",
+        "the next suggest sees the write"
+    );
+    assert_eq!(
+        send(put("coupon", &json!({"question": "", "answer": "x"}), true))
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        send(put(
+            "coupon",
+            &json!({"id": "other", "question": "q", "answer": "a"}),
+            true
+        ))
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let del = |id: &str| {
+        bearer(
+            Request::builder()
+                .method("DELETE")
+                .uri(format!("/v1/kb/{id}")),
+        )
+        .body(Body::empty())
+        .unwrap()
+    };
+    assert_eq!(send(del("coupon")).await.0, StatusCode::OK);
+    assert_eq!(send(get("/v1/kb/coupon")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(send(del("coupon")).await.0, StatusCode::NOT_FOUND);
+
+    let csv = "id,question,similar,answer\nc1,支持以旧换新吗,能以旧换新吗,您好，本店暂不支持以旧换新。\nbroken\n";
+    let import = bearer(Request::builder().method("POST").uri("/v1/kb/import"))
+        .body(Body::from(csv))
+        .unwrap();
+    let (s, v) = send(import).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["imported"], 1);
+    assert_eq!(v["errors"][0]["line"], 3);
+
+    let unanswered = Request::builder()
+        .method("POST")
+        .uri("/v1/suggest")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"question": "你们卖不卖汽车轮胎"}).to_string(),
+        ))
+        .unwrap();
+    send(unanswered).await;
+    let recorded = async {
+        for _ in 0..50 {
+            let (_, v) = send(get("/v1/kb/gaps")).await;
+            if v["gaps"].as_array().is_some_and(|g| !g.is_empty()) {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Value::Null
+    }
+    .await;
+    assert_eq!(
+        recorded["gaps"][0]["question"], "你们卖不卖汽车轮胎",
+        "{recorded}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+
+    // Without an on-disk index the knowledge base is read-only.
+    let put_ro = Request::builder()
+        .method("PUT")
+        .uri("/v1/kb/x")
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer whatever")
+        .body(Body::from(entry.to_string()))
+        .unwrap();
+    assert_eq!(
+        router(state_without_index())
+            .oneshot(put_ro)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CONFLICT
+    );
+}
+
+fn state_without_index() -> AppState {
+    AppState::new(
+        Linter::with_defaults().unwrap(),
+        Suggester::with_defaults().unwrap(),
+        Settings {
+            admin_token: Some("whatever".to_owned()),
+            ..Settings::default()
+        },
+    )
+}
+
+fn start_server(dir: &std::path::Path, index: &str) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--index", index])
+        .env("KEFU_ADMIN_TOKEN", "durable")
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("kefu listening on http://")
+        .expect(&line)
+        .to_owned();
+    (child, addr)
+}
+
+/// Every write the service acknowledged is there after SIGKILL and a restart.
+#[test]
+fn acknowledged_kb_writes_survive_sigkill() {
+    let dir = std::env::temp_dir().join(format!("kefu-it-durable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb/shop.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["kb", "import", csv.to_str().unwrap(), "--index", "idx"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let (mut child, addr) = start_server(&dir, "idx");
+    let writer_addr = addr.clone();
+    let writer = std::thread::spawn(move || {
+        let mut acked = Vec::new();
+        for i in 0..400 {
+            let body = format!(
+                "{{\"question\":\"问题{i}怎么办\",\"answer\":\"您好，这是第{i}条答案。\"}}"
+            );
+            let req = format!(
+                "PUT /v1/kb/k{i} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer durable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let Ok(mut s) = TcpStream::connect(&writer_addr) else {
+                break;
+            };
+            if s.write_all(req.as_bytes()).is_err() {
+                break;
+            }
+            let mut resp = String::new();
+            let _ = s.read_to_string(&mut resp);
+            if resp.starts_with("HTTP/1.1 200") {
+                acked.push(format!("k{i}"));
+            } else {
+                break;
+            }
+        }
+        acked
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let acked = writer.join().unwrap();
+    assert!(
+        acked.len() >= 3,
+        "too few writes before the kill to prove anything: {}",
+        acked.len()
+    );
+    let (mut child, addr) = start_server(&dir, "idx");
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|id| {
+            !http(
+                &addr,
+                &format!("GET /v1/kb/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            )
+            .starts_with("HTTP/1.1 200")
+        })
+        .collect();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
 }

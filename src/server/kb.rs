@@ -1,0 +1,207 @@
+//! Knowledge-base management over HTTP: paged listing, one entry, upsert, delete, bulk import
+//! and the unanswered questions. Writes need the admin token and an on-disk index, and are
+//! acknowledged only once committed to disk; the next suggestion sees them.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::handlers::authorize;
+use super::{ApiError, AppState};
+use crate::suggest::Suggester;
+use crate::suggest::kb::{self, KbEntry};
+
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    50
+}
+
+/// The body of `PUT /v1/kb/{id}`: an entry, its id taken from the path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryBody {
+    id: Option<String>,
+    question: String,
+    #[serde(default)]
+    similar: Vec<String>,
+    answer: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(page) =
+        page.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    if !(1..=500).contains(&page.limit) {
+        return Err(ApiError::invalid(format!(
+            "`limit` must be between 1 and 500, not {}",
+            page.limit
+        )));
+    }
+    let entries = state.engine().suggester.entries();
+    let total = entries.len();
+    let items: Vec<&KbEntry> = entries.iter().skip(page.offset).take(page.limit).collect();
+    Ok(Json(
+        json!({"total": total, "offset": page.offset, "limit": page.limit, "entries": items}),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<KbEntry>, ApiError> {
+    state
+        .engine()
+        .suggester
+        .entries()
+        .into_iter()
+        .find(|e| e.id == id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no entry `{id}`")))
+}
+
+pub async fn gaps(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let Some(log) = state.settings.gaps.clone() else {
+        return Ok(Json(json!({"gaps": [], "recording": false})));
+    };
+    let gaps = tokio::task::spawn_blocking(move || log.summary())
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(json!({"gaps": gaps, "recording": true})))
+}
+
+fn index_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
+    state.settings.index_dir.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "read_only",
+            "the knowledge base is read-only: start the service with --index DIR to manage it",
+        )
+    })
+}
+
+/// Commits the changes, then swaps in a suggester that sees them.
+async fn write(
+    state: &AppState,
+    upserts: Vec<KbEntry>,
+    deletes: Vec<String>,
+) -> Result<(), ApiError> {
+    let dir = index_dir(state)?;
+    let _one_at_a_time = state.kb_writes.lock().await;
+    let fresh = tokio::task::spawn_blocking(move || {
+        Suggester::update(&dir, &upserts, &deletes)?;
+        Suggester::open(&dir)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let threshold = state.engine().suggester.threshold();
+    state.replace_suggester(fresh.with_threshold(threshold));
+    Ok(())
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<EntryBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers)?;
+    let Json(b) = body?;
+    if b.id.as_ref().is_some_and(|bid| *bid != id) {
+        return Err(ApiError::invalid("the body's `id` differs from the path's"));
+    }
+    for (name, value) in [
+        ("id", id.as_str()),
+        ("question", &b.question),
+        ("answer", &b.answer),
+    ] {
+        if value.trim().is_empty() {
+            return Err(ApiError::invalid(format!("`{name}` is empty")));
+        }
+    }
+    let entry = KbEntry {
+        id: id.clone(),
+        question: b.question,
+        similar: b
+            .similar
+            .into_iter()
+            .filter(|s| !s.trim().is_empty())
+            .collect(),
+        answer: b.answer,
+        category: b.category,
+        tags: b.tags,
+    };
+    write(&state, vec![entry], Vec::new()).await?;
+    Ok(Json(json!({"status": "stored", "id": id})))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers)?;
+    index_dir(&state)?;
+    if !state
+        .engine()
+        .suggester
+        .entries()
+        .iter()
+        .any(|e| e.id == id)
+    {
+        return Err(ApiError::not_found(format!("no entry `{id}`")));
+    }
+    write(&state, Vec::new(), vec![id.clone()]).await?;
+    Ok(Json(json!({"status": "deleted", "id": id})))
+}
+
+/// A JSONL or CSV body; bad lines are reported with their numbers, the rest stored (the last of
+/// repeated ids wins).
+pub async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers)?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the body is not valid UTF-8",
+        )
+    })?;
+    let loaded = kb::parse::<KbEntry>(text);
+    let errors: Vec<Value> = loaded
+        .errors
+        .iter()
+        .map(|e| json!({"line": e.line, "message": e.message}))
+        .collect();
+    let entries = loaded.dedup_last_wins(|e| &e.id);
+    if entries.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "no valid entries ({} bad lines)",
+            errors.len()
+        )));
+    }
+    let count = entries.len();
+    write(&state, entries, Vec::new()).await?;
+    Ok(Json(
+        json!({"status": "imported", "imported": count, "errors": errors}),
+    ))
+}
