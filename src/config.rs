@@ -23,6 +23,24 @@ pub struct Config {
     pub allow: Vec<String>,
     /// Where the configuration came from, if from a file.
     pub source: Option<PathBuf>,
+    /// The `[server]` table: `kefu serve`'s settings (environment variables and flags override
+    /// them).
+    pub server: ServerConfig,
+}
+
+/// `kefu serve` settings from the config file; every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServerConfig {
+    pub addr: Option<String>,
+    pub kb: Option<PathBuf>,
+    pub phrases: Option<PathBuf>,
+    pub index: Option<PathBuf>,
+    pub max_body: Option<usize>,
+    pub timeout: Option<u64>,
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    pub admin_token: Option<String>,
 }
 
 /// A shop's settings for one rule.
@@ -41,6 +59,8 @@ struct RawConfig {
     allow: Vec<String>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, RawRule>,
+    #[serde(default)]
+    server: ServerConfig,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +145,7 @@ impl Config {
             rules,
             allow: raw.allow,
             source: None,
+            server: raw.server,
         })
     }
 }
@@ -148,6 +169,15 @@ mod tests {
         assert_eq!(c.rules["blunt-language"].severity, Some(Severity::Warning));
         assert_eq!(c.rules["blunt-language"].additions.len(), 1);
         assert_eq!(c.allow, ["你的衣橱"]);
+    }
+
+    #[test]
+    fn server_table() {
+        let c = Config::parse("kefu.toml", "[server]\naddr = \"0.0.0.0:9000\"\ncors-origins = [\"chrome-extension://x\"]\ntimeout = 3\n").unwrap();
+        assert_eq!(c.server.addr.as_deref(), Some("0.0.0.0:9000"));
+        assert_eq!(c.server.timeout, Some(3));
+        let e = Config::parse("kefu.toml", "[server]\nport = 1\n").unwrap_err();
+        assert!(e.to_string().starts_with("kefu.toml:2:"), "{e}");
     }
 
     #[test]

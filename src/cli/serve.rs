@@ -17,9 +17,9 @@ use kefu::{Config, Linter};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (also KEFU_ADDR); port 0 picks a free port.
-    #[arg(long, env = "KEFU_ADDR", default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
+    /// Address to listen on (also KEFU_ADDR; default 127.0.0.1:8080); port 0 picks a free port.
+    #[arg(long, env = "KEFU_ADDR")]
+    addr: Option<SocketAddr>,
     /// The shop's knowledge base (JSONL or CSV) instead of the shipped one.
     #[arg(long, value_name = "FILE", conflicts_with = "index")]
     kb: Option<PathBuf>,
@@ -29,12 +29,12 @@ pub struct ServeArgs {
     /// An on-disk index built by `kefu kb import`.
     #[arg(long, value_name = "DIR")]
     index: Option<PathBuf>,
-    /// Largest request body for /v1/lint and /v1/suggest, in bytes.
-    #[arg(long, default_value_t = 64 * 1024)]
-    max_body: usize,
-    /// Seconds a request may take before it is answered 408.
-    #[arg(long, default_value_t = 10)]
-    timeout: u64,
+    /// Largest request body for /v1/lint and /v1/suggest, in bytes (default 65536).
+    #[arg(long, env = "KEFU_MAX_BODY")]
+    max_body: Option<usize>,
+    /// Seconds a request may take before it is answered 408 (default 10).
+    #[arg(long, env = "KEFU_TIMEOUT")]
+    timeout: Option<u64>,
     /// Token the admin routes (reload) require as `Authorization: Bearer …` (also KEFU_ADMIN_TOKEN).
     #[arg(long, env = "KEFU_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -81,7 +81,7 @@ struct Sources {
     index: Option<PathBuf>,
 }
 
-pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
+pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KEFU_LOG")
@@ -90,6 +90,25 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     let started = Instant::now();
+    // Precedence: the config file's [server] table, then environment variables, then flags
+    // (clap has already merged the last two into `args`).
+    let file = Config::discover(config)?.server;
+    let addr: SocketAddr = match (args.addr, &file.addr) {
+        (Some(a), _) => a,
+        (None, Some(a)) => a
+            .parse()
+            .with_context(|| format!("[server] addr `{a}` is not HOST:PORT"))?,
+        (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+    };
+    if args.kb.is_none() && args.phrases.is_none() && args.index.is_none() {
+        args.kb = file.kb.clone();
+        args.phrases = file.phrases.clone();
+        args.index = file.index.clone();
+    }
+    if args.cors_origins.is_empty() {
+        args.cors_origins = file.cors_origins.clone();
+    }
+    let admin_token = args.admin_token.clone().or(file.admin_token.clone());
     let sources = Sources {
         config: config.map(Path::to_owned),
         kb: args.kb.clone(),
@@ -98,10 +117,10 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
     };
     let engine = load_engine(&sources).context("loading rules and knowledge base")?;
     let settings = Settings {
-        max_body: args.max_body,
-        timeout: Duration::from_secs(args.timeout),
+        max_body: args.max_body.or(file.max_body).unwrap_or(64 * 1024),
+        timeout: Duration::from_secs(args.timeout.or(file.timeout).unwrap_or(10)),
         cors_origins: args.cors_origins.clone(),
-        admin_token: args.admin_token.clone().filter(|t| !t.is_empty()),
+        admin_token: admin_token.filter(|t| !t.is_empty()),
         index_dir: args.index.clone(),
         gaps: args
             .index
@@ -117,9 +136,9 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.addr)
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .with_context(|| format!("listening on {}", args.addr))?;
+            .with_context(|| format!("listening on {addr}"))?;
         let addr = listener.local_addr()?;
         // The first stdout line says where to connect (tests and scripts read it).
         println!("kefu listening on http://{addr}");

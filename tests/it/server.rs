@@ -799,3 +799,44 @@ fn acknowledged_kb_writes_survive_sigkill() {
         acked.len()
     );
 }
+
+/// `[server]` in kefu.toml, then KEFU_* variables, then flags.
+#[test]
+fn server_settings_precedence() {
+    let dir = std::env::temp_dir().join(format!("kefu-it-precedence-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("kefu.toml"),
+        "[server]\naddr = \"not-an-address\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .arg("serve")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[server] addr `not-an-address`"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .arg("serve")
+        .env("KEFU_ADDR", "127.0.0.1:0")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("kefu listening on http://127.0.0.1:"),
+        "the variable overrides the file: {line}"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(dir).ok();
+}
