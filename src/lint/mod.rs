@@ -25,7 +25,7 @@ use crate::text::normalize::Script;
 use crate::text::span::{Span, offsets};
 
 /// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -73,7 +73,7 @@ impl FromStr for Severity {
 }
 
 /// Where a message stands in the conversation; some rules apply only to some roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// An ordinary reply.
@@ -100,7 +100,7 @@ impl FromStr for Role {
 }
 
 /// A replacement for a finding's span, and whether it can be applied without review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Fix {
     pub replacement: String,
     /// Safe fixes keep the meaning and are applied by `--fix` and in `fixed`.
@@ -126,7 +126,7 @@ impl Hit {
 }
 
 /// One problem in a draft. `span` (bytes), `chars` and `utf16` all slice the input to `text`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
@@ -140,7 +140,7 @@ pub struct Finding {
 }
 
 /// The result of linting one draft: the public contract shared by the CLI, HTTP API and browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LintResult {
     /// 0–100; 100 means nothing to improve.
     pub score: u32,

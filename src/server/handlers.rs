@@ -16,7 +16,7 @@ use crate::lint::{LintRequest, LintResult, Role};
 use crate::suggest::SuggestRequest;
 
 /// The body of `/v1/lint` and of each batch item.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LintBody {
     pub text: String,
@@ -35,7 +35,7 @@ impl LintBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
     pub items: Vec<LintBody>,

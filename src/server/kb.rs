@@ -28,7 +28,7 @@ fn default_limit() -> usize {
 }
 
 /// The body of `PUT /v1/kb/{id}`: an entry, its id taken from the path.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryBody {
     id: Option<String>,

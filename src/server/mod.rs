@@ -5,6 +5,7 @@ mod error;
 mod handlers;
 mod kb;
 mod languagetool;
+pub mod openapi;
 pub mod metrics;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -182,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/kb/gaps", get(kb::gaps))
         .route("/v1/kb/import", post(kb::import).layer(DefaultBodyLimit::max(s.max_batch_body * 16)))
         .route("/v1/kb/{id}", get(kb::get).put(kb::put).delete(kb::delete))
+        .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))

@@ -24,7 +24,7 @@ struct Line {
 }
 
 /// One unanswered question, summarised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Gap {
     /// The question as last asked.
     pub question: String,

@@ -14,7 +14,7 @@ pub const DEFAULT_KB: &str = include_str!("../../lexicons/kb.jsonl");
 pub const DEFAULT_PHRASES: &str = include_str!("../../lexicons/phrases.jsonl");
 
 /// One FAQ entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KbEntry {
     pub id: String,
     pub question: String,

@@ -40,7 +40,7 @@ const W_ANSWER_WORDS: f32 = 0.5;
 const CANDIDATES: usize = 200;
 
 /// Where a suggestion comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Kb,
@@ -48,7 +48,7 @@ pub enum Source {
 }
 
 /// One suggested answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
     pub id: String,
     pub source: Source,
@@ -72,7 +72,7 @@ pub struct Suggestion {
 }
 
 /// The result of one suggestion request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SuggestResult {
     /// Whether the best suggestion is confident enough to offer.
     pub answered: bool,
@@ -81,7 +81,7 @@ pub struct SuggestResult {
 }
 
 /// A question to answer.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestRequest {
     pub question: String,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// A half-open byte range `start..end` into the original text, always on char boundaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

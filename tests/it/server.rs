@@ -840,3 +840,28 @@ fn server_settings_precedence() {
     child.wait().unwrap();
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The OpenAPI document describes exactly the routes the router answers.
+#[tokio::test]
+async fn openapi_covers_every_route() {
+    let (status, doc) = call("GET", "/openapi.json", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let mut described = Vec::new();
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            described.push((method.to_uppercase(), path.replace("{id}", "some-id")));
+        }
+    }
+    for (method, path) in &described {
+        let (s, _) = call(method, path, Some("application/json"), "{}").await;
+        assert!(s != StatusCode::NOT_FOUND || path.contains("some-id"), "{method} {path} is described but not routed");
+        assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+    }
+    for route in ["/v1/lint", "/v1/lint/batch", "/v1/suggest", "/v2/check", "/v2/languages", "/v1/kb", "/v1/kb/{id}", "/v1/kb/import", "/v1/kb/gaps", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        assert!(paths.contains_key(route), "{route} is routed but not described");
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas["Finding"]["properties"].as_object().unwrap().contains_key("utf16"));
+}

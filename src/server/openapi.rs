@@ -1,0 +1,155 @@
+//! The OpenAPI 3 document of the service, served at `/openapi.json`: request and response
+//! schemas are derived from the very types the handlers use; a test checks that every route
+//! the router answers is described here and every described route is answered.
+
+#![allow(dead_code)] // the functions below only carry `#[utoipa::path]` descriptions
+
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::handlers::{BatchBody, LintBody};
+use super::kb::EntryBody;
+use crate::lint::{Finding, Fix, LintResult, Role, Severity};
+use crate::suggest::gaps::Gap;
+use crate::suggest::kb::KbEntry;
+use crate::suggest::{Source, SuggestRequest, SuggestResult, Suggestion};
+use crate::text::Span;
+
+/// `{"error":{"code","message"}}`, the body of every error.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: bad_request, malformed_json, not_found, …
+    code: String,
+    message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchResult {
+    results: Vec<LintResult>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KbPage {
+    total: usize,
+    offset: usize,
+    limit: usize,
+    entries: Vec<KbEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Gaps {
+    gaps: Vec<Gap>,
+    /// Whether this service records unanswered questions (it does with an on-disk index).
+    recording: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    status: String,
+}
+
+/// LanguageTool's form fields (`text` or `data`, `language`, `enabledRules`, `disabledRules`,
+/// `enabledOnly`), form-encoded.
+#[derive(Serialize, ToSchema)]
+pub struct CheckForm {
+    text: Option<String>,
+    data: Option<String>,
+    language: Option<String>,
+    #[serde(rename = "enabledRules")]
+    enabled_rules: Option<String>,
+    #[serde(rename = "disabledRules")]
+    disabled_rules: Option<String>,
+    #[serde(rename = "enabledOnly")]
+    enabled_only: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/lint", request_body = LintBody,
+    responses((status = 200, body = LintResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+fn lint() {}
+
+#[utoipa::path(post, path = "/v1/lint/batch", request_body = BatchBody,
+    responses((status = 200, body = BatchResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn lint_batch() {}
+
+#[utoipa::path(post, path = "/v1/suggest", request_body = SuggestRequest,
+    responses((status = 200, body = SuggestResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn suggest() {}
+
+#[utoipa::path(post, path = "/v2/check", request_body(content = CheckForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "LanguageTool's check response: software, warnings, language, matches[] with UTF-16 offset/length", body = Object),
+              (status = 400, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn check() {}
+
+#[utoipa::path(get, path = "/v2/languages", responses((status = 200, description = "[{name, code, longCode}]", body = Object)))]
+fn languages() {}
+
+#[utoipa::path(get, path = "/v1/kb", params(("offset" = Option<usize>, Query), ("limit" = Option<usize>, Query, description = "1–500, default 50")),
+    responses((status = 200, body = KbPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn kb_list() {}
+
+#[utoipa::path(get, path = "/v1/kb/{id}", params(("id" = String, Path)), responses((status = 200, body = KbEntry), (status = 404, body = ErrorBody)))]
+fn kb_get() {}
+
+#[utoipa::path(put, path = "/v1/kb/{id}", params(("id" = String, Path)), request_body = EntryBody, security(("bearer" = [])),
+    responses((status = 200, body = Status), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn kb_put() {}
+
+#[utoipa::path(delete, path = "/v1/kb/{id}", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Status), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+fn kb_delete() {}
+
+#[utoipa::path(post, path = "/v1/kb/import", request_body(content = String, description = "JSONL or CSV with a header row", content_type = "text/plain"), security(("bearer" = [])),
+    responses((status = 200, description = "{status, imported, errors:[{line, message}]}", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn kb_import() {}
+
+#[utoipa::path(get, path = "/v1/kb/gaps", responses((status = 200, body = Gaps)))]
+fn kb_gaps() {}
+
+#[utoipa::path(post, path = "/v1/admin/reload", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn reload() {}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Status)))]
+fn healthz() {}
+
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "{status, rules, kb_documents}", body = Object)))]
+fn readyz() {}
+
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
+fn metrics() {}
+
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "this document", body = Object)))]
+fn openapi_json() {}
+
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kefu", description = "Service-language linting and reply suggestion for Chinese customer service."),
+    paths(lint, lint_batch, suggest, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, reload, healthz, readyz, metrics, openapi_json),
+    components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, CheckForm, LintBody, BatchBody, EntryBody,
+        LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap)),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+/// The document, built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(ApiDoc::openapi)
+}
