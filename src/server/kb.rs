@@ -15,11 +15,14 @@ use super::{ApiError, AppState};
 use crate::suggest::Suggester;
 use crate::suggest::kb::{self, KbEntry};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     #[serde(default)]
     offset: usize,
+    /// 1–500, default 50.
     #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 500)]
     limit: usize,
 }
 
@@ -31,10 +34,14 @@ fn default_limit() -> usize {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryBody {
+    /// Optional; must equal the path's id. Left out of the schema: the path names the entry.
+    #[schema(ignore)]
     id: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     question: String,
     #[serde(default)]
     similar: Vec<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     answer: String,
     #[serde(default)]
     category: String,

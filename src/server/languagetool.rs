@@ -52,7 +52,7 @@ struct Piece {
     len: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Language {
     name: &'static str,
     code: &'static str,
@@ -95,7 +95,7 @@ pub async fn check(
     })?;
     let language = form.language.as_deref().unwrap_or("auto");
     let code = match language {
-        "auto" | "zh" | "zh-CN" => "zh-CN",
+        "" | "auto" | "zh" | "zh-CN" => "zh-CN",
         "zh-TW" | "zh-HK" => language,
         other => {
             return Err(bad(format!(

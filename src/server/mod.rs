@@ -3,10 +3,10 @@
 
 mod error;
 mod handlers;
-mod kb;
-mod languagetool;
-pub mod openapi;
+pub(crate) mod kb;
+pub(crate) mod languagetool;
 pub mod metrics;
+pub mod openapi;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};

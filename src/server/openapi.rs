@@ -57,15 +57,36 @@ pub struct Status {
 /// `enabledOnly`), form-encoded.
 #[derive(Serialize, ToSchema)]
 pub struct CheckForm {
+    #[schema(nullable = false)]
     text: Option<String>,
+    #[schema(nullable = false)]
     data: Option<String>,
-    language: Option<String>,
+    #[schema(nullable = false)]
+    language: Option<CheckLanguage>,
     #[serde(rename = "enabledRules")]
+    #[schema(nullable = false)]
     enabled_rules: Option<String>,
     #[serde(rename = "disabledRules")]
+    #[schema(nullable = false)]
     disabled_rules: Option<String>,
     #[serde(rename = "enabledOnly")]
+    #[schema(nullable = false)]
     enabled_only: Option<String>,
+}
+
+/// The languages `/v2/check` accepts.
+#[derive(Serialize, ToSchema)]
+pub enum CheckLanguage {
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "zh")]
+    Zh,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "zh-TW")]
+    ZhTw,
+    #[serde(rename = "zh-HK")]
+    ZhHk,
 }
 
 #[utoipa::path(post, path = "/v1/lint", request_body = LintBody,
@@ -85,10 +106,10 @@ fn suggest() {}
               (status = 400, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn check() {}
 
-#[utoipa::path(get, path = "/v2/languages", responses((status = 200, description = "[{name, code, longCode}]", body = Object)))]
+#[utoipa::path(get, path = "/v2/languages", responses((status = 200, body = [super::languagetool::Language])))]
 fn languages() {}
 
-#[utoipa::path(get, path = "/v1/kb", params(("offset" = Option<usize>, Query), ("limit" = Option<usize>, Query, description = "1–500, default 50")),
+#[utoipa::path(get, path = "/v1/kb", params(super::kb::Page),
     responses((status = 200, body = KbPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn kb_list() {}
 
@@ -134,7 +155,10 @@ impl utoipa::Modify for Bearer {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = api.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

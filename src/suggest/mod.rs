@@ -84,8 +84,12 @@ pub struct SuggestResult {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestRequest {
+    /// The customer's question; not blank.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub question: String,
-    #[serde(default = "default_k")]
+    /// How many suggestions, 1–50 (default 3).
+    #[serde(default = "default_k", deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 50)]
     pub k: usize,
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
@@ -93,6 +97,18 @@ pub struct SuggestRequest {
 
 fn default_k() -> usize {
     3
+}
+
+/// A count written as `5` or `5.0` (JSON has one number type; some clients send floats).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = f64::deserialize(d)?;
+    if n.fract() == 0.0 && (0.0..=(u32::MAX as f64)).contains(&n) {
+        Ok(n as usize)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "expected a whole number, not {n}"
+        )))
+    }
 }
 
 impl SuggestRequest {

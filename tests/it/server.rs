@@ -856,12 +856,38 @@ async fn openapi_covers_every_route() {
     }
     for (method, path) in &described {
         let (s, _) = call(method, path, Some("application/json"), "{}").await;
-        assert!(s != StatusCode::NOT_FOUND || path.contains("some-id"), "{method} {path} is described but not routed");
+        assert!(
+            s != StatusCode::NOT_FOUND || path.contains("some-id"),
+            "{method} {path} is described but not routed"
+        );
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
-    for route in ["/v1/lint", "/v1/lint/batch", "/v1/suggest", "/v2/check", "/v2/languages", "/v1/kb", "/v1/kb/{id}", "/v1/kb/import", "/v1/kb/gaps", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json"] {
-        assert!(paths.contains_key(route), "{route} is routed but not described");
+    for route in [
+        "/v1/lint",
+        "/v1/lint/batch",
+        "/v1/suggest",
+        "/v2/check",
+        "/v2/languages",
+        "/v1/kb",
+        "/v1/kb/{id}",
+        "/v1/kb/import",
+        "/v1/kb/gaps",
+        "/v1/admin/reload",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(
+            paths.contains_key(route),
+            "{route} is routed but not described"
+        );
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    assert!(schemas["Finding"]["properties"].as_object().unwrap().contains_key("utf16"));
+    assert!(
+        schemas["Finding"]["properties"]
+            .as_object()
+            .unwrap()
+            .contains_key("utf16")
+    );
 }
