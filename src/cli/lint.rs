@@ -1,13 +1,12 @@
 //! `kefu lint`: one draft from the command line, a file or stdin, or many drafts as JSON lines.
 
-use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
-use serde_json::json;
 
 use kefu::{Config, LintRequest, LintResult, Linter, Role, Severity};
 
@@ -137,47 +136,18 @@ fn read_utf8(path: &Path) -> Result<String> {
 }
 
 fn jsonl(linter: &Linter, source: &str, fail_on: FailOn) -> Result<ExitCode> {
-    let input: Box<dyn BufRead> = if source == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        let file = std::fs::File::open(source).with_context(|| format!("opening {source}"))?;
-        Box::new(io::BufReader::new(file))
-    };
-    let name = if source == "-" { "<stdin>" } else { source };
-    let mut out = BufWriter::new(io::stdout().lock());
-    let mut failed = false;
-    for (i, line) in input.split(b'\n').enumerate() {
-        let line_no = i + 1;
-        let bytes = line.with_context(|| format!("reading {name}"))?;
-        let response = match std::str::from_utf8(&bytes) {
-            Err(_) => Err(format!("{name}:{line_no}: not valid UTF-8")),
-            Ok(s) if s.trim().is_empty() => continue,
-            Ok(s) => {
-                serde_json::from_str::<JsonRequest>(s).map_err(|e| format!("{name}:{line_no}: {e}"))
-            }
-        };
-        match response {
-            Ok(req) => {
-                let result = linter.lint(&LintRequest {
-                    text: &req.text,
-                    role: req.role,
-                    customer: req.customer.as_deref(),
-                });
-                failed |= fail_on.fails(&result);
-                serde_json::to_writer(&mut out, &result)?;
-            }
-            Err(message) => {
-                failed = true;
-                serde_json::to_writer(
-                    &mut out,
-                    &json!({"line": line_no, "error": {"code": "bad_request", "message": message}}),
-                )?;
-            }
-        }
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    Ok(exit(failed))
+    let mut findings_fail = false;
+    let bad_lines = super::jsonl::each_line(source, |line| {
+        let req: JsonRequest = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let result = linter.lint(&LintRequest {
+            text: &req.text,
+            role: req.role,
+            customer: req.customer.as_deref(),
+        });
+        findings_fail |= fail_on.fails(&result);
+        Ok(result)
+    })?;
+    Ok(exit(bad_lines || findings_fail))
 }
 
 fn exit(failed: bool) -> ExitCode {

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and dispatch to one module per command.
 
+mod jsonl;
 mod lint;
 mod render;
 mod rules;

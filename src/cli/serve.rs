@@ -11,8 +11,6 @@ use clap::Args;
 use std::sync::Arc;
 
 use kefu::server::{AppState, Engine, Settings, router};
-use kefu::suggest::Suggester;
-use kefu::suggest::kb::{self, KbEntry, Phrase};
 use kefu::{Config, Linter};
 
 #[derive(Debug, Args)]
@@ -43,32 +41,12 @@ pub struct ServeArgs {
     cors_origins: Vec<String>,
 }
 
-fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>, kefu::Error> {
-    let text = kb::read_file(path)?;
-    let loaded = kb::parse::<T>(&text);
-    for e in &loaded.errors {
-        tracing::warn!(file = %path.display(), line = e.line, "{} (skipped)", e.message);
-    }
-    Ok(loaded.dedup_last_wins(id))
-}
-
 /// The rules and knowledge base from the service's sources; called at start and on reload.
 fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
     let linter = Linter::new(&Config::discover(sources.config.as_deref())?)?;
-    let suggester = match &sources.index {
-        Some(dir) => Suggester::open(dir)?,
-        None => {
-            let entries = match &sources.kb {
-                Some(p) => load::<KbEntry>(p, |e| &e.id)?,
-                None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
-            };
-            let phrases = match &sources.phrases {
-                Some(p) => load::<Phrase>(p, |e| &e.id)?,
-                None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
-            };
-            Suggester::build(&entries, &phrases, None)?
-        }
-    };
+    let suggester = sources.kb.open(|file, e| {
+        tracing::warn!(file = %file.display(), line = e.line, "{} (skipped)", e.message);
+    })?;
     Ok(Engine::new(linter, suggester))
 }
 
@@ -76,9 +54,7 @@ fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
 #[derive(Debug, Clone)]
 struct Sources {
     config: Option<PathBuf>,
-    kb: Option<PathBuf>,
-    phrases: Option<PathBuf>,
-    index: Option<PathBuf>,
+    kb: kefu::suggest::Sources,
 }
 
 pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
@@ -111,9 +87,11 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
     let admin_token = args.admin_token.clone().or(file.admin_token.clone());
     let sources = Sources {
         config: config.map(Path::to_owned),
-        kb: args.kb.clone(),
-        phrases: args.phrases.clone(),
-        index: args.index.clone(),
+        kb: kefu::suggest::Sources {
+            kb: args.kb.clone(),
+            phrases: args.phrases.clone(),
+            index: args.index.clone(),
+        },
     };
     let engine = load_engine(&sources).context("loading rules and knowledge base")?;
     let settings = Settings {

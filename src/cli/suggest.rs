@@ -1,17 +1,16 @@
 //! `kefu suggest`, `kefu kb` and `kefu eval`: answers from the knowledge base, its maintenance,
 //! and measuring retrieval quality.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
 
 use kefu::suggest::gaps::{self, GapLog};
 use kefu::suggest::kb::{self, KbEntry, Phrase};
-use kefu::suggest::{SuggestRequest, SuggestResult, Suggester, eval};
+use kefu::suggest::{Sources, SuggestRequest, SuggestResult, Suggester, eval};
 use kefu::{Config, LintRequest, Linter};
 
 /// Where the knowledge base comes from.
@@ -33,23 +32,22 @@ pub struct KbSource {
 
 impl KbSource {
     fn open(&self) -> Result<Suggester> {
-        let s = match &self.index {
-            Some(dir) => Suggester::open(dir)?,
-            None => {
-                let entries = match &self.kb {
-                    Some(p) => load::<KbEntry>(p, |e| &e.id)?,
-                    None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
-                };
-                let phrases = match &self.phrases {
-                    Some(p) => load::<Phrase>(p, |e| &e.id)?,
-                    None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
-                };
-                Suggester::build(&entries, &phrases, None)?
-            }
-        };
         if !(0.0..=1.0).contains(&self.threshold) {
             bail!("--threshold must be between 0 and 1");
         }
+        let sources = Sources {
+            kb: self.kb.clone(),
+            phrases: self.phrases.clone(),
+            index: self.index.clone(),
+        };
+        let s = sources.open(|file, e| {
+            eprintln!(
+                "warning: {}:{}: {} (skipped)",
+                file.display(),
+                e.line,
+                e.message
+            )
+        })?;
         Ok(s.with_threshold(self.threshold))
     }
 
@@ -65,20 +63,18 @@ impl KbSource {
 
 /// Loads an import file: bad lines are reported on stderr with their numbers and skipped.
 fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
-    let text = kb::read_file(path)?;
-    let loaded = kb::parse::<T>(&text);
-    for e in &loaded.errors {
-        eprintln!(
-            "warning: {}:{}: {} (skipped)",
-            path.display(),
-            e.line,
-            e.message
-        );
-    }
-    if loaded.records.is_empty() {
-        bail!("{}: no valid entries", path.display());
-    }
-    Ok(loaded.dedup_last_wins(id))
+    Ok(kb::load_file(
+        path,
+        id,
+        &mut |file: &Path, e: &kb::LineError| {
+            eprintln!(
+                "warning: {}:{}: {} (skipped)",
+                file.display(),
+                e.line,
+                e.message
+            );
+        },
+    )?)
 }
 
 #[derive(Debug, Args)]
@@ -128,51 +124,20 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
         Ok(())
     };
     if let Some(source) = &args.jsonl {
-        let input: Box<dyn BufRead> = if source == "-" {
-            Box::new(io::stdin().lock())
-        } else {
-            Box::new(io::BufReader::new(
-                std::fs::File::open(source).with_context(|| format!("opening {source}"))?,
-            ))
-        };
-        let name = if source == "-" {
-            "<stdin>"
-        } else {
-            source.as_str()
-        };
-        let mut out = BufWriter::new(io::stdout().lock());
-        let mut failed = false;
-        for (i, line) in input.split(b'\n').enumerate() {
-            let bytes = line.with_context(|| format!("reading {name}"))?;
-            let line_no = i + 1;
-            let parsed = match std::str::from_utf8(&bytes) {
-                Err(_) => Err(format!("{name}:{line_no}: not valid UTF-8")),
-                Ok(s) if s.trim().is_empty() => continue,
-                Ok(s) => serde_json::from_str::<SuggestRequest>(s)
-                    .map_err(|e| format!("{name}:{line_no}: {e}")),
-            };
-            let answer = parsed.and_then(|req| {
-                suggester
-                    .suggest(&linter, &req)
-                    .map(|r| (req, r))
-                    .map_err(|e| format!("{name}:{line_no}: {e}"))
-            });
-            match answer {
-                Ok((req, result)) => {
-                    record(&req, &result)?;
-                    serde_json::to_writer(&mut out, &result)?;
-                }
-                Err(message) => {
-                    failed = true;
-                    serde_json::to_writer(
-                        &mut out,
-                        &json!({"line": line_no, "error": {"code": "bad_request", "message": message}}),
-                    )?;
-                }
+        let mut record_error = None;
+        let failed = super::jsonl::each_line(source, |line| {
+            let req: SuggestRequest = serde_json::from_str(line).map_err(|e| e.to_string())?;
+            let result = suggester
+                .suggest(&linter, &req)
+                .map_err(|e| e.to_string())?;
+            if let Err(e) = record(&req, &result) {
+                record_error.get_or_insert(e);
             }
-            out.write_all(b"\n")?;
+            Ok(result)
+        })?;
+        if let Some(e) = record_error {
+            return Err(e);
         }
-        out.flush()?;
         return Ok(if failed {
             ExitCode::from(1)
         } else {

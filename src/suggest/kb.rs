@@ -254,6 +254,26 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
     })
 }
 
+/// Reads and parses an import file; bad lines go to `warn` and are skipped, repeated ids keep
+/// the last. A file with no valid record is an error.
+pub fn load_file<T: Record>(
+    path: &Path,
+    id: impl Fn(&T) -> &str,
+    warn: &mut impl FnMut(&Path, &LineError),
+) -> Result<Vec<T>, Error> {
+    let loaded = parse::<T>(&read_file(path)?);
+    for e in &loaded.errors {
+        warn(path, e);
+    }
+    if loaded.records.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{}: no valid entries",
+            path.display()
+        )));
+    }
+    Ok(loaded.dedup_last_wins(id))
+}
+
 /// Findings of `kb check`: everything wrong with a knowledge base, each with its line.
 pub fn validate(loaded: &Loaded<KbEntry>) -> Vec<LineError> {
     let mut errors = loaded.errors.clone();

@@ -9,7 +9,7 @@ pub mod index;
 pub mod kb;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -118,6 +118,34 @@ impl SuggestRequest {
             k: default_k(),
             vars: BTreeMap::new(),
         }
+    }
+}
+
+/// Where a suggester's knowledge base and phrase library come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    pub kb: Option<PathBuf>,
+    pub phrases: Option<PathBuf>,
+    /// An on-disk index built by `kefu kb import`; the files are not read when it is given.
+    pub index: Option<PathBuf>,
+}
+
+impl Sources {
+    /// Opens the index, or indexes the files in memory (the shipped ones where none is named).
+    /// Bad lines are handed to `warn` with their file and skipped.
+    pub fn open(&self, mut warn: impl FnMut(&Path, &kb::LineError)) -> Result<Suggester, Error> {
+        if let Some(dir) = &self.index {
+            return Suggester::open(dir);
+        }
+        let entries = match &self.kb {
+            Some(p) => kb::load_file::<KbEntry>(p, |e| &e.id, &mut warn)?,
+            None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
+        };
+        let phrases = match &self.phrases {
+            Some(p) => kb::load_file::<Phrase>(p, |p| &p.id, &mut warn)?,
+            None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
+        };
+        Suggester::build(&entries, &phrases, None)
     }
 }
 
