@@ -21,6 +21,8 @@ use tantivy::{Searcher, Term};
 
 use crate::error::Error;
 use crate::lint::{LintRequest, LintResult, Linter};
+use crate::text::Normalized;
+use crate::text::normalize::in_script;
 use analyze::Analyzer;
 use index::KbIndex;
 use kb::{KbEntry, Phrase};
@@ -224,11 +226,14 @@ impl Suggester {
             )));
         }
         let hits = self.search(&req.question, req.k)?;
+        let script = Normalized::new(&req.question).script;
         let answered = hits.first().is_some_and(|h| h.confidence >= self.threshold);
         let suggestions = hits
             .into_iter()
             .map(|h| {
-                let (answer, missing_vars) = fill_vars(&h.answer, &req.vars);
+                // Answer in the customer's script; the caller's variables go in as given.
+                let template = in_script(&h.answer, script);
+                let (answer, missing_vars) = fill_vars(&template, &req.vars);
                 let lint = linter.lint(&LintRequest::new(&answer));
                 Suggestion {
                     id: h.id,
@@ -483,6 +488,22 @@ mod retrieval_tests {
     }
 
     #[test]
+    fn traditional_questions_get_traditional_answers() {
+        let r = top("親，運費險怎麼用？");
+        let answer = &r.suggestions[0].answer;
+        assert!(
+            answer.contains("運費險") && answer.contains("您好"),
+            "{answer}"
+        );
+        assert_eq!(
+            r.suggestions[0].lint.score, 100,
+            "still polite: {:?}",
+            r.suggestions[0].lint.findings
+        );
+        assert!(top("运费险怎么用").suggestions[0].answer.contains("运费险"));
+    }
+
+    #[test]
     fn says_honestly_when_it_has_no_answer() {
         let r = top("你们卖不卖汽车轮胎");
         assert!(!r.answered);
@@ -540,13 +561,17 @@ mod retrieval_tests {
             .chain(phrases.records.iter().map(|(_, p)| (&p.id, &p.text)));
         let mut failures = Vec::new();
         for (id, text) in texts {
-            let r = linter.lint(&LintRequest::new(text));
-            for f in r
-                .findings
-                .iter()
-                .filter(|f| f.severity >= crate::Severity::Warning)
-            {
-                failures.push(format!("{id}: {} «{}»", f.rule, f.text));
+            // As shipped, and as a Traditional-writing customer receives it.
+            let traditional = in_script(text, crate::text::Script::Traditional);
+            for t in [text.as_str(), traditional.as_str()] {
+                let r = linter.lint(&LintRequest::new(t));
+                for f in r
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity >= crate::Severity::Warning)
+                {
+                    failures.push(format!("{id}: {} «{}» in {t}", f.rule, f.text));
+                }
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
