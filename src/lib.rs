@@ -10,6 +10,7 @@
 //! assert_eq!(result.fixed, "您好，请把订单号发过来");
 //! ```
 
+pub mod audit;
 pub mod config;
 pub mod error;
 pub mod lexicon;

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and dispatch to one module per command.
 
+mod audit;
 mod jsonl;
 mod lint;
 mod render;
@@ -41,6 +42,8 @@ enum Command {
     Eval(suggest::EvalArgs),
     /// Run the HTTP service (lint, suggest, health and metrics) on 127.0.0.1:8080.
     Serve(serve::ServeArgs),
+    /// Audit past conversations for QA: per conversation and per agent.
+    Audit(audit::AuditArgs),
 }
 
 pub fn run() -> Result<ExitCode> {
@@ -53,5 +56,6 @@ pub fn run() -> Result<ExitCode> {
         Command::Kb(cmd) => suggest::kb(cmd, cli.config.as_deref()),
         Command::Eval(args) => suggest::eval(args),
         Command::Serve(args) => serve::serve(args, cli.config.as_deref()),
+        Command::Audit(args) => audit::run(args, cli.config.as_deref()),
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the library's public contract and the real `kefu` binary.
 
+mod audit;
 mod cli;
 mod contract;
 mod fixtures;

@@ -149,9 +149,10 @@ fn jsonl_requests_with_vars_and_bad_lines() {
         "",
     );
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    // The last s2 won, and a Traditional question gets a Traditional answer.
     assert_eq!(
         v["suggestions"][0]["answer"],
-        "您好，手机壳有黑、白、蓝、粉四种颜色。"
+        "您好，手機殼有黑、白、藍、粉四種顏色。"
     );
 }
 

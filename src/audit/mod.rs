@@ -1,0 +1,222 @@
+//! QA audit of past conversations: every agent turn through the linter with its role and the
+//! customer message it answers, plus the checks that need a whole conversation (greeting,
+//! response times, apology after a long wait, the customer's last question left unanswered).
+
+pub mod model;
+pub mod report;
+
+use serde::Serialize;
+
+use crate::lint::{LintRequest, Linter, Role, Severity};
+use crate::text::Span;
+use model::{Conversation, Speaker};
+
+/// Audit settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A customer waiting longer than this (seconds) should get an apology for the wait.
+    pub long_wait: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { long_wait: 60 }
+    }
+}
+
+/// Points a conversation-level finding takes off the conversation's score.
+const CONVERSATION_PENALTY: f32 = 10.0;
+
+/// One deduction with its evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// Index of the turn in the conversation.
+    pub turn: usize,
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    /// The flagged text, and where it is in the turn (bytes), when the finding is in a turn.
+    pub text: String,
+    pub span: Option<Span>,
+}
+
+/// The audit of one conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationAudit {
+    pub id: String,
+    /// The agent who wrote most of its agent turns.
+    pub agent: String,
+    /// 0–100: the mean lint score of the agent's turns, less 10 per conversation finding.
+    pub score: f32,
+    pub agent_messages: usize,
+    pub greeting: bool,
+    pub farewell: bool,
+    /// Seconds from the first customer message to the first agent reply.
+    pub first_response_secs: Option<i64>,
+    /// Seconds from each customer message to the next agent reply.
+    pub response_secs: Vec<i64>,
+    /// Unix seconds of the first turn, when known.
+    pub started: Option<i64>,
+    pub ended: Option<i64>,
+    pub evidence: Vec<Evidence>,
+}
+
+const GREETINGS: &[&str] = &[
+    "您好",
+    "你好",
+    "欢迎",
+    "歡迎",
+    "在的",
+    "很高兴为您服务",
+    "很高興為您服務",
+    "亲",
+    "親",
+];
+const APOLOGIES: &[&str] = &[
+    "抱歉",
+    "对不起",
+    "對不起",
+    "不好意思",
+    "久等",
+    "见谅",
+    "見諒",
+];
+
+/// Audits one conversation.
+pub fn audit(linter: &Linter, settings: &Settings, c: &Conversation) -> ConversationAudit {
+    let agent_turns: Vec<usize> = (0..c.turns.len())
+        .filter(|&i| c.turns[i].role == Speaker::Agent)
+        .collect();
+    let (first_agent, last_agent) = (agent_turns.first().copied(), agent_turns.last().copied());
+    let mut evidence = Vec::new();
+    let mut scores = Vec::new();
+    let mut farewell = false;
+    let mut last_customer: Option<usize> = None;
+    for (i, turn) in c.turns.iter().enumerate() {
+        if turn.role == Speaker::Customer {
+            last_customer = Some(i);
+            continue;
+        }
+        let role = if Some(i) == last_agent && agent_turns.len() > 1 {
+            Role::Closing
+        } else if Some(i) == first_agent {
+            Role::Opening
+        } else {
+            Role::Reply
+        };
+        // The customer message this turn answers: the latest one since the previous agent turn.
+        let answers =
+            last_customer.filter(|&k| !c.turns[k + 1..i].iter().any(|t| t.role == Speaker::Agent));
+        let result = linter.lint(&LintRequest {
+            text: &turn.text,
+            role,
+            customer: answers.map(|k| c.turns[k].text.as_str()),
+        });
+        if role == Role::Closing {
+            farewell = !result.findings.iter().any(|f| f.rule == "missing-farewell");
+        }
+        scores.push(result.score as f32);
+        evidence.extend(result.findings.into_iter().map(|f| Evidence {
+            turn: i,
+            rule: f.rule.to_owned(),
+            severity: f.severity,
+            message: f.message.to_owned(),
+            text: f.text,
+            span: Some(f.span),
+        }));
+    }
+    let mut conversation_finding = |turn: usize, rule: &str, message: &str| {
+        evidence.push(Evidence {
+            turn,
+            rule: rule.to_owned(),
+            severity: Severity::Warning,
+            message: message.to_owned(),
+            text: String::new(),
+            span: None,
+        });
+    };
+    let greeting =
+        first_agent.is_some_and(|i| GREETINGS.iter().any(|g| c.turns[i].text.contains(g)));
+    if let Some(i) = first_agent
+        && !greeting
+    {
+        conversation_finding(i, "missing-greeting", "开场没有问候客户（您好/欢迎光临）");
+    }
+    // Response times: each customer message to the next agent turn.
+    let mut response_secs = Vec::new();
+    let mut waiting_since: Option<i64> = None;
+    let mut first_response_secs = None;
+    for (i, t) in c.turns.iter().enumerate() {
+        match t.role {
+            Speaker::Customer => {
+                if waiting_since.is_none() {
+                    waiting_since = t.ts;
+                }
+            }
+            Speaker::Agent => {
+                if let (Some(since), Some(now)) = (waiting_since, t.ts) {
+                    let wait = (now - since).max(0);
+                    response_secs.push(wait);
+                    first_response_secs.get_or_insert(wait);
+                    if wait > settings.long_wait && !APOLOGIES.iter().any(|a| t.text.contains(a)) {
+                        conversation_finding(
+                            i,
+                            "no-apology-after-wait",
+                            &format!("客户等了{wait}秒，回复里没有为久等致歉"),
+                        );
+                    }
+                }
+                waiting_since = None;
+            }
+        }
+    }
+    if let Some(last) = c.turns.last()
+        && last.role == Speaker::Customer
+        && agent_turns.iter().any(|&i| i < c.turns.len() - 1)
+    {
+        conversation_finding(
+            c.turns.len() - 1,
+            "unanswered-question",
+            "客户最后的消息没有得到回复",
+        );
+    }
+    let conversation_findings = evidence.iter().filter(|e| e.span.is_none()).count() as f32;
+    let mean = if scores.is_empty() {
+        100.0
+    } else {
+        scores.iter().sum::<f32>() / scores.len() as f32
+    };
+    evidence.sort_by_key(|e| e.turn);
+    ConversationAudit {
+        id: c.id.clone(),
+        agent: main_agent(c),
+        score: (mean - CONVERSATION_PENALTY * conversation_findings).clamp(0.0, 100.0),
+        agent_messages: agent_turns.len(),
+        greeting,
+        farewell,
+        first_response_secs,
+        response_secs,
+        started: c.turns.iter().find_map(|t| t.ts),
+        ended: c.turns.iter().rev().find_map(|t| t.ts),
+        evidence,
+    }
+}
+
+fn main_agent(c: &Conversation) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for t in c.turns.iter().filter(|t| t.role == Speaker::Agent) {
+        let name = t
+            .agent
+            .as_deref()
+            .or(c.agent.as_deref())
+            .unwrap_or("(unknown)");
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts.iter().max_by_key(|(_, k)| *k).map_or_else(
+        || c.agent.clone().unwrap_or_else(|| "(unknown)".to_owned()),
+        |(n, _)| (*n).to_owned(),
+    )
+}

@@ -1,0 +1,274 @@
+//! Rolls conversation audits up per agent — scores, deductions by rule, response times, worst
+//! conversations, and 四個一樣 consistency (busy vs idle, hour of day) — and renders the report
+//! as JSON or CSV.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::ConversationAudit;
+
+/// What a report keeps of each conversation: enough for the per-agent figures, not the text.
+#[derive(Debug, Clone)]
+struct Seen {
+    id: String,
+    score: f32,
+    started: Option<i64>,
+    ended: Option<i64>,
+    evidence: usize,
+}
+
+#[derive(Debug, Default)]
+struct AgentAcc {
+    conversations: Vec<Seen>,
+    messages: usize,
+    by_rule: BTreeMap<String, usize>,
+    first_response: Vec<i64>,
+    response: Vec<i64>,
+}
+
+/// Collects conversation audits (in any order) into a report.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    agents: BTreeMap<String, AgentAcc>,
+    conversations: usize,
+    bad_lines: Vec<(usize, String)>,
+}
+
+/// Per-agent figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentReport {
+    pub agent: String,
+    pub conversations: usize,
+    pub messages: usize,
+    pub score_mean: f32,
+    pub score_median: f32,
+    pub score_worst: f32,
+    pub deductions_by_rule: BTreeMap<String, usize>,
+    pub first_response_p50_secs: Option<i64>,
+    pub response_p50_secs: Option<i64>,
+    pub response_p90_secs: Option<i64>,
+    /// The lowest-scoring conversations: `(id, score)`.
+    pub worst_conversations: Vec<(String, f32)>,
+    pub consistency: Consistency,
+}
+
+/// 四個一樣 (same service busy or idle, at any hour), as numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Consistency {
+    /// How busy is defined.
+    pub definition: &'static str,
+    pub busy_conversations: usize,
+    pub busy_score_mean: Option<f32>,
+    pub idle_conversations: usize,
+    pub idle_score_mean: Option<f32>,
+    /// Idle mean minus busy mean: how much service drops when busy (0 = consistent).
+    pub busy_drop: Option<f32>,
+    /// Mean score by hour of day (UTC+8, shop time), for hours with conversations.
+    pub by_hour: BTreeMap<u8, f32>,
+    /// Highest hourly mean minus lowest.
+    pub hourly_spread: Option<f32>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub conversations: usize,
+    pub bad_lines: usize,
+    /// `(line, message)` of the first bad lines.
+    pub bad_line_samples: Vec<(usize, String)>,
+    pub agents: Vec<AgentReport>,
+}
+
+impl Aggregator {
+    pub fn add(&mut self, a: &ConversationAudit) {
+        self.conversations += 1;
+        let acc = self.agents.entry(a.agent.clone()).or_default();
+        acc.messages += a.agent_messages;
+        for e in &a.evidence {
+            *acc.by_rule.entry(e.rule.clone()).or_default() += 1;
+        }
+        acc.first_response.extend(a.first_response_secs);
+        acc.response.extend(&a.response_secs);
+        acc.conversations.push(Seen {
+            id: a.id.clone(),
+            score: a.score,
+            started: a.started,
+            ended: a.ended,
+            evidence: a.evidence.len(),
+        });
+    }
+
+    /// Notes an unreadable line, which the report counts.
+    pub fn bad_line(&mut self, line: usize, message: String) {
+        self.bad_lines.push((line, message));
+    }
+
+    pub fn finish(mut self) -> Report {
+        let agents = self
+            .agents
+            .iter_mut()
+            .map(|(name, acc)| agent_report(name, acc))
+            .collect();
+        Report {
+            conversations: self.conversations,
+            bad_lines: self.bad_lines.len(),
+            bad_line_samples: self.bad_lines.into_iter().take(20).collect(),
+            agents,
+        }
+    }
+}
+
+fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
+    (!sorted.is_empty()).then(|| sorted[((sorted.len() - 1) as f64 * p).round() as usize])
+}
+
+fn mean(xs: impl Iterator<Item = f32>) -> Option<f32> {
+    let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| sum / n as f32)
+}
+
+fn agent_report(name: &str, acc: &mut AgentAcc) -> AgentReport {
+    let mut scores: Vec<f32> = acc.conversations.iter().map(|c| c.score).collect();
+    scores.sort_by(f32::total_cmp);
+    acc.first_response.sort_unstable();
+    acc.response.sort_unstable();
+    let mut worst: Vec<&Seen> = acc.conversations.iter().collect();
+    worst.sort_by(|a, b| {
+        a.score
+            .total_cmp(&b.score)
+            .then(b.evidence.cmp(&a.evidence))
+    });
+    AgentReport {
+        agent: name.to_owned(),
+        conversations: acc.conversations.len(),
+        messages: acc.messages,
+        score_mean: mean(scores.iter().copied()).unwrap_or(100.0),
+        score_median: scores.get(scores.len() / 2).copied().unwrap_or(100.0),
+        score_worst: scores.first().copied().unwrap_or(100.0),
+        deductions_by_rule: acc.by_rule.clone(),
+        first_response_p50_secs: percentile(&acc.first_response, 0.5),
+        response_p50_secs: percentile(&acc.response, 0.5),
+        response_p90_secs: percentile(&acc.response, 0.9),
+        worst_conversations: worst
+            .iter()
+            .take(5)
+            .map(|c| (c.id.clone(), c.score))
+            .collect(),
+        consistency: consistency(&acc.conversations),
+    }
+}
+
+/// Busy: another conversation of the same agent overlapped this one in time.
+fn consistency(convs: &[Seen]) -> Consistency {
+    let mut timed: Vec<&Seen> = convs.iter().filter(|c| c.started.is_some()).collect();
+    timed.sort_by_key(|c| c.started);
+    let mut busy = vec![false; timed.len()];
+    for i in 0..timed.len() {
+        let end_i = timed[i].ended.or(timed[i].started).unwrap_or_default();
+        for j in i + 1..timed.len() {
+            if timed[j].started.unwrap_or_default() > end_i {
+                break;
+            }
+            busy[i] = true;
+            busy[j] = true;
+        }
+    }
+    let busy_mean = mean(
+        timed
+            .iter()
+            .zip(&busy)
+            .filter(|(_, b)| **b)
+            .map(|(c, _)| c.score),
+    );
+    let idle_mean = mean(
+        timed
+            .iter()
+            .zip(&busy)
+            .filter(|(_, b)| !**b)
+            .map(|(c, _)| c.score),
+    );
+    let mut hours: BTreeMap<u8, (f32, usize)> = BTreeMap::new();
+    for c in &timed {
+        let hour = ((c.started.unwrap_or_default() + 8 * 3600).rem_euclid(86_400) / 3600) as u8;
+        let e = hours.entry(hour).or_default();
+        e.0 += c.score;
+        e.1 += 1;
+    }
+    let by_hour: BTreeMap<u8, f32> = hours
+        .into_iter()
+        .map(|(h, (s, n))| (h, s / n as f32))
+        .collect();
+    let hourly_spread = (!by_hour.is_empty()).then(|| {
+        let max = by_hour.values().copied().fold(f32::MIN, f32::max);
+        let min = by_hour.values().copied().fold(f32::MAX, f32::min);
+        max - min
+    });
+    Consistency {
+        definition: "busy = the agent had another conversation open at the same time (by turn timestamps)",
+        busy_conversations: busy.iter().filter(|b| **b).count(),
+        busy_score_mean: busy_mean,
+        idle_conversations: busy.iter().filter(|b| !**b).count(),
+        idle_score_mean: idle_mean,
+        busy_drop: idle_mean.zip(busy_mean).map(|(i, b)| i - b),
+        by_hour,
+        hourly_spread,
+    }
+}
+
+/// CSV, one row per conversation.
+pub fn conversation_csv_header() -> &'static str {
+    "id,agent,score,agent_messages,greeting,farewell,first_response_secs,deductions,rules"
+}
+
+pub fn conversation_csv_row(a: &ConversationAudit) -> String {
+    let mut rules: Vec<&str> = a.evidence.iter().map(|e| e.rule.as_str()).collect();
+    rules.dedup();
+    format!(
+        "{},{},{:.1},{},{},{},{},{},{}",
+        csv_field(&a.id),
+        csv_field(&a.agent),
+        a.score,
+        a.agent_messages,
+        a.greeting,
+        a.farewell,
+        a.first_response_secs
+            .map_or_else(String::new, |s| s.to_string()),
+        a.evidence.len(),
+        csv_field(&rules.join(" "))
+    )
+}
+
+/// CSV, one row per agent.
+pub fn agent_csv(report: &Report) -> String {
+    let mut out = String::from(
+        "agent,conversations,messages,score_mean,score_median,score_worst,first_response_p50_secs,response_p90_secs,busy_score_mean,idle_score_mean\n",
+    );
+    let opt = |x: Option<f32>| x.map_or_else(String::new, |v| format!("{v:.1}"));
+    for a in &report.agents {
+        out.push_str(&format!(
+            "{},{},{},{:.1},{:.1},{:.1},{},{},{},{}\n",
+            csv_field(&a.agent),
+            a.conversations,
+            a.messages,
+            a.score_mean,
+            a.score_median,
+            a.score_worst,
+            a.first_response_p50_secs
+                .map_or_else(String::new, |s| s.to_string()),
+            a.response_p90_secs
+                .map_or_else(String::new, |s| s.to_string()),
+            opt(a.consistency.busy_score_mean),
+            opt(a.consistency.idle_score_mean),
+        ));
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}

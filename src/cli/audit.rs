@@ -1,0 +1,268 @@
+//! `kefu audit`: streams a transcript file (JSONL, optionally gzip) through the audit on all
+//! cores, with a progress bar on a terminal, and writes JSON, JSONL or CSV.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+use kefu::audit::model::{Conversation, Line, Turn};
+use kefu::audit::report::{self, Aggregator};
+use kefu::audit::{ConversationAudit, Settings, audit};
+use kefu::{Config, Linter};
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Transcripts: one conversation per line, or one message per line (a conversation's
+    /// messages together); `-` for stdin; gzip is recognised.
+    file: String,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// With `--format csv`: one row per agent instead of per conversation.
+    #[arg(long, value_enum)]
+    by: Option<By>,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Fail on the first malformed line instead of reporting and skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// A customer waiting longer than this many seconds should get an apology.
+    #[arg(long, default_value_t = 60)]
+    long_wait: i64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Json,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum By {
+    Agent,
+}
+
+/// Lines read and audited together.
+const CHUNK: usize = 4096;
+/// Conversations the JSON report lists in full.
+const JSON_KEEP: usize = 2_000;
+
+pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
+    let linter = Linter::new(&Config::discover(config)?)?;
+    let settings = Settings {
+        long_wait: args.long_wait,
+    };
+    let (input, size) = open(&args.file)?;
+    let progress = progress_bar(size);
+    let counted = Counted {
+        inner: input,
+        progress: progress.clone(),
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, counted);
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(io::BufWriter::new(
+            File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    };
+    let per_conversation_csv = args.format == Format::Csv && args.by.is_none();
+    if per_conversation_csv {
+        writeln!(out, "{}", report::conversation_csv_header())?;
+    }
+    let mut agg = Aggregator::default();
+    let mut kept: Vec<ConversationAudit> = Vec::new();
+    let mut truncated = false;
+    let mut grouper = Grouper::default();
+    let mut line_no = 0;
+    let mut lines: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+    loop {
+        lines.clear();
+        let mut buf = Vec::new();
+        while lines.len() < CHUNK {
+            buf.clear();
+            if reader
+                .read_until(b'\n', &mut buf)
+                .with_context(|| format!("reading {}", args.file))?
+                == 0
+            {
+                break;
+            }
+            line_no += 1;
+            match String::from_utf8(std::mem::take(&mut buf)) {
+                Ok(s) if s.trim().is_empty() => {}
+                Ok(s) => lines.push((line_no, s)),
+                Err(_) => lines.push((line_no, String::from("\u{0}invalid utf-8"))),
+            }
+        }
+        let done = lines.is_empty();
+        let parsed: Vec<(usize, Result<Line, String>)> = lines
+            .par_iter()
+            .map(|(n, s)| {
+                let r = if s.starts_with('\u{0}') {
+                    Err("not valid UTF-8".to_owned())
+                } else {
+                    serde_json::from_str::<Line>(s).map_err(|e| e.to_string())
+                };
+                (*n, r)
+            })
+            .collect();
+        let mut conversations = Vec::new();
+        for (n, line) in parsed {
+            match line {
+                Ok(l) => grouper.push(l, &mut conversations),
+                Err(e) if args.strict => bail!("{}:{n}: {e}", args.file),
+                Err(e) => agg.bad_line(n, format!("{}:{n}: {e}", args.file)),
+            }
+        }
+        if done {
+            grouper.flush(&mut conversations);
+        }
+        let audits: Vec<ConversationAudit> = conversations
+            .par_iter()
+            .map(|c| audit(&linter, &settings, c))
+            .collect();
+        for a in audits {
+            agg.add(&a);
+            match args.format {
+                Format::Jsonl => {
+                    serde_json::to_writer(&mut out, &a)?;
+                    out.write_all(b"\n")?;
+                }
+                Format::Csv if per_conversation_csv => {
+                    writeln!(out, "{}", report::conversation_csv_row(&a))?
+                }
+                // The JSON report holds conversations up to a cap so memory stays bounded;
+                // `--format jsonl` streams them all.
+                Format::Json if kept.len() < JSON_KEEP => kept.push(a),
+                Format::Json => truncated = true,
+                Format::Csv => {}
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    progress.finish_and_clear();
+    let report = agg.finish();
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({"summary": &report, "conversations": kept, "conversations_truncated": truncated});
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Csv if !per_conversation_csv => {
+            out.write_all(report::agent_csv(&report).as_bytes())?
+        }
+        _ => {}
+    }
+    out.flush()?;
+    if report.bad_lines > 0 {
+        eprintln!(
+            "warning: {} malformed line(s) skipped (first: {})",
+            report.bad_lines, report.bad_line_samples[0].1
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Joins one-message-per-line input into conversations (a conversation's lines together).
+#[derive(Default)]
+struct Grouper {
+    current: Option<Conversation>,
+}
+
+impl Grouper {
+    fn push(&mut self, line: Line, out: &mut Vec<Conversation>) {
+        match line {
+            Line::Conversation(c) => {
+                self.flush(out);
+                out.push(c);
+            }
+            Line::Message(m) => {
+                if self
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.id != m.conversation)
+                {
+                    self.flush(out);
+                }
+                let c = self.current.get_or_insert_with(|| Conversation {
+                    id: m.conversation.clone(),
+                    agent: None,
+                    turns: Vec::new(),
+                });
+                if c.agent.is_none() {
+                    c.agent.clone_from(&m.agent);
+                }
+                c.turns.push(Turn {
+                    role: m.role,
+                    text: m.text,
+                    ts: m.ts,
+                    agent: m.agent,
+                });
+            }
+        }
+    }
+
+    fn flush(&mut self, out: &mut Vec<Conversation>) {
+        out.extend(self.current.take());
+    }
+}
+
+fn open(file: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+    let (raw, size): (Box<dyn Read + Send>, Option<u64>) = if file == "-" {
+        (Box::new(io::stdin()), None)
+    } else {
+        let f = File::open(file).with_context(|| format!("opening {file}"))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), size)
+    };
+    let mut buffered = BufReader::new(raw);
+    let gzip = buffered
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
+    if gzip {
+        // The progress bar counts compressed bytes read, which is what the size measures.
+        Ok((Box::new(flate2::read::MultiGzDecoder::new(buffered)), size))
+    } else {
+        Ok((Box::new(buffered), size))
+    }
+}
+
+fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
+    if !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match size {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {wide_bar}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Counts bytes read for the progress bar.
+struct Counted<R> {
+    inner: R,
+    progress: indicatif::ProgressBar,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.inc(n as u64);
+        Ok(n)
+    }
+}

@@ -1,0 +1,132 @@
+//! `kefu audit` through the real binary: both input shapes, gzip, bad lines, every format.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit/chats.jsonl")
+}
+
+fn audit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn json_report_per_conversation_and_agent() {
+    let o = audit(&[fixture().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(
+        v["summary"]["conversations"], 4,
+        "two whole conversations and two grouped from messages"
+    );
+    assert_eq!(v["summary"]["bad_lines"], 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("chats.jsonl:3:"));
+    let convs = v["conversations"].as_array().unwrap();
+    let c1 = convs.iter().find(|c| c["id"] == "c1").unwrap();
+    assert_eq!(
+        (
+            c1["score"].as_f64(),
+            c1["greeting"].as_bool(),
+            c1["farewell"].as_bool()
+        ),
+        (Some(100.0), Some(true), Some(true))
+    );
+    assert_eq!(c1["first_response_secs"], 20);
+    let c2 = convs.iter().find(|c| c["id"] == "c2").unwrap();
+    let rules: Vec<&str> = c2["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rule"].as_str().unwrap())
+        .collect();
+    for r in [
+        "blaming-customer",
+        "blunt-language",
+        "missing-apology",
+        "missing-greeting",
+        "no-apology-after-wait",
+        "unanswered-question",
+    ] {
+        assert!(rules.contains(&r), "{r} missing from {rules:?}");
+    }
+    assert!(c2["score"].as_f64().unwrap() < 50.0);
+    let wang = v["summary"]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "小王")
+        .unwrap();
+    assert_eq!(wang["conversations"], 3);
+    assert_eq!(
+        wang["consistency"]["busy_conversations"], 2,
+        "c3 and c4 overlap"
+    );
+    assert!(wang["consistency"]["busy_drop"].as_f64().unwrap() > 0.0);
+    assert_eq!(wang["worst_conversations"][0][0], "c4");
+}
+
+#[test]
+fn jsonl_streams_csv_tables_and_gzip() {
+    let o = audit(&[fixture().to_str().unwrap(), "--format", "jsonl"]);
+    let ids: Vec<String> = out(&o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["c1", "c2", "c3", "c4"]);
+    let o = audit(&[fixture().to_str().unwrap(), "--format", "csv"]);
+    let csv = out(&o);
+    assert!(csv.starts_with("id,agent,score,"), "{csv}");
+    assert_eq!(csv.lines().count(), 5);
+    let o = audit(&[
+        fixture().to_str().unwrap(),
+        "--format",
+        "csv",
+        "--by",
+        "agent",
+    ]);
+    assert!(
+        out(&o).lines().any(|l| l.starts_with("小王,3,")),
+        "{}",
+        out(&o)
+    );
+
+    let dir = std::env::temp_dir().join(format!("kefu-it-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gz = dir.join("chats.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&std::fs::read(fixture()).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let report = dir.join("report.json");
+    let o = audit(&[gz.to_str().unwrap(), "-o", report.to_str().unwrap()]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["summary"]["conversations"], 4);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn strict_fails_on_a_bad_line() {
+    let o = audit(&[fixture().to_str().unwrap(), "--strict"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("chats.jsonl:3:"));
+    let o = audit(&["missing.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+}
