@@ -202,6 +202,48 @@ pub fn audit(linter: &Linter, settings: &Settings, c: &Conversation) -> Conversa
     }
 }
 
+/// Audits a whole body of text — JSONL (conversation or message lines) or a JSON array of
+/// conversations — into the JSON report: `{"summary", "conversations"}`. Malformed lines are
+/// counted in the summary; an unreadable array is an error.
+pub fn audit_text(
+    linter: &Linter,
+    settings: &Settings,
+    text: &str,
+) -> Result<serde_json::Value, String> {
+    let mut lines: Vec<(usize, model::Line)> = Vec::new();
+    let mut agg = report::Aggregator::default();
+    if text.trim_start().starts_with('[') {
+        let convs: Vec<Conversation> = serde_json::from_str(text)
+            .map_err(|e| format!("not a JSON array of conversations: {e}"))?;
+        lines.extend(convs.into_iter().map(|c| (0, model::Line::Conversation(c))));
+    } else {
+        for (i, l) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            match serde_json::from_str::<model::Line>(l) {
+                Ok(line) => lines.push((i + 1, line)),
+                Err(e) => agg.bad_line(i + 1, format!("line {}: {e}", i + 1)),
+            }
+        }
+    }
+    let mut conversations: Vec<Conversation> = Vec::new();
+    let mut grouper = model::Grouper::default();
+    for (_, line) in lines {
+        grouper.push(line, &mut conversations);
+    }
+    grouper.flush(&mut conversations);
+    let audits: Vec<ConversationAudit> = conversations
+        .iter()
+        .map(|c| audit(linter, settings, c))
+        .collect();
+    for a in &audits {
+        agg.add(a);
+    }
+    Ok(serde_json::json!({"summary": agg.finish(), "conversations": audits}))
+}
+
 fn main_agent(c: &Conversation) -> String {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for t in c.turns.iter().filter(|t| t.role == Speaker::Agent) {

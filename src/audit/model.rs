@@ -53,6 +53,52 @@ pub enum Line {
     Message(MessageLine),
 }
 
+/// Joins one-message-per-line input into conversations (a conversation's lines together).
+#[derive(Debug, Default)]
+pub struct Grouper {
+    current: Option<Conversation>,
+}
+
+impl Grouper {
+    /// Adds a line; finished conversations go to `out`.
+    pub fn push(&mut self, line: Line, out: &mut Vec<Conversation>) {
+        match line {
+            Line::Conversation(c) => {
+                self.flush(out);
+                out.push(c);
+            }
+            Line::Message(m) => {
+                if self
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.id != m.conversation)
+                {
+                    self.flush(out);
+                }
+                let c = self.current.get_or_insert_with(|| Conversation {
+                    id: m.conversation.clone(),
+                    agent: None,
+                    turns: Vec::new(),
+                });
+                if c.agent.is_none() {
+                    c.agent.clone_from(&m.agent);
+                }
+                c.turns.push(Turn {
+                    role: m.role,
+                    text: m.text,
+                    ts: m.ts,
+                    agent: m.agent,
+                });
+            }
+        }
+    }
+
+    /// Ends the conversation being joined.
+    pub fn flush(&mut self, out: &mut Vec<Conversation>) {
+        out.extend(self.current.take());
+    }
+}
+
 fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
-use kefu::audit::model::{Conversation, Line, Turn};
+use kefu::audit::model::{Grouper, Line};
 use kefu::audit::report::{self, Aggregator};
 use kefu::audit::{ConversationAudit, Settings, audit};
 use kefu::{Config, Linter};
@@ -169,50 +169,6 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Joins one-message-per-line input into conversations (a conversation's lines together).
-#[derive(Default)]
-struct Grouper {
-    current: Option<Conversation>,
-}
-
-impl Grouper {
-    fn push(&mut self, line: Line, out: &mut Vec<Conversation>) {
-        match line {
-            Line::Conversation(c) => {
-                self.flush(out);
-                out.push(c);
-            }
-            Line::Message(m) => {
-                if self
-                    .current
-                    .as_ref()
-                    .is_some_and(|c| c.id != m.conversation)
-                {
-                    self.flush(out);
-                }
-                let c = self.current.get_or_insert_with(|| Conversation {
-                    id: m.conversation.clone(),
-                    agent: None,
-                    turns: Vec::new(),
-                });
-                if c.agent.is_none() {
-                    c.agent.clone_from(&m.agent);
-                }
-                c.turns.push(Turn {
-                    role: m.role,
-                    text: m.text,
-                    ts: m.ts,
-                    agent: m.agent,
-                });
-            }
-        }
-    }
-
-    fn flush(&mut self, out: &mut Vec<Conversation>) {
-        out.extend(self.current.take());
-    }
 }
 
 fn open(file: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {

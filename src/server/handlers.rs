@@ -189,3 +189,26 @@ pub fn panicked(err: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("panic");
     ApiError::internal(detail).into_response()
 }
+
+/// `POST /v1/audit`: conversations as JSONL (one conversation or message per line) or a JSON
+/// array of conversations; answers the JSON report.
+pub async fn audit(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let text = String::from_utf8(body.to_vec()).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the body is not valid UTF-8",
+        )
+    })?;
+    let engine = state.engine();
+    let report = tokio::task::spawn_blocking(move || {
+        crate::audit::audit_text(&engine.linter, &crate::audit::Settings::default(), &text)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
+    Ok(Json(report))
+}

@@ -179,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/check", post(languagetool::check).layer(DefaultBodyLimit::max(s.max_body)))
         .route("/v2/languages", get(languagetool::languages))
         .route("/v1/admin/reload", post(handlers::reload))
+        .route("/v1/audit", post(handlers::audit).layer(DefaultBodyLimit::max(s.max_batch_body * 8)))
         .route("/v1/kb", get(kb::list))
         .route("/v1/kb/gaps", get(kb::gaps))
         .route("/v1/kb/import", post(kb::import).layer(DefaultBodyLimit::max(s.max_batch_body * 16)))

@@ -137,6 +137,11 @@ fn kb_gaps() {}
     responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn reload() {}
 
+#[utoipa::path(post, path = "/v1/audit", request_body(content = String, description = "JSONL (a conversation or a message per line) or a JSON array of conversations", content_type = "text/plain"),
+    responses((status = 200, description = "{summary: {conversations, bad_lines, agents[…]}, conversations: [{id, agent, score, evidence[…], …}]}", body = Object),
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+fn audit() {}
+
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Status)))]
 fn healthz() {}
 
@@ -165,7 +170,7 @@ impl utoipa::Modify for Bearer {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kefu", description = "Service-language linting and reply suggestion for Chinese customer service."),
-    paths(lint, lint_batch, suggest, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, reload, healthz, readyz, metrics, openapi_json),
+    paths(lint, lint_batch, suggest, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, reload, audit, healthz, readyz, metrics, openapi_json),
     components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, CheckForm, LintBody, BatchBody, EntryBody,
         LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap)),
     modifiers(&Bearer)

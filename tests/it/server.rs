@@ -863,6 +863,7 @@ async fn openapi_covers_every_route() {
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
     for route in [
+        "/v1/audit",
         "/v1/lint",
         "/v1/lint/batch",
         "/v1/suggest",
@@ -890,4 +891,40 @@ async fn openapi_covers_every_route() {
             .unwrap()
             .contains_key("utf16")
     );
+}
+
+#[tokio::test]
+async fn audit_route_takes_jsonl_or_an_array() {
+    let jsonl = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/audit/chats.jsonl"
+    ))
+    .unwrap();
+    let (s, v) = call("POST", "/v1/audit", Some("application/x-ndjson"), jsonl).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["conversations"], 4);
+    assert_eq!(v["summary"]["bad_lines"], 1);
+    let array = json!([{"id": "a1", "agent": "小王", "turns": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": "在"}]}]);
+    let (s, v) = call(
+        "POST",
+        "/v1/audit",
+        Some("application/json"),
+        array.to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["conversations"][0]["id"], "a1");
+    assert!(
+        v["conversations"][0]["evidence"]
+            .to_string()
+            .contains("curt-reply")
+    );
+    let (s, v) = call(
+        "POST",
+        "/v1/audit",
+        Some("application/json"),
+        "[{\"nope\": 1}]",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
 }
