@@ -16,11 +16,13 @@ use model::{Conversation, Speaker};
 pub struct Settings {
     /// A customer waiting longer than this (seconds) should get an apology for the wait.
     pub long_wait: i64,
+    /// An agent who says they will come back (稍等, 我去查) should within this many seconds.
+    pub promise: i64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { long_wait: 60 }
+        Self { long_wait: 60, promise: 120 }
     }
 }
 
@@ -71,6 +73,11 @@ const GREETINGS: &[&str] = &[
     "很高興為您服務",
     "亲",
     "親",
+];
+/// Words with which an agent promises to come back.
+const PROMISES: &[&str] = &[
+    "稍等", "稍候", "我去查", "我查一下", "我查下", "我去问", "我问一下", "马上回复", "馬上回覆", "请等一下", "請等一下",
+    "等我一下", "我去核实", "我核实一下",
 ];
 const APOLOGIES: &[&str] = &[
     "抱歉",
@@ -168,6 +175,22 @@ pub fn audit(linter: &Linter, settings: &Settings, c: &Conversation) -> Conversa
                 }
                 waiting_since = None;
             }
+        }
+    }
+    // A promise to come back, and the next agent turn much later (or never).
+    for (pos, &i) in agent_turns.iter().enumerate() {
+        let t = &c.turns[i];
+        if !PROMISES.iter().any(|p| t.text.contains(p)) {
+            continue;
+        }
+        let next = agent_turns.get(pos + 1).map(|&j| &c.turns[j]);
+        let kept = match (t.ts, next.and_then(|n| n.ts)) {
+            (Some(said), Some(back)) => back - said <= settings.promise,
+            (_, None) if next.is_none() => false,
+            _ => true, // no timestamps to judge by
+        };
+        if !kept {
+            conversation_finding(i, "promise-not-kept", &format!("答应客户稍后回复，但{}秒内没有回来", settings.promise));
         }
     }
     if let Some(last) = c.turns.last()

@@ -34,6 +34,9 @@ pub struct AuditArgs {
     /// A customer waiting longer than this many seconds should get an apology.
     #[arg(long, default_value_t = 60)]
     long_wait: i64,
+    /// An agent who promised to come back (稍等, 我去查) should within this many seconds.
+    #[arg(long, default_value_t = 120)]
+    promise: i64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -57,6 +60,7 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
     let linter = Linter::new(&Config::discover(config)?)?;
     let settings = Settings {
         long_wait: args.long_wait,
+        promise: args.promise,
     };
     let (input, size) = open(&args.file)?;
     let progress = progress_bar(size);

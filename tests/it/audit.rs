@@ -25,10 +25,7 @@ fn json_report_per_conversation_and_agent() {
     let o = audit(&[fixture().to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
-    assert_eq!(
-        v["summary"]["conversations"], 4,
-        "two whole conversations and two grouped from messages"
-    );
+    assert_eq!(v["summary"]["conversations"], 5, "three whole conversations and two grouped from messages");
     assert_eq!(v["summary"]["bad_lines"], 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("chats.jsonl:3:"));
     let convs = v["conversations"].as_array().unwrap();
@@ -73,6 +70,8 @@ fn json_report_per_conversation_and_agent() {
     );
     assert!(wang["consistency"]["busy_drop"].as_f64().unwrap() > 0.0);
     assert_eq!(wang["worst_conversations"][0][0], "c4");
+    let c5 = convs.iter().find(|c| c["id"] == "c5").unwrap();
+    assert!(c5["evidence"].to_string().contains("promise-not-kept"), "{c5}");
 }
 
 #[test]
@@ -87,11 +86,11 @@ fn jsonl_streams_csv_tables_and_gzip() {
                 .to_owned()
         })
         .collect();
-    assert_eq!(ids, ["c1", "c2", "c3", "c4"]);
+    assert_eq!(ids, ["c1", "c2", "c3", "c4", "c5"]);
     let o = audit(&[fixture().to_str().unwrap(), "--format", "csv"]);
     let csv = out(&o);
     assert!(csv.starts_with("id,agent,score,"), "{csv}");
-    assert_eq!(csv.lines().count(), 5);
+    assert_eq!(csv.lines().count(), 6);
     let o = audit(&[
         fixture().to_str().unwrap(),
         "--format",
@@ -118,7 +117,7 @@ fn jsonl_streams_csv_tables_and_gzip() {
     let o = audit(&[gz.to_str().unwrap(), "-o", report.to_str().unwrap()]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(v["summary"]["conversations"], 4);
+    assert_eq!(v["summary"]["conversations"], 5);
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -902,7 +902,7 @@ async fn audit_route_takes_jsonl_or_an_array() {
     .unwrap();
     let (s, v) = call("POST", "/v1/audit", Some("application/x-ndjson"), jsonl).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["summary"]["conversations"], 4);
+    assert_eq!(v["summary"]["conversations"], 5);
     assert_eq!(v["summary"]["bad_lines"], 1);
     let array = json!([{"id": "a1", "agent": "小王", "turns": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": "在"}]}]);
     let (s, v) = call(
