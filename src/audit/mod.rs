@@ -8,6 +8,7 @@ pub mod report;
 use serde::Serialize;
 
 use crate::lint::{LintRequest, Linter, Role, Severity};
+use crate::suggest::Suggester;
 use crate::text::Span;
 use model::{Conversation, Speaker};
 
@@ -22,7 +23,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { long_wait: 60, promise: 120 }
+        Self {
+            long_wait: 60,
+            promise: 120,
+        }
     }
 }
 
@@ -61,6 +65,10 @@ pub struct ConversationAudit {
     pub started: Option<i64>,
     pub ended: Option<i64>,
     pub evidence: Vec<Evidence>,
+    /// Knowledge-base entries the customer asked about (with `--topics`).
+    pub topics: Vec<String>,
+    /// Customer questions the knowledge base could not answer (with `--topics`).
+    pub unanswered: Vec<String>,
 }
 
 const GREETINGS: &[&str] = &[
@@ -76,8 +84,20 @@ const GREETINGS: &[&str] = &[
 ];
 /// Words with which an agent promises to come back.
 const PROMISES: &[&str] = &[
-    "稍等", "稍候", "我去查", "我查一下", "我查下", "我去问", "我问一下", "马上回复", "馬上回覆", "请等一下", "請等一下",
-    "等我一下", "我去核实", "我核实一下",
+    "稍等",
+    "稍候",
+    "我去查",
+    "我查一下",
+    "我查下",
+    "我去问",
+    "我问一下",
+    "马上回复",
+    "馬上回覆",
+    "请等一下",
+    "請等一下",
+    "等我一下",
+    "我去核实",
+    "我核实一下",
 ];
 const APOLOGIES: &[&str] = &[
     "抱歉",
@@ -91,6 +111,38 @@ const APOLOGIES: &[&str] = &[
 
 /// Audits one conversation.
 pub fn audit(linter: &Linter, settings: &Settings, c: &Conversation) -> ConversationAudit {
+    audit_with(linter, settings, None, c)
+}
+
+/// Audits one conversation, also matching its customer turns against a knowledge base: which
+/// entries customers asked about (`topics`) and which questions it could not answer.
+pub fn audit_with(
+    linter: &Linter,
+    settings: &Settings,
+    kb: Option<&Suggester>,
+    c: &Conversation,
+) -> ConversationAudit {
+    let mut a = audit_turns(linter, settings, c);
+    if let Some(s) = kb {
+        for t in c.turns.iter().filter(|t| t.role == Speaker::Customer) {
+            // Short turns (好的, 嗯) are acknowledgements, not questions.
+            if t.text.chars().filter(|ch| ch.is_alphanumeric()).count() < 4 {
+                continue;
+            }
+            match s.search(&t.text, 1).ok().and_then(|h| h.into_iter().next()) {
+                Some(h) if h.confidence >= s.threshold() => {
+                    if h.source == crate::suggest::Source::Kb {
+                        a.topics.push(h.id);
+                    }
+                }
+                _ => a.unanswered.push(t.text.trim().to_owned()),
+            }
+        }
+    }
+    a
+}
+
+fn audit_turns(linter: &Linter, settings: &Settings, c: &Conversation) -> ConversationAudit {
     let agent_turns: Vec<usize> = (0..c.turns.len())
         .filter(|&i| c.turns[i].role == Speaker::Agent)
         .collect();
@@ -190,7 +242,11 @@ pub fn audit(linter: &Linter, settings: &Settings, c: &Conversation) -> Conversa
             _ => true, // no timestamps to judge by
         };
         if !kept {
-            conversation_finding(i, "promise-not-kept", &format!("答应客户稍后回复，但{}秒内没有回来", settings.promise));
+            conversation_finding(
+                i,
+                "promise-not-kept",
+                &format!("答应客户稍后回复，但{}秒内没有回来", settings.promise),
+            );
         }
     }
     if let Some(last) = c.turns.last()
@@ -222,6 +278,8 @@ pub fn audit(linter: &Linter, settings: &Settings, c: &Conversation) -> Conversa
         started: c.turns.iter().find_map(|t| t.ts),
         ended: c.turns.iter().rev().find_map(|t| t.ts),
         evidence,
+        topics: Vec::new(),
+        unanswered: Vec::new(),
     }
 }
 

@@ -2,11 +2,12 @@
 //! conversations, and 四個一樣 consistency (busy vs idle, hour of day) — and renders the report
 //! as JSON or CSV.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use super::ConversationAudit;
+use crate::text::normalize::normalize_free;
 
 /// What a report keeps of each conversation: enough for the per-agent figures, not the text.
 #[derive(Debug, Clone)]
@@ -33,7 +34,13 @@ pub struct Aggregator {
     agents: BTreeMap<String, AgentAcc>,
     conversations: usize,
     bad_lines: Vec<(usize, String)>,
+    topics: HashMap<String, usize>,
+    /// Unanswered questions by normalised text: (as last asked, count).
+    unanswered: HashMap<String, (String, usize)>,
 }
+
+/// Distinct unanswered questions kept; past this, those asked once are dropped.
+const UNANSWERED_CAP: usize = 20_000;
 
 /// Per-agent figures.
 #[derive(Debug, Clone, Serialize)]
@@ -78,11 +85,30 @@ pub struct Report {
     /// `(line, message)` of the first bad lines.
     pub bad_line_samples: Vec<(usize, String)>,
     pub agents: Vec<AgentReport>,
+    /// The knowledge-base entries customers asked about most: `(id, count)` (with `--topics`).
+    pub topics: Vec<(String, usize)>,
+    /// The questions the knowledge base could not answer, most asked first (with `--topics`).
+    pub unanswered: Vec<(String, usize)>,
 }
 
 impl Aggregator {
     pub fn add(&mut self, a: &ConversationAudit) {
         self.conversations += 1;
+        for t in &a.topics {
+            *self.topics.entry(t.clone()).or_default() += 1;
+        }
+        for q in &a.unanswered {
+            let key: String = normalize_free(q)
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            let e = self.unanswered.entry(key).or_insert_with(|| (q.clone(), 0));
+            e.0.clone_from(q);
+            e.1 += 1;
+        }
+        if self.unanswered.len() > UNANSWERED_CAP {
+            self.unanswered.retain(|_, (_, n)| *n > 1);
+        }
         let acc = self.agents.entry(a.agent.clone()).or_default();
         acc.messages += a.agent_messages;
         for e in &a.evidence {
@@ -110,7 +136,15 @@ impl Aggregator {
             .iter_mut()
             .map(|(name, acc)| agent_report(name, acc))
             .collect();
+        let mut topics: Vec<(String, usize)> = self.topics.into_iter().collect();
+        topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        topics.truncate(20);
+        let mut unanswered: Vec<(String, usize)> = self.unanswered.into_values().collect();
+        unanswered.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        unanswered.truncate(20);
         Report {
+            topics,
+            unanswered,
             conversations: self.conversations,
             bad_lines: self.bad_lines.len(),
             bad_line_samples: self.bad_lines.into_iter().take(20).collect(),

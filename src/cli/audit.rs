@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use kefu::audit::model::{Grouper, Line};
 use kefu::audit::report::{self, Aggregator};
-use kefu::audit::{ConversationAudit, Settings, audit};
+use kefu::audit::{ConversationAudit, Settings, audit_with};
 use kefu::{Config, Linter};
 
 #[derive(Debug, Args)]
@@ -34,6 +34,13 @@ pub struct AuditArgs {
     /// A customer waiting longer than this many seconds should get an apology.
     #[arg(long, default_value_t = 60)]
     long_wait: i64,
+    /// Match customer turns against the knowledge base: most-asked entries and unanswered
+    /// questions (slower: one search per customer turn).
+    #[arg(long)]
+    topics: bool,
+    /// The knowledge base for --topics (JSONL or CSV; default: the shipped one).
+    #[arg(long, value_name = "FILE", requires = "topics")]
+    kb: Option<PathBuf>,
     /// An agent who promised to come back (稍等, 我去查) should within this many seconds.
     #[arg(long, default_value_t = 120)]
     promise: i64,
@@ -61,6 +68,22 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
     let settings = Settings {
         long_wait: args.long_wait,
         promise: args.promise,
+    };
+    let kb = if args.topics {
+        let sources = kefu::suggest::Sources {
+            kb: args.kb.clone(),
+            ..Default::default()
+        };
+        Some(sources.open(|file, e| {
+            eprintln!(
+                "warning: {}:{}: {} (skipped)",
+                file.display(),
+                e.line,
+                e.message
+            )
+        })?)
+    } else {
+        None
     };
     let (input, size) = open(&args.file)?;
     let progress = progress_bar(size);
@@ -129,7 +152,7 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
         }
         let audits: Vec<ConversationAudit> = conversations
             .par_iter()
-            .map(|c| audit(&linter, &settings, c))
+            .map(|c| audit_with(&linter, &settings, kb.as_ref(), c))
             .collect();
         for a in audits {
             agg.add(&a);

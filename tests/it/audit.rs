@@ -25,7 +25,10 @@ fn json_report_per_conversation_and_agent() {
     let o = audit(&[fixture().to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
-    assert_eq!(v["summary"]["conversations"], 5, "three whole conversations and two grouped from messages");
+    assert_eq!(
+        v["summary"]["conversations"], 5,
+        "three whole conversations and two grouped from messages"
+    );
     assert_eq!(v["summary"]["bad_lines"], 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("chats.jsonl:3:"));
     let convs = v["conversations"].as_array().unwrap();
@@ -71,7 +74,10 @@ fn json_report_per_conversation_and_agent() {
     assert!(wang["consistency"]["busy_drop"].as_f64().unwrap() > 0.0);
     assert_eq!(wang["worst_conversations"][0][0], "c4");
     let c5 = convs.iter().find(|c| c["id"] == "c5").unwrap();
-    assert!(c5["evidence"].to_string().contains("promise-not-kept"), "{c5}");
+    assert!(
+        c5["evidence"].to_string().contains("promise-not-kept"),
+        "{c5}"
+    );
 }
 
 #[test]
@@ -128,4 +134,29 @@ fn strict_fails_on_a_bad_line() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("chats.jsonl:3:"));
     let o = audit(&["missing.jsonl"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn topics_match_customer_turns_against_the_knowledge_base() {
+    let o = audit(&[fixture().to_str().unwrap(), "--topics"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    let topics: Vec<&str> = v["summary"]["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t[0].as_str().unwrap())
+        .collect();
+    assert!(
+        topics.contains(&"invoice-how"),
+        "能开发票吗 asks about invoices: {topics:?}"
+    );
+    assert!(v["summary"]["unanswered"].is_array());
+    let without = audit(&[fixture().to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&out(&without)).unwrap();
+    assert_eq!(
+        v["summary"]["topics"],
+        serde_json::json!([]),
+        "topics only when asked for"
+    );
 }
