@@ -247,21 +247,7 @@ fn http(addr: &str, request: &str) -> String {
 /// The real binary: starts on a free port, answers over a socket, stops cleanly on SIGTERM.
 #[test]
 fn the_binary_serves_on_a_real_socket() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("kefu listening on http://")
-        .expect(&line)
-        .to_owned();
+    let (mut child, addr) = serve(|_| {});
     let body = "{\"text\":\"妳好，填寫退貨單號\"}";
     let resp = http(
         &addr,
@@ -474,22 +460,9 @@ fn sighup_reloads_the_config() {
     let dir = std::env::temp_dir().join(format!("kefu-it-hup-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("kefu.toml"), "").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("kefu listening on http://")
-        .unwrap()
-        .to_owned();
+    let (mut child, addr) = serve(|cmd| {
+        cmd.current_dir(&dir);
+    });
     let lint = || {
         let body = "{\"text\":\"爱买不买\"}";
         http(
@@ -702,24 +675,11 @@ fn state_without_index() -> AppState {
 }
 
 fn start_server(dir: &std::path::Path, index: &str) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--index", index])
-        .env("KEFU_ADMIN_TOKEN", "durable")
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("kefu listening on http://")
-        .expect(&line)
-        .to_owned();
-    (child, addr)
+    serve(|cmd| {
+        cmd.args(["--index", index])
+            .env("KEFU_ADMIN_TOKEN", "durable")
+            .current_dir(dir);
+    })
 }
 
 /// Every write the service acknowledged is there after SIGKILL and a restart.
@@ -927,4 +887,25 @@ async fn audit_route_takes_jsonl_or_an_array() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+/// Starts `kefu serve` on a free loopback port (`configure` adds to the command) and returns it
+/// with the address it listens on, read from its first line of output.
+fn serve(configure: impl FnOnce(&mut Command)) -> (std::process::Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kefu"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    configure(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("kefu listening on http://")
+        .expect(&line)
+        .to_owned();
+    (child, addr)
 }
