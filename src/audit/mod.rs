@@ -2,6 +2,7 @@
 //! customer message it answers, plus the checks that need a whole conversation (greeting,
 //! response times, apology after a long wait, the customer's last question left unanswered).
 
+pub mod html;
 pub mod model;
 pub mod report;
 

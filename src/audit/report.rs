@@ -57,6 +57,8 @@ pub struct AgentReport {
     pub response_p90_secs: Option<i64>,
     /// The lowest-scoring conversations: `(id, score)`.
     pub worst_conversations: Vec<(String, f32)>,
+    /// Conversations per score band: 0–9, 10–19, …, 90–100.
+    pub score_histogram: [usize; 10],
     pub consistency: Consistency,
 }
 
@@ -184,6 +186,7 @@ fn agent_report(name: &str, acc: &mut AgentAcc) -> AgentReport {
         first_response_p50_secs: percentile(&acc.first_response, 0.5),
         response_p50_secs: percentile(&acc.response, 0.5),
         response_p90_secs: percentile(&acc.response, 0.9),
+        score_histogram: histogram(&scores),
         worst_conversations: worst
             .iter()
             .take(5)
@@ -191,6 +194,14 @@ fn agent_report(name: &str, acc: &mut AgentAcc) -> AgentReport {
             .collect(),
         consistency: consistency(&acc.conversations),
     }
+}
+
+fn histogram(scores: &[f32]) -> [usize; 10] {
+    let mut h = [0; 10];
+    for s in scores {
+        h[((*s / 10.0) as usize).min(9)] += 1;
+    }
+    h
 }
 
 /// Busy: another conversation of the same agent overlapped this one in time.

@@ -51,6 +51,8 @@ enum Format {
     Json,
     Jsonl,
     Csv,
+    /// A self-contained page with tables and charts (use with -o).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -168,7 +170,7 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
                 // `--format jsonl` streams them all.
                 Format::Json if kept.len() < JSON_KEEP => kept.push(a),
                 Format::Json => truncated = true,
-                Format::Csv => {}
+                Format::Csv | Format::Html => {}
             }
         }
         if done {
@@ -186,6 +188,7 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
         Format::Csv if !per_conversation_csv => {
             out.write_all(report::agent_csv(&report).as_bytes())?
         }
+        Format::Html => out.write_all(kefu::audit::html::render(&report).as_bytes())?,
         _ => {}
     }
     out.flush()?;

@@ -160,3 +160,38 @@ fn topics_match_customer_turns_against_the_knowledge_base() {
         "topics only when asked for"
     );
 }
+
+#[test]
+fn html_report_is_self_contained() {
+    let dir = std::env::temp_dir().join(format!("kefu-it-audit-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    let o = audit(&[
+        fixture().to_str().unwrap(),
+        "--topics",
+        "--format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    for needed in [
+        "小王",
+        "小李",
+        "<svg",
+        "Score distribution per agent",
+        "Deductions by rule",
+        "busy vs idle",
+        "blunt-language",
+        "c2",
+    ] {
+        assert!(html.contains(needed), "{needed} missing from the report");
+    }
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "nothing is fetched from the network"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
