@@ -30,11 +30,17 @@ fn bars(title: &str, items: &[(String, f64)], unit: &str) -> String {
         let w = (v / max * 380.0).max(1.0);
         let _ = write!(
             svg,
-            r##"<text x="0" y="{}" font-size="13">{}</text><rect x="190" y="{y}" width="{w:.1}" height="18" fill="#4a7bd0"/><text x="{:.1}" y="{}" font-size="12">{v:.1}{unit}</text>"##,
+            r##"<text x="0" y="{}" font-size="13">{}</text><rect x="190" y="{y}" width="{w:.1}" height="18" fill="#4a7bd0"/><text x="{:.1}" y="{}" font-size="12">{}{unit}</text>"##,
             y + 14,
             esc(label),
             195.0 + w,
             y + 14,
+            // Counts as counts, means with one decimal.
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            },
         );
     }
     svg.push_str("</svg></figure>");
