@@ -46,6 +46,31 @@ enum Command {
     Audit(audit::AuditArgs),
 }
 
+/// Where the knowledge base and phrase library come from: the flags `suggest`, `eval` and
+/// `serve` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KbFiles {
+    /// The shop's knowledge base (JSONL or CSV) instead of the shipped one.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    kb: Option<PathBuf>,
+    /// The shop's phrase library (JSONL or CSV) instead of the shipped one.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    phrases: Option<PathBuf>,
+    /// Open the on-disk index built by `kefu kb import` instead of indexing in memory.
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
+}
+
+impl KbFiles {
+    fn sources(&self) -> kefu::suggest::Sources {
+        kefu::suggest::Sources {
+            kb: self.kb.clone(),
+            phrases: self.phrases.clone(),
+            index: self.index.clone(),
+        }
+    }
+}
+
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {

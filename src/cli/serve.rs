@@ -18,15 +18,8 @@ pub struct ServeArgs {
     /// Address to listen on (also KEFU_ADDR; default 127.0.0.1:8080); port 0 picks a free port.
     #[arg(long, env = "KEFU_ADDR")]
     addr: Option<SocketAddr>,
-    /// The shop's knowledge base (JSONL or CSV) instead of the shipped one.
-    #[arg(long, value_name = "FILE", conflicts_with = "index")]
-    kb: Option<PathBuf>,
-    /// The shop's phrase library instead of the shipped one.
-    #[arg(long, value_name = "FILE", conflicts_with = "index")]
-    phrases: Option<PathBuf>,
-    /// An on-disk index built by `kefu kb import`.
-    #[arg(long, value_name = "DIR")]
-    index: Option<PathBuf>,
+    #[command(flatten)]
+    files: super::KbFiles,
     /// Largest request body for /v1/lint and /v1/suggest, in bytes (default 65536).
     #[arg(long, env = "KEFU_MAX_BODY")]
     max_body: Option<usize>,
@@ -76,10 +69,11 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
             .with_context(|| format!("[server] addr `{a}` is not HOST:PORT"))?,
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
-    if args.kb.is_none() && args.phrases.is_none() && args.index.is_none() {
-        args.kb = file.kb.clone();
-        args.phrases = file.phrases.clone();
-        args.index = file.index.clone();
+    let f = &mut args.files;
+    if f.kb.is_none() && f.phrases.is_none() && f.index.is_none() {
+        f.kb = file.kb.clone();
+        f.phrases = file.phrases.clone();
+        f.index = file.index.clone();
     }
     if args.cors_origins.is_empty() {
         args.cors_origins = file.cors_origins.clone();
@@ -87,11 +81,7 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
     let admin_token = args.admin_token.clone().or(file.admin_token.clone());
     let sources = Sources {
         config: config.map(Path::to_owned),
-        kb: kefu::suggest::Sources {
-            kb: args.kb.clone(),
-            phrases: args.phrases.clone(),
-            index: args.index.clone(),
-        },
+        kb: args.files.sources(),
     };
     let engine = load_engine(&sources).context("loading rules and knowledge base")?;
     let settings = Settings {
@@ -99,8 +89,9 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         timeout: Duration::from_secs(args.timeout.or(file.timeout).unwrap_or(10)),
         cors_origins: args.cors_origins.clone(),
         admin_token: admin_token.filter(|t| !t.is_empty()),
-        index_dir: args.index.clone(),
+        index_dir: args.files.index.clone(),
         gaps: args
+            .files
             .index
             .as_ref()
             .map(|d| kefu::suggest::gaps::GapLog::new(d.join("gaps.jsonl"))),

@@ -10,21 +10,14 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use kefu::suggest::gaps::{self, GapLog};
 use kefu::suggest::kb::{self, KbEntry, Phrase};
-use kefu::suggest::{Sources, SuggestRequest, SuggestResult, Suggester, eval};
+use kefu::suggest::{SuggestRequest, SuggestResult, Suggester, eval};
 use kefu::{Config, LintRequest, Linter};
 
 /// Where the knowledge base comes from.
 #[derive(Debug, Args)]
 pub struct KbSource {
-    /// The shop's knowledge base (JSONL or CSV) instead of the shipped one.
-    #[arg(long, value_name = "FILE", conflicts_with = "index")]
-    kb: Option<PathBuf>,
-    /// The shop's phrase library (JSONL or CSV) instead of the shipped one.
-    #[arg(long, value_name = "FILE", conflicts_with = "index")]
-    phrases: Option<PathBuf>,
-    /// Open the on-disk index built by `kefu kb import` instead of indexing in memory.
-    #[arg(long, value_name = "DIR")]
-    index: Option<PathBuf>,
+    #[command(flatten)]
+    files: super::KbFiles,
     /// Confidence below which a question counts as unanswered (0–1).
     #[arg(long, default_value_t = kefu::suggest::DEFAULT_THRESHOLD)]
     threshold: f32,
@@ -35,12 +28,7 @@ impl KbSource {
         if !(0.0..=1.0).contains(&self.threshold) {
             bail!("--threshold must be between 0 and 1");
         }
-        let sources = Sources {
-            kb: self.kb.clone(),
-            phrases: self.phrases.clone(),
-            index: self.index.clone(),
-        };
-        let s = sources.open(|file, e| {
+        let s = self.files.sources().open(|file, e| {
             eprintln!(
                 "warning: {}:{}: {} (skipped)",
                 file.display(),
@@ -53,7 +41,7 @@ impl KbSource {
 
     /// The gap file: inside the index directory when there is one.
     fn gap_log(&self, explicit: Option<&Path>) -> GapLog {
-        match (explicit, &self.index) {
+        match (explicit, &self.files.index) {
             (Some(p), _) => GapLog::new(p),
             (None, Some(dir)) => GapLog::new(dir.join("gaps.jsonl")),
             (None, None) => GapLog::new(gaps::DEFAULT_FILE),
