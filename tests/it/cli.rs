@@ -1,25 +1,13 @@
 //! The real `kefu` binary: output, exit status and errors as a user sees them.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 fn kefu(args: &[&str]) -> Output {
     kefu_in(args, None, std::env::temp_dir().as_path())
 }
 
 fn kefu_in(args: &[&str], stdin: Option<&[u8]>, dir: &std::path::Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    crate::bin::run(dir, args, stdin.unwrap_or_default())
 }
 
 fn stdout(o: &Output) -> String {

@@ -41,10 +41,12 @@ async fn call(
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
-    let resp = router(state())
-        .oneshot(req.body(body.into()).unwrap())
-        .await
-        .unwrap();
+    send_to(state(), req.body(body.into()).unwrap()).await
+}
+
+/// Sends a request through `router(state)`; the body as JSON, or as a string when it isn't.
+async fn send_to(state: AppState, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = router(state).oneshot(req).await.unwrap();
     let status = resp.status();
     assert!(
         resp.headers().contains_key("x-request-id"),
@@ -387,17 +389,7 @@ async fn reload_swaps_rules_and_keeps_the_old_set_on_a_broken_file() {
         settings,
     )
     .with_loader(loader);
-    let send = |req: Request<Body>| {
-        let app = router(state.clone());
-        async move {
-            let resp = app.oneshot(req).await.unwrap();
-            let status = resp.status();
-            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
-        }
-    };
+    let send = |req: Request<Body>| send_to(state.clone(), req);
     let reload = |token: Option<&str>| {
         let mut r = Request::builder().method("POST").uri("/v1/admin/reload");
         if let Some(t) = token {
@@ -515,20 +507,7 @@ async fn kb_routes_read_write_and_refuse() {
         ..Settings::default()
     };
     let state = AppState::new(Linter::with_defaults().unwrap(), suggester, settings);
-    let send = |req: Request<Body>| {
-        let app = router(state.clone());
-        async move {
-            let resp = app.oneshot(req).await.unwrap();
-            let status = resp.status();
-            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            (
-                status,
-                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-            )
-        }
-    };
+    let send = |req: Request<Body>| send_to(state.clone(), req);
     let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
     let (s, v) = send(get("/v1/kb?offset=2&limit=3")).await;
     assert_eq!(s, StatusCode::OK);

@@ -1,9 +1,7 @@
 //! `kefu suggest`, `kefu kb` and `kefu eval` through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-use std::io::Write;
+use std::process::Output;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,21 +17,7 @@ fn work_dir(name: &str) -> PathBuf {
 }
 
 fn kefu(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    crate::bin::run(dir, args, stdin.as_bytes())
 }
 
 fn out(o: &Output) -> String {
