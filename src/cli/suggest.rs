@@ -99,6 +99,7 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
     let log = (!args.no_record).then(|| args.source.gap_log(args.gaps.as_deref()));
     let record = |req: &SuggestRequest, result: &SuggestResult| -> Result<()> {
         if let Some(log) = &log
+            && req.record
             && !result.answered
         {
             let best = result.suggestions.first().map_or(0.0, |s| s.confidence);

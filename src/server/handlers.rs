@@ -78,6 +78,7 @@ pub async fn suggest(
     let engine = state.engine();
     let result = engine.suggester.suggest(&engine.linter, &req)?;
     if !result.answered
+        && req.record
         && let Some(log) = state.settings.gaps.clone()
     {
         let best = result.suggestions.first().map_or(0.0, |s| s.confidence);

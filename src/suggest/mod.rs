@@ -95,6 +95,14 @@ pub struct SuggestRequest {
     pub k: usize,
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// Whether an unanswered question goes into the gap log (default true). Clients that look
+    /// up as the user types send `false`, so half-typed questions are not recorded.
+    #[serde(default = "yes")]
+    pub record: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_k() -> usize {
@@ -119,6 +127,7 @@ impl SuggestRequest {
             question: question.into(),
             k: default_k(),
             vars: BTreeMap::new(),
+            record: true,
         }
     }
 }

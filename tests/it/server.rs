@@ -606,6 +606,18 @@ async fn kb_routes_read_write_and_refuse() {
             json!({"question": "你们卖不卖汽车轮胎"}).to_string(),
         ))
         .unwrap();
+    // A lookup made as the user types asks not to be recorded.
+    let live = Request::builder()
+        .method("POST")
+        .uri("/v1/suggest")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"question": "你们卖不卖自行车", "record": false}).to_string(),
+        ))
+        .unwrap();
+    let (s, v) = send(live).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["answered"], false, "{v}");
     send(unanswered).await;
     let recorded = async {
         for _ in 0..50 {
@@ -621,6 +633,11 @@ async fn kb_routes_read_write_and_refuse() {
     assert_eq!(
         recorded["gaps"][0]["question"], "你们卖不卖汽车轮胎",
         "{recorded}"
+    );
+    assert_eq!(
+        recorded["gaps"].as_array().unwrap().len(),
+        1,
+        "only the recorded question: {recorded}"
     );
     std::fs::remove_dir_all(dir).ok();
 

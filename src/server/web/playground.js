@@ -1,0 +1,250 @@
+// The playground page: a draft box checked as the agent types, and a question box that finds
+// answers in the knowledge base. Talks to the same server that served it.
+(function () {
+  'use strict';
+
+  const $ = (id) => document.getElementById(id);
+  const draft = $('draft');
+  const customer = $('customer');
+  const question = $('question');
+  const statusEl = $('status');
+  const scoreEl = $('score');
+  const fixAllButton = $('fix-all');
+  const findingsEl = $('findings');
+  const answersEl = $('answers');
+  const verdictEl = $('verdict');
+  const SEVERITY_LABEL = { error: '错误', warning: '警告', info: '提示' };
+  const TIMEOUT_MS = 10000;
+
+  /** POSTs JSON (or GETs without a body); rejects with a message a person can act on. */
+  async function api(path, body) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (err) {
+      if (err && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+        throw new Error(`kefu 服务 ${TIMEOUT_MS / 1000} 秒内没有响应`);
+      }
+      throw new Error('无法连接 kefu 服务，请检查服务是否在运行');
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    if (!response.ok) {
+      const message = data && data.error && data.error.message;
+      if (response.status === 413) throw new Error('草稿太长，超出了服务允许的大小');
+      throw new Error(message || `kefu 服务返回 HTTP ${response.status}`);
+    }
+    if (!data) throw new Error('kefu 服务的回答无法解析');
+    return data;
+  }
+
+  function setStatus(text, kind) {
+    statusEl.textContent = text;
+    statusEl.className = `status ${kind || ''}`;
+  }
+
+  function role() {
+    return document.querySelector('input[name="role"]:checked').value;
+  }
+
+  // ---- the draft box ------------------------------------------------------------------
+
+  const hl = KefuHighlight.attach(draft, {
+    lint: (text) =>
+      api('/v1/lint', {
+        text,
+        role: role(),
+        customer: customer.value.trim() ? customer.value : undefined,
+      }),
+    onStatus: (s) => {
+      switch (s.state) {
+        case 'idle':
+          setStatus('就绪：输入回复即可检查', 'ok');
+          scoreEl.textContent = '—';
+          scoreEl.className = 'score';
+          break;
+        case 'checking':
+          break;
+        case 'slow':
+          setStatus('kefu 服务响应较慢，仍在等待…', 'slow');
+          break;
+        case 'ok': {
+          setStatus(s.count ? `已检查：${s.count} 处需要注意` : '已检查：没有发现问题', 'ok');
+          scoreEl.textContent = String(s.score);
+          scoreEl.className = `score ${s.score >= 90 ? 'good' : s.score >= 60 ? 'fair' : 'poor'}`;
+          break;
+        }
+        case 'error':
+          setStatus(`无法检查：${s.message}`, 'error');
+          break;
+        default:
+          break;
+      }
+      listFindings();
+    },
+  });
+
+  function listFindings() {
+    const findings = hl.findings;
+    findingsEl.replaceChildren();
+    for (const f of findings) {
+      const li = document.createElement('li');
+      li.className = `finding ${f.severity}`;
+      li.dataset.rule = f.rule;
+      li.tabIndex = 0;
+      const sev = document.createElement('span');
+      sev.className = 'sev';
+      sev.textContent = SEVERITY_LABEL[f.severity];
+      const quote = document.createElement('q');
+      quote.textContent = f.text;
+      const msg = document.createElement('span');
+      msg.className = 'msg';
+      msg.textContent = f.message;
+      li.append(sev, quote, msg);
+      const open = () => hl.reveal(f);
+      li.addEventListener('click', open);
+      li.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          open();
+        }
+      });
+      findingsEl.append(li);
+    }
+    fixAllButton.disabled = !hl.server.some((f) => f.fix && f.fix.safe);
+  }
+
+  fixAllButton.addEventListener('click', async () => {
+    fixAllButton.disabled = true;
+    await hl.fixAll();
+    listFindings();
+  });
+
+  for (const radio of document.querySelectorAll('input[name="role"]')) {
+    radio.addEventListener('change', () => hl.refresh());
+  }
+  let customerTimer = 0;
+  customer.addEventListener('input', () => {
+    clearTimeout(customerTimer);
+    customerTimer = setTimeout(() => hl.refresh(), 400);
+  });
+
+  // ---- the question box ---------------------------------------------------------------
+
+  let askSeq = 0;
+  let askTimer = 0;
+
+  async function ask(record) {
+    const text = question.value.trim();
+    const seq = ++askSeq;
+    if (!text) {
+      answersEl.replaceChildren();
+      verdictEl.hidden = true;
+      return;
+    }
+    verdictEl.hidden = false;
+    verdictEl.className = 'verdict';
+    verdictEl.textContent = '查找中…';
+    try {
+      const result = await api('/v1/suggest', { question: text, k: 5, record });
+      if (seq !== askSeq) return;
+      showAnswers(result);
+    } catch (err) {
+      if (seq !== askSeq) return;
+      verdictEl.className = 'verdict error';
+      verdictEl.textContent = `无法查找：${err.message}`;
+    }
+  }
+
+  function showAnswers(result) {
+    answersEl.replaceChildren();
+    const list = result.suggestions || [];
+    if (result.answered) {
+      verdictEl.className = 'verdict ok';
+      verdictEl.textContent = '找到了答案，点“插入”放进回复草稿';
+    } else {
+      verdictEl.className = 'verdict none';
+      verdictEl.textContent = list.length
+        ? '没有把握的答案：下面是最接近的候选，请核对后再用'
+        : '知识库里没有相关的答案';
+    }
+    list.forEach((s, i) => {
+      const li = document.createElement('li');
+      li.className = `answer${result.answered && i === 0 ? ' best' : ''}${result.answered ? '' : ' unsure'}`;
+      li.dataset.id = s.id;
+      const head = document.createElement('div');
+      head.className = 'answer-head';
+      const conf = document.createElement('span');
+      conf.className = 'confidence';
+      conf.textContent = `${Math.round((s.confidence || 0) * 100)}%`;
+      conf.title = '置信度';
+      const source = document.createElement('span');
+      source.className = 'source';
+      source.textContent = s.source === 'phrase' ? '话术' : '知识库';
+      const q = document.createElement('span');
+      q.className = 'kb-question';
+      q.textContent = s.question;
+      head.append(conf, source, q);
+      const body = document.createElement('p');
+      body.className = 'answer-text';
+      body.textContent = s.answer;
+      const foot = document.createElement('div');
+      foot.className = 'answer-foot';
+      if (Array.isArray(s.matched) && s.matched.length) {
+        const m = document.createElement('span');
+        m.className = 'matched';
+        m.textContent = `匹配：${s.matched.join('、')}`;
+        foot.append(m);
+      }
+      if (Array.isArray(s.missing_vars) && s.missing_vars.length) {
+        const v = document.createElement('span');
+        v.className = 'vars';
+        v.textContent = `待填：${s.missing_vars.join('、')}`;
+        foot.append(v);
+      }
+      const insert = document.createElement('button');
+      insert.type = 'button';
+      insert.className = 'insert';
+      insert.textContent = '插入';
+      insert.addEventListener('click', () => {
+        hl.insert(s.answer);
+      });
+      foot.append(insert);
+      li.append(head, body, foot);
+      answersEl.append(li);
+    });
+  }
+
+  question.addEventListener('input', () => {
+    clearTimeout(askTimer);
+    // Looked up as the user types: not recorded as an unanswered question.
+    askTimer = setTimeout(() => ask(false), 400);
+  });
+  question.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      clearTimeout(askTimer);
+      ask(true);
+    }
+  });
+  $('ask').addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearTimeout(askTimer);
+    ask(true);
+  });
+
+  // ---- the server's state -------------------------------------------------------------
+
+  api('/readyz')
+    .then((r) => setStatus(`已连接：${r.rules} 条规则，知识库 ${r.kb_documents} 条`, 'ok'))
+    .catch((err) => setStatus(`无法连接：${err.message}`, 'error'));
+})();
