@@ -1,6 +1,6 @@
 // Shared set-up for the browser tests: the real release server, a static server for test pages,
 // and Debian's Chromium driven by playwright-core.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,16 +96,28 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
-/** A browser profile with the unpacked extension loaded; resolves to {context, extensionId, stop}. */
-export async function launchWithExtension() {
+/**
+ * The extension as users install it: built by `scripts/build-extension` and unpacked into a
+ * temporary folder. Returns the folder.
+ */
+export function unpackedBuild() {
+  const dir = mkdtempSync(join(tmpdir(), 'kefu-extension-'));
+  const zip = join(dir, 'kefu-extension.zip');
+  execFileSync(join(repo, 'scripts', 'build-extension'), [zip], { stdio: 'ignore' });
+  execFileSync('python3', ['-m', 'zipfile', '-e', zip, join(dir, 'unpacked')]);
+  return join(dir, 'unpacked');
+}
+
+/** A browser profile with the extension in `dir` loaded; resolves to {context, extensionId, stop}. */
+export async function launchWithExtension(dir = extensionDir) {
   const profile = mkdtempSync(join(tmpdir(), 'kefu-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
       ...CHROMIUM_ARGS,
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
+      `--disable-extensions-except=${dir}`,
+      `--load-extension=${dir}`,
     ],
     viewport: { width: 1200, height: 800 },
   });
@@ -119,6 +131,7 @@ export async function launchWithExtension() {
     stop: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+      if (dir !== extensionDir) rmSync(dirname(dir), { recursive: true, force: true });
     },
   };
 }

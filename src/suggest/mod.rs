@@ -83,7 +83,7 @@ pub struct SuggestResult {
 }
 
 /// A question to answer.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestRequest {
     /// The customer's question; not blank.
@@ -125,6 +125,16 @@ impl SuggestRequest {
     pub fn new(question: impl Into<String>) -> Self {
         Self {
             question: question.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The same defaults a JSON request gets for the fields it leaves out.
+impl Default for SuggestRequest {
+    fn default() -> Self {
+        Self {
+            question: String::new(),
             k: default_k(),
             vars: BTreeMap::new(),
             record: true,

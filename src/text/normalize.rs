@@ -31,7 +31,11 @@ impl Normalized {
         let mut simp_edits: Vec<(usize, char, char)> = Vec::new();
         let mut fold_edits: Vec<(usize, char, char)> = Vec::new();
         for (i, c) in text.char_indices() {
-            let s = if c.is_ascii() { c } else { simplified_char(c) };
+            let s = if c.is_ascii() {
+                c
+            } else {
+                simplified_at(text, i, c)
+            };
             if s != c {
                 simp_edits.push((i, c, s));
             }
@@ -79,6 +83,53 @@ pub fn warm_up() {
     t2s_table();
 }
 
+/// The Simplified form of the char `c` at byte `i` of `text`, where the neighbours decide it.
+fn simplified_at(text: &str, i: usize, c: char) -> char {
+    if c == '著' && is_particle_zhe(text, i) {
+        '着'
+    } else {
+        simplified_char(c)
+    }
+}
+
+/// 著 is the Traditional spelling of the particle 着 (等著, 看著, 著急), and also a Simplified
+/// character of its own (著名, 显著, 著作). Conversion tables leave it alone; it is read as 着
+/// unless a neighbour makes it one of the 著 words.
+fn is_particle_zhe(text: &str, i: usize) -> bool {
+    let prev = text[..i].chars().next_back();
+    let next = text[i + '著'.len_utf8()..].chars().next();
+    !matches!(
+        next,
+        Some('名' | '作' | '述' | '称' | '稱' | '书' | '書' | '录' | '錄' | '者')
+    ) && !matches!(
+        prev,
+        Some(
+            '显' | '顯'
+                | '土'
+                | '卓'
+                | '昭'
+                | '巨'
+                | '专'
+                | '專'
+                | '原'
+                | '遗'
+                | '遺'
+                | '名'
+                | '论'
+                | '論'
+                | '编'
+                | '編'
+                | '译'
+                | '譯'
+                | '撰'
+                | '拙'
+                | '合'
+                | '新'
+                | '大'
+        )
+    )
+}
+
 fn simplified_char(c: char) -> char {
     let i = (c as u32).wrapping_sub(CJK_FIRST) as usize;
     t2s_table().get(i).copied().flatten().unwrap_or(c)
@@ -94,7 +145,9 @@ fn fold_char(c: char) -> char {
 /// Traditional→Simplified, char for char, keeping every char's byte length (so spans found in
 /// the result are spans of `text`).
 pub fn to_simplified_same_len(text: &str) -> String {
-    text.chars().map(simplified_char).collect()
+    text.char_indices()
+        .map(|(i, c)| simplified_at(text, i, c))
+        .collect()
 }
 
 /// The CJK range the table covers: Extension A, the Unified Ideographs and the compatibility block.
@@ -129,8 +182,8 @@ pub fn fold(simp: &str) -> String {
 /// Full normalisation for matching text that needs no span mapping (knowledge-base questions,
 /// lexicon entries): Traditional→Simplified, full-width ASCII to half-width, lower case.
 pub fn normalize_free(text: &str) -> String {
-    text.chars()
-        .map(simplified_char)
+    text.char_indices()
+        .map(|(i, c)| simplified_at(text, i, c))
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{3000}' => ' ',
@@ -164,6 +217,18 @@ mod tests {
         assert_eq!(n.script, Script::Traditional);
         assert_eq!(n.simp, "您好，请提供订单号，谢谢！再见");
         assert_eq!(n.fold, "你好，请提供订单号，谢谢！再见");
+    }
+
+    #[test]
+    fn the_particle_zhe_is_read_as_simplified() {
+        let n = Normalized::new("請您等著，我們忙著處理");
+        assert_eq!(n.simp, "请您等着，我们忙着处理");
+        // 著 in its own words stays.
+        assert_eq!(
+            to_simplified_same_len("显著、著名、著作、土著"),
+            "显著、著名、著作、土著"
+        );
+        assert_eq!(Normalized::new("著名品牌").script, Script::Simplified);
     }
 
     #[test]

@@ -905,3 +905,98 @@ fn serve(configure: impl FnOnce(&mut Command)) -> (std::process::Child, String) 
         .to_owned();
     (child, addr)
 }
+
+#[tokio::test]
+async fn the_playground_page_and_its_assets_are_embedded() {
+    let fetch = |uri: &str, etag: Option<&str>| {
+        let mut req = Request::builder().uri(uri);
+        if let Some(tag) = etag {
+            req = req.header("if-none-match", tag);
+        }
+        let req = req.body(Body::empty()).unwrap();
+        async move {
+            let resp = router(state()).oneshot(req).await.unwrap();
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, headers, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    let (status, headers, page) = fetch("/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(page.contains("回复草稿"), "{page}");
+
+    // Every script and stylesheet the page names is served, with its type.
+    for (asset, mime) in [
+        ("/assets/playground.js", "text/javascript; charset=utf-8"),
+        ("/assets/playground.css", "text/css; charset=utf-8"),
+        (
+            "/assets/kefu-highlight.js",
+            "text/javascript; charset=utf-8",
+        ),
+        ("/assets/icon.svg", "image/svg+xml"),
+    ] {
+        assert!(page.contains(asset), "the page refers to {asset}");
+        let (status, headers, _) = fetch(asset, None).await;
+        assert_eq!(status, StatusCode::OK, "{asset}");
+        assert_eq!(headers["content-type"], mime, "{asset}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+
+    // The page underlines with the extension's own highlighter, byte for byte.
+    let (_, headers, script) = fetch("/assets/kefu-highlight.js", None).await;
+    let on_disk = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("extension/kefu-highlight.js"),
+    )
+    .unwrap();
+    assert_eq!(script, on_disk);
+
+    // Revalidation answers 304 with no body; a stale tag gets the file.
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let (status, _, body) = fetch("/assets/kefu-highlight.js", Some(&etag)).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    let (status, _, _) = fetch("/assets/kefu-highlight.js", Some("\"stale\"")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, v) = call("GET", "/assets/nothing.js", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(v["error"]["code"], "not_found", "{v}");
+}
+
+#[test]
+fn the_extension_manifest_is_complete_and_versioned_with_the_crate() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("extension");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["manifest_version"], 3);
+    assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
+    let mut files: Vec<String> = vec![
+        manifest["background"]["service_worker"]
+            .as_str()
+            .unwrap()
+            .into(),
+        manifest["options_ui"]["page"].as_str().unwrap().into(),
+        manifest["action"]["default_popup"].as_str().unwrap().into(),
+    ];
+    for script in manifest["content_scripts"].as_array().unwrap() {
+        for js in script["js"].as_array().unwrap() {
+            files.push(js.as_str().unwrap().into());
+        }
+    }
+    for file in &files {
+        assert!(
+            dir.join(file).is_file(),
+            "the manifest names {file}, which is missing"
+        );
+    }
+}
