@@ -100,6 +100,11 @@ mod tests {
             reply("太慢了", "不好意思，马上帮您催").is_empty(),
             "apologised"
         );
+        assert_eq!(
+            reply("等了三天还没发货", "这不是我们的问题，是快递的事"),
+            ["这不是我们的问题"],
+            "a negated 是我们的问题 is no apology"
+        );
         assert!(
             reply("请问有红色吗", "有的，请拍下即可").is_empty(),
             "no complaint"
