@@ -58,7 +58,7 @@ async function openWorkbench(host = pages.host) {
 test('the options page checks and saves its settings', async () => {
   const page = await ext.context.newPage();
   await page.goto(`chrome-extension://${ext.extensionId}/options.html`);
-  assert.equal(await page.locator('#server').inputValue(), 'http://127.0.0.1:7878', 'the default server');
+  assert.equal(await page.locator('#server').inputValue(), 'http://127.0.0.1:8080', 'the default server');
   await page.locator('#server').fill('ftp://example.com');
   await page.locator('#save').click();
   await until(() => page.locator('#saved').textContent().then((t) => t.includes('无效')), 'the invalid-URL note');

@@ -4,7 +4,7 @@
   'use strict';
 
   const DEFAULTS = Object.freeze({
-    server: 'http://127.0.0.1:7878',
+    server: 'http://127.0.0.1:8080',
     sites: [],
     severities: ['error', 'warning', 'info'],
   });

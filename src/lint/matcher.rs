@@ -151,9 +151,10 @@ impl Matcher {
     /// Whether any entry occurs in the draft where its flags accept it (a negated apology,
     /// 不是我们的问题, is none).
     pub fn occurs(&self, draft: &Draft<'_>) -> bool {
-        draft.scan().iter().any(|m| {
-            self.ids.contains(&m.id) && draft.accepts(m.span, draft.entry(m.id).flags)
-        })
+        draft
+            .scan()
+            .iter()
+            .any(|m| self.ids.contains(&m.id) && draft.accepts(m.span, draft.entry(m.id).flags))
     }
 
     /// Every accepted match in the draft, longest first where two overlap, in text order.
