@@ -14,9 +14,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
 use crate::error::Error;
@@ -24,7 +22,7 @@ use crate::lint::{LintRequest, LintResult, Linter};
 use crate::text::Normalized;
 use crate::text::normalize::in_script;
 use analyze::Analyzer;
-use index::KbIndex;
+use index::{KbIndex, WeightedTerm};
 use kb::{KbEntry, Phrase};
 
 /// Below this confidence the best suggestion is not offered as an answer (see `confidence`).
@@ -287,13 +285,13 @@ impl Suggester {
         let searcher = &self.kb.searcher;
         let words = weighted(searcher, f.q_words, analyzer.words(question));
         let bigrams = weighted(searcher, f.q_bigrams, analyzer.bigrams(question));
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut clauses: Vec<WeightedTerm<'_>> = Vec::new();
         for (t, _) in &words {
-            clauses.push(term_clause(f.q_words, t, W_QUESTION_WORDS));
-            clauses.push(term_clause(f.a_words, t, W_ANSWER_WORDS));
+            clauses.push(WeightedTerm::new(f.q_words, t, W_QUESTION_WORDS));
+            clauses.push(WeightedTerm::new(f.a_words, t, W_ANSWER_WORDS));
         }
         for (t, _) in &bigrams {
-            clauses.push(term_clause(f.q_bigrams, t, W_QUESTION_BIGRAMS));
+            clauses.push(WeightedTerm::new(f.q_bigrams, t, W_QUESTION_BIGRAMS));
         }
         let chars = self.kb.char_weights(
             analyzer
@@ -304,14 +302,7 @@ impl Suggester {
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
-        let stats = self.kb.stats.provider(searcher);
-        let top = searcher
-            .search_with_statistics_provider(
-                &BooleanQuery::new(clauses),
-                &TopDocs::with_limit(CANDIDATES),
-                &stats,
-            )
-            .map_err(|e| Error::Index(e.to_string()))?;
+        let top = self.kb.top_docs(&clauses, CANDIDATES)?;
         // Characters are added to the index's score on the candidates (see `char_bm25`).
         let mut ranked: Vec<(f32, &index::DocInfo)> = top
             .into_iter()
@@ -366,19 +357,6 @@ pub struct Hit {
     pub score: f32,
     pub confidence: f32,
     pub matched: Vec<String>,
-}
-
-fn term_clause(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) {
-    let q = TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::WithFreqs,
-    );
-    // A plain term query where no boost is needed lets tantivy prune with block-max scores.
-    if boost == 1.0 {
-        (Occur::Should, Box::new(q))
-    } else {
-        (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
-    }
 }
 
 /// The distinct terms with their inverse document frequency in `field`.
