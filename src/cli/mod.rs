@@ -67,6 +67,7 @@ impl KbFiles {
             kb: self.kb.clone(),
             phrases: self.phrases.clone(),
             index: self.index.clone(),
+            no_phrases: false,
         }
     }
 }

@@ -25,10 +25,22 @@ pub struct KbSource {
 
 impl KbSource {
     fn open(&self) -> Result<Suggester> {
+        self.open_sources(self.files.sources())
+    }
+
+    /// For `eval`: a knowledge base given without `--phrases` is measured alone. Its queries are
+    /// labelled with its own ids, so the shipped phrases could only take places from it.
+    fn open_for_eval(&self) -> Result<Suggester> {
+        let mut sources = self.files.sources();
+        sources.no_phrases = sources.kb.is_some();
+        self.open_sources(sources)
+    }
+
+    fn open_sources(&self, sources: kefu::suggest::Sources) -> Result<Suggester> {
         if !(0.0..=1.0).contains(&self.threshold) {
             bail!("--threshold must be between 0 and 1");
         }
-        let s = self.files.sources().open(|file, e| {
+        let s = sources.open(|file, e| {
             eprintln!(
                 "warning: {}:{}: {} (skipped)",
                 file.display(),
@@ -296,12 +308,16 @@ pub struct EvalArgs {
     queries: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also list the queries whose first suggestion is wrong: the query, the expected entry and
+    /// its rank, and what came first.
+    #[arg(long)]
+    misses: bool,
     #[command(flatten)]
     source: KbSource,
 }
 
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
-    let suggester = args.source.open()?;
+    let suggester = args.source.open_for_eval()?;
     let text = kb::read_file(&args.queries)?;
     let (queries, errors) = eval::parse_queries(&text);
     for e in &errors {
@@ -315,7 +331,10 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     if queries.is_empty() {
         bail!("{}: no valid queries", args.queries.display());
     }
-    let r = eval::run(&suggester, &queries)?;
+    let mut r = eval::run(&suggester, &queries)?;
+    if !args.misses {
+        r.misses.clear();
+    }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&r)?),
         Format::Text => {
@@ -333,6 +352,32 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                 "latency µs      p50 {:.0} · p90 {:.0} · p99 {:.0}",
                 r.latency_us_p50, r.latency_us_p90, r.latency_us_p99
             );
+            if !r.misses.is_empty() {
+                println!(
+                    "\nmisses ({}): query → expected | got first",
+                    r.misses.len()
+                );
+            }
+            for m in &r.misses {
+                let expected: Vec<String> = m
+                    .expected
+                    .iter()
+                    .map(|(id, q)| format!("[{id}] {q}"))
+                    .collect();
+                let rank = m
+                    .rank
+                    .map_or("not in top 10".to_owned(), |r| format!("rank {r}"));
+                let got = m
+                    .got
+                    .as_ref()
+                    .map_or("nothing".to_owned(), |(id, q)| format!("[{id}] {q}"));
+                println!(
+                    "{} {}\n    expected {} ({rank})\n    got      {got}",
+                    m.qid,
+                    m.text,
+                    expected.join(" / ")
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -31,6 +31,23 @@ pub struct Report {
     pub latency_us_p50: f64,
     pub latency_us_p90: f64,
     pub latency_us_p99: f64,
+    /// The queries whose first suggestion is not relevant, in input order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub misses: Vec<Miss>,
+}
+
+/// A query whose first suggestion is not relevant: what a knowledge-base owner looks at to
+/// decide which similar question or synonym to add.
+#[derive(Debug, Clone, Serialize)]
+pub struct Miss {
+    pub qid: String,
+    pub text: String,
+    /// The relevant entries, with their questions.
+    pub expected: Vec<(String, String)>,
+    /// Rank (1-based) of the first relevant entry in the top 10, if it is there.
+    pub rank: Option<usize>,
+    /// The first suggestion, with its question.
+    pub got: Option<(String, String)>,
 }
 
 /// Runs every query through the suggester's ranking.
@@ -38,6 +55,12 @@ pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error
     let (mut r1, mut r5, mut mrr, mut unanswered, mut answered_right) =
         (0usize, 0usize, 0.0, 0usize, 0usize);
     let mut latencies = Vec::with_capacity(queries.len());
+    let mut misses = Vec::new();
+    let questions: std::collections::HashMap<String, String> = suggester
+        .entries()
+        .into_iter()
+        .map(|e| (e.id, e.question))
+        .collect();
     for q in queries {
         let start = Instant::now();
         let hits = suggester.search(&q.text, 10)?;
@@ -51,6 +74,19 @@ pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error
         }
         if let Some(r) = rank {
             mrr += 1.0 / (r as f64 + 1.0);
+        }
+        if rank != Some(0) {
+            misses.push(Miss {
+                qid: q.qid.clone(),
+                text: q.text.clone(),
+                expected: q
+                    .relevant
+                    .iter()
+                    .map(|id| (id.clone(), questions.get(id).cloned().unwrap_or_default()))
+                    .collect(),
+                rank: rank.map(|r| r + 1),
+                got: hits.first().map(|h| (h.id.clone(), h.question.clone())),
+            });
         }
         let answered = hits
             .first()
@@ -85,6 +121,7 @@ pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error
         latency_us_p50: pct(0.5),
         latency_us_p90: pct(0.9),
         latency_us_p99: pct(0.99),
+        misses,
     })
 }
 

@@ -147,6 +147,8 @@ pub struct Sources {
     pub phrases: Option<PathBuf>,
     /// An on-disk index built by `kefu kb import`; the files are not read when it is given.
     pub index: Option<PathBuf>,
+    /// No phrase library at all when `phrases` is not given (instead of the shipped one).
+    pub no_phrases: bool,
 }
 
 impl Sources {
@@ -162,6 +164,7 @@ impl Sources {
         };
         let phrases = match &self.phrases {
             Some(p) => kb::load_file::<Phrase>(p, |p| &p.id, &mut warn)?,
+            None if self.no_phrases => Vec::new(),
             None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
         };
         Suggester::build(&entries, &phrases, None)
