@@ -4,7 +4,7 @@
 //! so a short paraphrase is scored against the phrasing it resembles, not against all of them.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
 
 use tantivy::fieldnorm::FieldNormReader;
@@ -219,6 +219,24 @@ pub struct WeightedTerm<'a> {
 impl<'a> WeightedTerm<'a> {
     pub fn new(field: Field, text: &'a str, boost: f32) -> Self {
         Self { field, text, boost }
+    }
+}
+
+/// A scored document, ordered best first: higher score, then lower address (tantivy's order).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Candidate(f32, DocAddress);
+
+impl Eq for Candidate {}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -493,7 +511,8 @@ impl KbIndex {
             infos.push(row);
         }
         let n = self.stats.docs as f32;
-        let mut found: Vec<(f32, DocAddress)> = Vec::new();
+        // The best `limit` so far, worst on top: most documents fail one comparison with it.
+        let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(limit + 1);
         ACCUMULATORS.with_borrow_mut(|acc| -> Result<(), Error> {
             for (seg, segment) in segments.iter().enumerate() {
                 // Only the slots the last use touched need resetting.
@@ -536,23 +555,27 @@ impl KbIndex {
                     }
                 }
                 let alive = segment.alive_bitset();
-                found.extend(
-                    acc.touched
-                        .iter()
-                        .filter(|&&d| alive.is_none_or(|a| a.is_alive(d)))
-                        .map(|&d| (acc.scores[d as usize], DocAddress::new(seg as u32, d))),
-                );
+                for &d in &acc.touched {
+                    let c = Candidate(acc.scores[d as usize], DocAddress::new(seg as u32, d));
+                    if limit == 0
+                        || best.len() == limit && best.peek().is_some_and(|worst| c >= *worst)
+                        || alive.is_some_and(|a| a.is_deleted(d))
+                    {
+                        continue;
+                    }
+                    best.push(c);
+                    if best.len() > limit {
+                        best.pop();
+                    }
+                }
             }
             Ok(())
         })?;
-        let by_score =
-            |a: &(f32, DocAddress), b: &(f32, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-        if found.len() > limit {
-            found.select_nth_unstable_by(limit, by_score);
-            found.truncate(limit);
-        }
-        found.sort_unstable_by(by_score);
-        Ok(found)
+        Ok(best
+            .into_sorted_vec()
+            .into_iter()
+            .map(|Candidate(score, doc)| (score, doc))
+            .collect())
     }
 
     /// The distinct characters of a question with their inverse document frequency.
