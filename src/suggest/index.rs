@@ -208,6 +208,9 @@ struct FieldNorms {
     readers: Vec<FieldNormReader>,
 }
 
+/// Documents with their scores, best first.
+pub type Ranked = Vec<(f32, DocAddress)>;
+
 /// A weighted term of a query: `boost` multiplies its BM25 score.
 #[derive(Debug, Clone, Copy)]
 pub struct WeightedTerm<'a> {
@@ -488,11 +491,13 @@ impl KbIndex {
     /// block by block into per-document accumulators. For the few dozen terms of a question
     /// that is several times faster than the document-at-a-time union, which pays for a heap
     /// of scorers on every document and cannot skip blocks once clauses are boosted.
+    ///
+    /// Also returns each term's IDF, for the caller's own use of the same statistics.
     pub fn top_docs(
         &self,
         terms: &[WeightedTerm<'_>],
         limit: usize,
-    ) -> Result<Vec<(f32, DocAddress)>, Error> {
+    ) -> Result<(Ranked, Vec<f32>), Error> {
         let segments = self.searcher.segment_readers();
         // Each term's dictionary entry in each segment, and its document frequency overall.
         let mut infos: Vec<Vec<Option<TermInfo>>> = Vec::with_capacity(segments.len());
@@ -511,6 +516,10 @@ impl KbIndex {
             infos.push(row);
         }
         let n = self.stats.docs as f32;
+        let idf: Vec<f32> = doc_freq
+            .iter()
+            .map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln())
+            .collect();
         // The best `limit` so far, worst on top: most documents fail one comparison with it.
         let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(limit + 1);
         ACCUMULATORS.with_borrow_mut(|acc| -> Result<(), Error> {
@@ -524,13 +533,12 @@ impl KbIndex {
                 if acc.scores.len() < max_doc {
                     acc.scores.resize(max_doc, 0.0);
                 }
-                for ((t, info), &df) in terms.iter().zip(&infos[seg]).zip(&doc_freq) {
+                for ((t, info), &idf) in terms.iter().zip(&infos[seg]).zip(&idf) {
                     let Some(info) = info else { continue };
                     let Some(norms) = self.norms.iter().find(|f| f.field == t.field) else {
                         continue;
                     };
                     let lengths = &norms.readers[seg];
-                    let idf = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
                     let weight = idf * (1.0 + K1) * t.boost;
                     let mut postings = segment
                         .inverted_index(t.field)
@@ -571,43 +579,53 @@ impl KbIndex {
             }
             Ok(())
         })?;
-        Ok(best
+        let best = best
             .into_sorted_vec()
             .into_iter()
             .map(|Candidate(score, doc)| (score, doc))
-            .collect())
+            .collect();
+        Ok((best, idf))
     }
 
-    /// The distinct characters of a question with their inverse document frequency.
+    /// The distinct characters of a question with their inverse document frequency, sorted.
     pub fn char_weights(&self, chars: impl Iterator<Item = char>) -> Vec<(char, f32)> {
         let n = self.docs.len() as f32;
-        let mut out: Vec<(char, f32)> = Vec::new();
-        for c in chars {
-            if out.iter().any(|(x, _)| *x == c) {
-                continue;
-            }
-            let df = self.char_df.get(&c).copied().unwrap_or(0) as f32;
-            out.push((c, ((n - df + 0.5) / (df + 0.5) + 1.0).ln()));
+        let mut out: Vec<(char, f32)> = chars.map(|c| (c, 0.0)).collect();
+        out.sort_unstable_by_key(|(c, _)| *c);
+        out.dedup_by_key(|(c, _)| *c);
+        for (c, idf) in &mut out {
+            let df = self.char_df.get(c).copied().unwrap_or(0) as f32;
+            *idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
         }
         out
     }
 
     /// BM25 (k1 1.2, b 0.75, as tantivy's) of a document's characters for weighted query
-    /// characters. Characters are scored here, on the candidates only, rather than in the
+    /// characters (as `char_weights` gives them: sorted). Characters are scored here, on the candidates only, rather than in the
     /// index: every character sits in thousands of documents of a large knowledge base, and a
     /// disjunction over those posting lists would cost more than everything else together.
     pub fn char_bm25(&self, query: &[(char, f32)], doc: &DocInfo) -> f32 {
-        const K1: f32 = 1.2;
-        const B: f32 = 0.75;
         let norm = K1 * (1.0 - B + B * doc.char_len as f32 / self.char_avg_len.max(1.0));
-        query
-            .iter()
-            .filter_map(|(c, idf)| {
-                let i = doc.chars.binary_search_by_key(c, |(x, _)| *x).ok()?;
-                let tf = f32::from(doc.chars[i].1);
-                Some(idf * tf * (K1 + 1.0) / (tf + norm))
-            })
-            .sum()
+        // Both lists are sorted by character: one merge pass.
+        let (mut q, mut d) = (query.iter().peekable(), doc.chars.iter().peekable());
+        let mut sum = 0.0;
+        while let (Some(&&(qc, idf)), Some(&&(dc, tf))) = (q.peek(), d.peek()) {
+            match qc.cmp(&dc) {
+                std::cmp::Ordering::Less => {
+                    q.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    d.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    let tf = f32::from(tf);
+                    sum += idf * tf * (K1 + 1.0) / (tf + norm);
+                    q.next();
+                    d.next();
+                }
+            }
+        }
+        sum
     }
 
     /// The in-memory information of a search hit.
@@ -735,7 +753,7 @@ mod tests {
             for b in &bigrams {
                 terms.push(WeightedTerm::new(f.q_bigrams, b, 0.6));
             }
-            let ours = kb.top_docs(&terms, 20).unwrap();
+            let (ours, _) = kb.top_docs(&terms, 20).unwrap();
 
             let clauses: Vec<(Occur, Box<dyn Query>)> = terms
                 .iter()
@@ -768,13 +786,14 @@ mod tests {
     #[test]
     fn unknown_terms_score_nothing() {
         let kb = shipped();
-        let none = kb
+        let (none, idf) = kb
             .top_docs(
                 &[WeightedTerm::new(kb.fields.q_words, "不存在的词语", 1.0)],
                 10,
             )
             .unwrap();
         assert!(none.is_empty());
-        assert!(kb.top_docs(&[], 10).unwrap().is_empty());
+        assert_eq!(idf.len(), 1, "one IDF per term, known or not");
+        assert!(kb.top_docs(&[], 10).unwrap().0.is_empty());
     }
 }

@@ -14,8 +14,6 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use tantivy::schema::Field;
-use tantivy::{Searcher, Term};
 
 use crate::error::Error;
 use crate::lint::{LintRequest, LintResult, Linter};
@@ -288,15 +286,14 @@ impl Suggester {
     pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit>, Error> {
         let analyzer = Analyzer::shipped();
         let f = self.kb.fields;
-        let searcher = &self.kb.searcher;
-        let words = weighted(searcher, f.q_words, analyzer.words(question));
-        let bigrams = weighted(searcher, f.q_bigrams, analyzer.bigrams(question));
+        let words = distinct(analyzer.words(question));
+        let bigrams = distinct(analyzer.bigrams(question));
         let mut clauses: Vec<WeightedTerm<'_>> = Vec::new();
-        for (t, _) in &words {
+        for t in &words {
             clauses.push(WeightedTerm::new(f.q_words, t, W_QUESTION_WORDS));
             clauses.push(WeightedTerm::new(f.a_words, t, W_ANSWER_WORDS));
         }
-        for (t, _) in &bigrams {
+        for t in &bigrams {
             clauses.push(WeightedTerm::new(f.q_bigrams, t, W_QUESTION_BIGRAMS));
         }
         let chars = self.kb.char_weights(
@@ -308,9 +305,18 @@ impl Suggester {
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
-        let top = self
+        let (top, idf) = self
             .kb
             .top_docs(&clauses, CANDIDATES.max(k * CANDIDATES_PER_SUGGESTION))?;
+        // The question's words and bigrams with their IDF in the question fields, for coverage.
+        let words: Vec<(String, f32)> = words
+            .into_iter()
+            .zip(idf.iter().step_by(2).copied())
+            .collect();
+        let bigrams: Vec<(String, f32)> = bigrams
+            .into_iter()
+            .zip(idf[2 * words.len()..].iter().copied())
+            .collect();
         // Characters are added to the index's score on the candidates (see `char_bm25`).
         let mut ranked: Vec<(f32, &index::DocInfo)> = top
             .into_iter()
@@ -367,20 +373,13 @@ pub struct Hit {
     pub matched: Vec<String>,
 }
 
-/// The distinct terms with their inverse document frequency in `field`.
-fn weighted(searcher: &Searcher, field: Field, terms: Vec<analyze::Term>) -> Vec<(String, f32)> {
-    let n = searcher.num_docs() as f32;
+/// The distinct texts of analysed terms, in order.
+fn distinct(terms: Vec<analyze::Term>) -> Vec<String> {
     let mut seen = HashSet::new();
     terms
         .into_iter()
-        .filter(|t| seen.insert(t.text.clone()))
-        .map(|t| {
-            let df = searcher
-                .doc_freq(&Term::from_field_text(field, &t.text))
-                .unwrap_or(0) as f32;
-            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-            (t.text, idf)
-        })
+        .map(|t| t.text)
+        .filter(|t| seen.insert(t.clone()))
         .collect()
 }
 
