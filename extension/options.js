@@ -58,14 +58,12 @@
     }
     status.textContent = '连接中…';
     status.className = 'note';
-    try {
-      const r = await fetch(`${server}/readyz`, { signal: AbortSignal.timeout(5000) });
-      const data = await r.json();
-      if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      status.textContent = `已连接：${data.rules} 条规则`;
+    const answer = await KefuApi.call(`${server}/readyz`, undefined, 5000);
+    if (answer.ok) {
+      status.textContent = `已连接：${answer.result.rules} 条规则`;
       status.className = 'note ok';
-    } catch (err) {
-      status.textContent = `无法连接 ${server}：${err.message}`;
+    } else {
+      status.textContent = `${server}：${answer.error}`;
       status.className = 'note error';
     }
   });

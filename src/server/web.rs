@@ -1,8 +1,9 @@
 //! The playground page served at `/`: HTML, script and style embedded in the binary, so the page
 //! works offline and always matches the server that serves it.
 //!
-//! The highlighting script is the browser extension's own file (`extension/kefu-highlight.js`):
-//! the page and the extension underline drafts with the same code.
+//! The highlighting and API scripts are the browser extension's own files
+//! (`extension/kefu-highlight.js`, `extension/kefu-api.js`): the page and the extension
+//! underline drafts and talk to the server with the same code.
 
 use axum::Router;
 use axum::extract::Path;
@@ -35,6 +36,11 @@ const ASSETS: &[Asset] = &[
         name: "playground.css",
         mime: "text/css; charset=utf-8",
         body: include_str!("web/playground.css"),
+    },
+    Asset {
+        name: "kefu-api.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("../../extension/kefu-api.js"),
     },
     Asset {
         name: "kefu-highlight.js",

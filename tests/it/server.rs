@@ -943,6 +943,7 @@ async fn the_playground_page_and_its_assets_are_embedded() {
             "/assets/kefu-highlight.js",
             "text/javascript; charset=utf-8",
         ),
+        ("/assets/kefu-api.js", "text/javascript; charset=utf-8"),
         ("/assets/icon.svg", "image/svg+xml"),
     ] {
         assert!(page.contains(asset), "the page refers to {asset}");
@@ -952,13 +953,18 @@ async fn the_playground_page_and_its_assets_are_embedded() {
         assert_eq!(headers["x-content-type-options"], "nosniff");
     }
 
-    // The page underlines with the extension's own highlighter, byte for byte.
-    let (_, headers, script) = fetch("/assets/kefu-highlight.js", None).await;
-    let on_disk = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("extension/kefu-highlight.js"),
-    )
-    .unwrap();
-    assert_eq!(script, on_disk);
+    // The page underlines and calls the server with the extension's own scripts, byte for byte.
+    for shared in ["kefu-highlight.js", "kefu-api.js"] {
+        let (_, _, script) = fetch(&format!("/assets/{shared}"), None).await;
+        let on_disk = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("extension")
+                .join(shared),
+        )
+        .unwrap();
+        assert_eq!(script, on_disk, "{shared}");
+    }
+    let (_, headers, _) = fetch("/assets/kefu-highlight.js", None).await;
 
     // Revalidation answers 304 with no body; a stale tag gets the file.
     let etag = headers["etag"].to_str().unwrap().to_owned();

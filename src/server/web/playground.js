@@ -18,33 +18,9 @@
 
   /** POSTs JSON (or GETs without a body); rejects with a message a person can act on. */
   async function api(path, body) {
-    let response;
-    try {
-      response = await fetch(path, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (err) {
-      if (err && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-        throw new Error(`kefu 服务 ${TIMEOUT_MS / 1000} 秒内没有响应`);
-      }
-      throw new Error('无法连接 kefu 服务，请检查服务是否在运行');
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (_) {
-      data = null;
-    }
-    if (!response.ok) {
-      const message = data && data.error && data.error.message;
-      if (response.status === 413) throw new Error('草稿太长，超出了服务允许的大小');
-      throw new Error(message || `kefu 服务返回 HTTP ${response.status}`);
-    }
-    if (!data) throw new Error('kefu 服务的回答无法解析');
-    return data;
+    const answer = await KefuApi.call(path, body, TIMEOUT_MS);
+    if (!answer.ok) throw new Error(answer.error);
+    return answer.result;
   }
 
   function setStatus(text, kind) {
