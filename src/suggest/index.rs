@@ -6,7 +6,9 @@
 use std::cell::RefCell;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
+use tantivy::InvertedIndexReader;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
 use tantivy::schema::{
@@ -500,18 +502,27 @@ impl KbIndex {
     ) -> Result<(Ranked, Vec<f32>), Error> {
         let segments = self.searcher.segment_readers();
         // Each term's dictionary entry in each segment, and its document frequency overall.
-        let mut infos: Vec<Vec<Option<TermInfo>>> = Vec::with_capacity(segments.len());
+        type Found = Option<(TermInfo, Arc<InvertedIndexReader>)>;
+        let mut infos: Vec<Vec<Found>> = Vec::with_capacity(segments.len());
         let mut doc_freq = vec![0u64; terms.len()];
         for segment in segments {
             let mut row = Vec::with_capacity(terms.len());
+            // Each field's inverted index, fetched from the segment once per query.
+            let mut fields: Vec<(Field, Arc<InvertedIndexReader>)> = Vec::with_capacity(3);
             for (t, df) in terms.iter().zip(&mut doc_freq) {
-                let info = segment
-                    .inverted_index(t.field)
-                    .map_err(tv)?
+                let inverted = match fields.iter().find(|(f, _)| *f == t.field) {
+                    Some((_, inv)) => Arc::clone(inv),
+                    None => {
+                        let inv = segment.inverted_index(t.field).map_err(tv)?;
+                        fields.push((t.field, Arc::clone(&inv)));
+                        inv
+                    }
+                };
+                let info = inverted
                     .get_term_info(&tantivy::Term::from_field_text(t.field, t.text))
                     .map_err(|e| Error::Index(e.to_string()))?;
                 *df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-                row.push(info);
+                row.push(info.map(|info| (info, inverted)));
             }
             infos.push(row);
         }
@@ -534,15 +545,15 @@ impl KbIndex {
                     acc.scores.resize(max_doc, 0.0);
                 }
                 for ((t, info), &idf) in terms.iter().zip(&infos[seg]).zip(&idf) {
-                    let Some(info) = info else { continue };
+                    let Some((info, inverted)) = info else {
+                        continue;
+                    };
                     let Some(norms) = self.norms.iter().find(|f| f.field == t.field) else {
                         continue;
                     };
                     let lengths = &norms.readers[seg];
                     let weight = idf * (1.0 + K1) * t.boost;
-                    let mut postings = segment
-                        .inverted_index(t.field)
-                        .map_err(tv)?
+                    let mut postings = inverted
                         .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
                         .map_err(|e| Error::Index(e.to_string()))?;
                     loop {
