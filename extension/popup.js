@@ -3,9 +3,11 @@
   'use strict';
   const $ = (id) => document.getElementById(id);
   const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
+  // Only web pages can be checked (not chrome://, the extension's own pages or files).
   let host = '';
   try {
-    host = tab && tab.url ? new URL(tab.url).host : '';
+    const url = tab && tab.url ? new URL(tab.url) : null;
+    host = url && (url.protocol === 'http:' || url.protocol === 'https:') ? url.host : '';
   } catch (_) {
     host = '';
   }
