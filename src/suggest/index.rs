@@ -618,23 +618,17 @@ impl KbIndex {
     pub fn char_bm25(&self, query: &[(char, f32)], doc: &DocInfo) -> f32 {
         let norm = K1 * (1.0 - B + B * doc.char_len as f32 / self.char_avg_len.max(1.0));
         // Both lists are sorted by character: one merge pass.
-        let (mut q, mut d) = (query.iter().peekable(), doc.chars.iter().peekable());
-        let mut sum = 0.0;
-        while let (Some(&&(qc, idf)), Some(&&(dc, tf))) = (q.peek(), d.peek()) {
-            match qc.cmp(&dc) {
-                std::cmp::Ordering::Less => {
-                    q.next();
-                }
-                std::cmp::Ordering::Greater => {
-                    d.next();
-                }
-                std::cmp::Ordering::Equal => {
-                    let tf = f32::from(tf);
-                    sum += idf * tf * (K1 + 1.0) / (tf + norm);
-                    q.next();
-                    d.next();
-                }
+        let chars = &doc.chars;
+        let (mut i, mut j, mut sum) = (0, 0, 0.0);
+        while i < query.len() && j < chars.len() {
+            let (qc, idf) = query[i];
+            let (dc, tf) = chars[j];
+            if qc == dc {
+                let tf = f32::from(tf);
+                sum += idf * tf * (K1 + 1.0) / (tf + norm);
             }
+            i += usize::from(qc <= dc);
+            j += usize::from(dc <= qc);
         }
         sum
     }
