@@ -245,6 +245,11 @@ impl PartialOrd for Candidate {
     }
 }
 
+/// A term in more than this share of the documents is left out of ranking…
+const COMMON_SHARE: f32 = 1.0 / 3.0;
+/// …in an index of at least this many documents (in a small one, shares mean little).
+const COMMON_MIN_DOCS: f32 = 100.0;
+
 /// BM25 parameters, tantivy's.
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
@@ -494,6 +499,10 @@ impl KbIndex {
     /// that is several times faster than the document-at-a-time union, which pays for a heap
     /// of scorers on every document and cannot skip blocks once clauses are boosted.
     ///
+    /// One difference: in an index of 100 documents or more, terms found in over a third of
+    /// them are left out (unless nothing else is left) — they barely separate documents and
+    /// their posting lists are the longest.
+    ///
     /// Also returns each term's IDF, for the caller's own use of the same statistics.
     pub fn top_docs(
         &self,
@@ -531,6 +540,16 @@ impl KbIndex {
             .iter()
             .map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln())
             .collect();
+        // Terms in more than a third of a sizeable index can't tell documents apart, and their
+        // posting lists are the longest: they are left out of ranking (not of the IDFs returned),
+        // unless nothing else is left.
+        let mut common: Vec<bool> = doc_freq
+            .iter()
+            .map(|&df| n >= COMMON_MIN_DOCS && df as f32 > n * COMMON_SHARE)
+            .collect();
+        if doc_freq.iter().zip(&common).all(|(&df, &c)| c || df == 0) {
+            common.fill(false);
+        }
         // The best `limit` so far, worst on top: most documents fail one comparison with it.
         let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(limit + 1);
         ACCUMULATORS.with_borrow_mut(|acc| -> Result<(), Error> {
@@ -544,10 +563,15 @@ impl KbIndex {
                 if acc.scores.len() < max_doc {
                     acc.scores.resize(max_doc, 0.0);
                 }
-                for ((t, info), &idf) in terms.iter().zip(&infos[seg]).zip(&idf) {
+                for ((t, info), (&idf, &common)) in
+                    terms.iter().zip(&infos[seg]).zip(idf.iter().zip(&common))
+                {
                     let Some((info, inverted)) = info else {
                         continue;
                     };
+                    if common {
+                        continue;
+                    }
                     let Some(norms) = self.norms.iter().find(|f| f.field == t.field) else {
                         continue;
                     };
@@ -800,5 +824,35 @@ mod tests {
         assert!(none.is_empty());
         assert_eq!(idf.len(), 1, "one IDF per term, known or not");
         assert!(kb.top_docs(&[], 10).unwrap().0.is_empty());
+    }
+
+    /// Terms in more than a third of a large index are left out of ranking, unless they are all
+    /// the question has.
+    #[test]
+    fn common_terms_rank_nothing_unless_nothing_else_is_left() {
+        let entries: Vec<KbEntry> = (0..120)
+            .map(|i| KbEntry {
+                id: format!("e{i}"),
+                question: format!("订单{i}怎么退货"),
+                similar: Vec::new(),
+                answer: "请您在订单页面申请退货".to_owned(),
+                category: String::new(),
+                tags: Vec::new(),
+            })
+            .collect();
+        let kb = KbIndex::build(&entries, &[], None).unwrap();
+        let f = kb.fields;
+        let common = WeightedTerm::new(f.q_words, "退货", 1.0);
+        let rare = WeightedTerm::new(f.q_words, "7", 1.0);
+        // Alone, the common word still finds documents.
+        let (alone, idf) = kb.top_docs(&[common], 200).unwrap();
+        assert_eq!(alone.len(), 120);
+        assert_eq!(idf.len(), 1);
+        // With a rare word beside it, only the rare word ranks: one document, and the common
+        // word's IDF is still reported.
+        let (ranked, idf) = kb.top_docs(&[common, rare], 200).unwrap();
+        assert_eq!(ranked.len(), 1, "{ranked:?}");
+        assert_eq!(kb.info(ranked[0].1).unwrap().id, "e7");
+        assert!(idf[0] < idf[1] && idf[0] > 0.0, "{idf:?}");
     }
 }
