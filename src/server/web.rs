@@ -26,25 +26,28 @@ const INDEX: Asset = Asset {
     body: include_str!("web/index.html"),
 };
 
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
 const ASSETS: &[Asset] = &[
     Asset {
         name: "playground.js",
-        mime: "text/javascript; charset=utf-8",
+        mime: JS,
         body: include_str!("web/playground.js"),
     },
     Asset {
         name: "playground.css",
-        mime: "text/css; charset=utf-8",
+        mime: CSS,
         body: include_str!("web/playground.css"),
     },
     Asset {
         name: "kefu-api.js",
-        mime: "text/javascript; charset=utf-8",
+        mime: JS,
         body: include_str!("../../extension/kefu-api.js"),
     },
     Asset {
         name: "kefu-highlight.js",
-        mime: "text/javascript; charset=utf-8",
+        mime: JS,
         body: include_str!("../../extension/kefu-highlight.js"),
     },
     Asset {

@@ -254,6 +254,11 @@ const COMMON_MIN_DOCS: f32 = 100.0;
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
+/// BM25's inverse document frequency, as tantivy computes it: ln(1 + (n − df + ½) / (df + ½)).
+fn idf(df: f32, n: f32) -> f32 {
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
 /// Per-thread score accumulators for `top_docs`, reused across queries: `scores` is zero but
 /// for the slots listed in `touched`.
 #[derive(Default)]
@@ -536,10 +541,7 @@ impl KbIndex {
             infos.push(row);
         }
         let n = self.stats.docs as f32;
-        let idf: Vec<f32> = doc_freq
-            .iter()
-            .map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln())
-            .collect();
+        let idf: Vec<f32> = doc_freq.iter().map(|&df| idf(df as f32, n)).collect();
         // Terms in more than a third of a sizeable index can't tell documents apart, and their
         // posting lists are the longest: they are left out of ranking (not of the IDFs returned),
         // unless nothing else is left.
@@ -630,7 +632,7 @@ impl KbIndex {
         out.dedup_by_key(|(c, _)| *c);
         for (c, idf) in &mut out {
             let df = self.char_df.get(c).copied().unwrap_or(0) as f32;
-            *idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            *idf = self::idf(df, n);
         }
         out
     }
