@@ -807,9 +807,5 @@
     get(el) {
       return attached.get(el) || null;
     },
-    // Exposed for tests and for callers that need the same text model.
-    editableModel,
-    editOf,
-    shiftFindings,
   };
 })(globalThis);
