@@ -12,6 +12,11 @@ use crate::text::segment::jieba;
 pub const SYNONYMS: &str = include_str!("../../lexicons/synonyms.txt");
 /// Shipped filler words: one per line.
 pub const FILLER: &str = include_str!("../../lexicons/filler.txt");
+/// How common words are in general Chinese: `word idf` per line (see the file's header).
+pub const GENERAL_IDF: &str = include_str!("../../lexicons/general-idf.txt");
+/// A word's query weight is scaled by its general IDF over this (at most 1): everyday words
+/// count less, rare and domain words (not listed) count fully.
+const EVERYDAY_IDF: f32 = 8.0;
 
 /// A retrieval token: its text and position (the index of the default-mode word it falls in, so
 /// the overlapping sub-words of search mode share their word's position).
@@ -24,21 +29,22 @@ pub struct Term {
     pub to: usize,
 }
 
-/// Synonym and filler tables, built once.
+/// Synonym, filler and general-frequency tables, built once.
 #[derive(Debug, Default)]
 pub struct Analyzer {
     synonyms: HashMap<String, String>,
     filler: std::collections::HashSet<String>,
+    general_idf: HashMap<String, f32>,
 }
 
 impl Analyzer {
     /// The shipped tables.
     pub fn shipped() -> &'static Analyzer {
         static A: OnceLock<Analyzer> = OnceLock::new();
-        A.get_or_init(|| Analyzer::new(SYNONYMS, FILLER))
+        A.get_or_init(|| Analyzer::new(SYNONYMS, FILLER, GENERAL_IDF))
     }
 
-    pub fn new(synonyms: &str, filler: &str) -> Self {
+    pub fn new(synonyms: &str, filler: &str, general_idf: &str) -> Self {
         let mut map = HashMap::new();
         for line in lines(synonyms) {
             let Some((canonical, variants)) = line.split_once([':', '：']) else {
@@ -52,10 +58,26 @@ impl Analyzer {
                 }
             }
         }
+        let general_idf = lines(general_idf)
+            .filter_map(|l| {
+                let (word, idf) = l.split_once(' ')?;
+                Some((word.to_owned(), idf.trim().parse().ok()?))
+            })
+            .collect();
         Self {
             synonyms: map,
             filler: lines(filler).map(normalize_free).collect(),
+            general_idf,
         }
+    }
+
+    /// How much a query term counts, 0–1, by how common it is in general Chinese: a
+    /// knowledge base's own statistics say 今天 or 想 is rare when its questions happen not to
+    /// use them, and customers use them all the time.
+    pub fn everyday_weight(&self, term: &str) -> f32 {
+        self.general_idf
+            .get(term)
+            .map_or(1.0, |idf| (idf / EVERYDAY_IDF).clamp(0.0, 1.0))
     }
 
     /// Every word the synonym table knows, so the segmenter keeps them whole.
@@ -207,6 +229,26 @@ mod tests {
             "{:?}",
             words("快递到哪了")
         );
+    }
+
+    #[test]
+    fn payment_words_fold_too_and_card_kinds_stay_apart() {
+        assert!(words("刷卡机坏了").contains(&"pos机".to_owned()));
+        assert!(words("芯片卡是什么").contains(&"ic卡".to_owned()));
+        // A credit card is not any bank card: 信用卡 questions must not match 储蓄卡 ones.
+        assert!(words("信用卡能分期吗").contains(&"信用卡".to_owned()));
+    }
+
+    #[test]
+    fn everyday_words_weigh_less_than_domain_words() {
+        let a = Analyzer::shipped();
+        for everyday in ["今天", "想", "怎么办", "我"] {
+            assert!(a.everyday_weight(everyday) < 0.9, "{everyday}");
+        }
+        for domain in ["运费险", "签购单", "七天无理由"] {
+            assert_eq!(a.everyday_weight(domain), 1.0, "{domain}");
+        }
+        assert!(a.everyday_weight("我") < a.everyday_weight("今天"));
     }
 
     #[test]

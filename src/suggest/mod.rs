@@ -289,33 +289,49 @@ impl Suggester {
         let words = distinct(analyzer.words(question));
         let bigrams = distinct(analyzer.bigrams(question));
         let mut clauses: Vec<WeightedTerm<'_>> = Vec::new();
+        // Every term also counts by how rare it is in general Chinese (`everyday_weight`).
+        let everyday = |t: &String| analyzer.everyday_weight(t);
         for t in &words {
-            clauses.push(WeightedTerm::new(f.q_words, t, W_QUESTION_WORDS));
-            clauses.push(WeightedTerm::new(f.a_words, t, W_ANSWER_WORDS));
+            let w = everyday(t);
+            clauses.push(WeightedTerm::new(f.q_words, t, W_QUESTION_WORDS * w));
+            clauses.push(WeightedTerm::new(f.a_words, t, W_ANSWER_WORDS * w));
         }
         for t in &bigrams {
-            clauses.push(WeightedTerm::new(f.q_bigrams, t, W_QUESTION_BIGRAMS));
+            clauses.push(WeightedTerm::new(
+                f.q_bigrams,
+                t,
+                W_QUESTION_BIGRAMS * everyday(t),
+            ));
         }
-        let chars = self.kb.char_weights(
-            analyzer
-                .chars(question)
-                .iter()
-                .filter_map(|t| t.text.chars().next()),
-        );
+        let query_chars: Vec<char> = analyzer
+            .chars(question)
+            .iter()
+            .filter_map(|t| t.text.chars().next())
+            .collect();
+        let mut chars = self.kb.char_weights(query_chars.iter().copied());
+        for (c, idf) in &mut chars {
+            *idf *= analyzer.everyday_weight(c.encode_utf8(&mut [0; 4]));
+        }
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
         let (top, idf) = self
             .kb
             .top_docs(&clauses, CANDIDATES.max(k * CANDIDATES_PER_SUGGESTION))?;
-        // The question's words and bigrams with their IDF in the question fields, for coverage.
+        // The question's words and bigrams with their weight in the question fields, for coverage.
+        let weighted = |(t, idf): (String, &f32)| {
+            let w = everyday(&t) * idf;
+            (t, w)
+        };
         let words: Vec<(String, f32)> = words
             .into_iter()
-            .zip(idf.iter().step_by(2).copied())
+            .zip(idf.iter().step_by(2))
+            .map(weighted)
             .collect();
         let bigrams: Vec<(String, f32)> = bigrams
             .into_iter()
-            .zip(idf[2 * words.len()..].iter().copied())
+            .zip(&idf[2 * words.len()..])
+            .map(weighted)
             .collect();
         // Characters are added to the index's score on the candidates (see `char_bm25`).
         let mut ranked: Vec<(f32, &index::DocInfo)> = top
