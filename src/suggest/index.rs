@@ -182,6 +182,8 @@ pub struct DocInfo {
     /// The variant's characters (filler dropped) with their counts, sorted.
     pub chars: Vec<(char, u16)>,
     pub char_len: u32,
+    /// The same characters in order, for the ordered overlap (`overlap::Overlap`).
+    pub seq: Vec<char>,
 }
 
 /// An open index, a searcher over its (immutable) contents, and every document's `DocInfo`.
@@ -427,12 +429,13 @@ impl KbIndex {
                 };
                 map[doc_id as usize] = docs.len() as u32;
                 let mut chars: Vec<(char, u16)> = Vec::new();
-                let mut char_len = 0;
-                for t in Analyzer::shipped().chars(stored(&doc, fields.variant)) {
-                    let Some(c) = t.text.chars().next() else {
-                        continue;
-                    };
-                    char_len += 1;
+                let seq: Vec<char> = Analyzer::shipped()
+                    .chars(stored(&doc, fields.variant))
+                    .iter()
+                    .filter_map(|t| t.text.chars().next())
+                    .collect();
+                let char_len = seq.len() as u32;
+                for &c in &seq {
                     match chars.iter_mut().find(|(x, _)| *x == c) {
                         Some((_, n)) => *n += 1,
                         None => chars.push((c, 1)),
@@ -455,6 +458,7 @@ impl KbIndex {
                     bigrams: split(fields.v_bigrams),
                     chars,
                     char_len,
+                    seq,
                 });
             }
             addr.push(map);
