@@ -132,8 +132,8 @@ pub fn audit_with(
             }
             match s.search(&t.text, 1).ok().and_then(|h| h.into_iter().next()) {
                 Some(h) if h.confidence >= s.threshold() => {
-                    if h.source == crate::suggest::Source::Kb {
-                        a.topics.push(h.id);
+                    if h.source() == crate::suggest::Source::Kb {
+                        a.topics.push(h.id().to_owned());
                     }
                 }
                 _ => a.unanswered.push(t.text.trim().to_owned()),

@@ -2,7 +2,7 @@
 //! Simplified, width, case), jieba search-mode words with synonyms folded to one spelling, filler
 //! words dropped, and character bigrams for evidence that word segmentation misses.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 use crate::text::normalize::normalize_free;
@@ -33,8 +33,19 @@ pub struct Term {
 #[derive(Debug, Default)]
 pub struct Analyzer {
     synonyms: HashMap<String, String>,
-    filler: std::collections::HashSet<String>,
+    filler: HashSet<String>,
+    /// The one-character filler words, for `chars`.
+    filler_chars: HashSet<char>,
     general_idf: HashMap<String, f32>,
+}
+
+/// A question analysed for retrieval, each kind of term once, in order of appearance.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    pub words: Vec<String>,
+    pub bigrams: Vec<String>,
+    /// Its characters in order, repeats kept (the ordered overlap needs them).
+    pub chars: Vec<char>,
 }
 
 impl Analyzer {
@@ -45,7 +56,7 @@ impl Analyzer {
     }
 
     pub fn new(synonyms: &str, filler: &str, general_idf: &str) -> Self {
-        let mut map = HashMap::new();
+        let mut map = HashMap::default();
         for line in lines(synonyms) {
             let Some((canonical, variants)) = line.split_once([':', '：']) else {
                 continue;
@@ -64,9 +75,18 @@ impl Analyzer {
                 Some((word.to_owned(), idf.trim().parse().ok()?))
             })
             .collect();
+        let filler: HashSet<String> = lines(filler).map(normalize_free).collect();
+        let filler_chars = filler
+            .iter()
+            .filter_map(|w| {
+                let mut cs = w.chars();
+                cs.next().filter(|_| cs.next().is_none())
+            })
+            .collect();
         Self {
             synonyms: map,
-            filler: lines(filler).map(normalize_free).collect(),
+            filler,
+            filler_chars,
             general_idf,
         }
     }
@@ -90,8 +110,32 @@ impl Analyzer {
     /// Words of `text` for the index and for queries. Filler words are dropped unless the text
     /// has nothing else (在吗 is all filler, and still means something).
     pub fn words(&self, text: &str) -> Vec<Term> {
+        self.normalized_words(&normalize_free(text))
+    }
+
+    /// A customer's question: normalised once, then its distinct words and bigrams and its
+    /// characters, as `words`, `bigrams` and `chars` give them.
+    pub fn query(&self, text: &str) -> Query {
         let norm = normalize_free(text);
-        let all = self.raw_words(&norm);
+        let distinct = |terms: Vec<Term>| -> Vec<String> {
+            let mut seen = HashSet::default();
+            terms
+                .into_iter()
+                .map(|t| t.text)
+                .filter(|t| seen.insert(t.clone()))
+                .collect()
+        };
+        let words = distinct(self.normalized_words(&norm));
+        let bigrams = distinct(self.normalized_bigrams(&norm));
+        Query {
+            words,
+            bigrams,
+            chars: self.normalized_chars(&norm).map(|(_, c)| c).collect(),
+        }
+    }
+
+    fn normalized_words(&self, norm: &str) -> Vec<Term> {
+        let all = self.raw_words(norm);
         let kept: Vec<Term> = all
             .iter()
             .filter(|t| !self.filler.contains(&t.text))
@@ -149,9 +193,7 @@ impl Analyzer {
     /// Single characters of the text's words and numbers, filler characters dropped: the
     /// weakest evidence (单 in 单子 and 签购单), for paraphrases that share no word.
     pub fn chars(&self, text: &str) -> Vec<Term> {
-        let norm = normalize_free(text);
-        norm.char_indices()
-            .filter(|(_, c)| c.is_alphanumeric() && !self.filler.contains(&c.to_string()))
+        self.normalized_chars(&normalize_free(text))
             .enumerate()
             .map(|(i, (at, c))| Term {
                 text: c.to_string(),
@@ -162,10 +204,18 @@ impl Analyzer {
             .collect()
     }
 
+    fn normalized_chars<'a>(&'a self, norm: &'a str) -> impl Iterator<Item = (usize, char)> + 'a {
+        norm.char_indices()
+            .filter(|(_, c)| c.is_alphanumeric() && !self.filler_chars.contains(c))
+    }
+
     /// Character bigrams of the text's words and numbers (filler characters kept: bigrams are
     /// the fallback evidence, and their IDF already discounts common ones).
     pub fn bigrams(&self, text: &str) -> Vec<Term> {
-        let norm = normalize_free(text);
+        self.normalized_bigrams(&normalize_free(text))
+    }
+
+    fn normalized_bigrams(&self, norm: &str) -> Vec<Term> {
         let chars: Vec<(usize, char)> = norm
             .char_indices()
             .filter(|(_, c)| c.is_alphanumeric())
@@ -283,6 +333,28 @@ mod tests {
                 || pos.iter().any(|(t, p)| t == "理由" && *p == whole),
             "{pos:?}"
         );
+    }
+
+    #[test]
+    fn a_query_is_analysed_like_indexed_text() {
+        let a = Analyzer::shipped();
+        let text = "親，請問退錢要多久？退錢🙂ＯＫ嗎";
+        let q = a.query(text);
+        let texts = |terms: Vec<Term>| -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for t in terms {
+                if !out.contains(&t.text) {
+                    out.push(t.text);
+                }
+            }
+            out
+        };
+        assert_eq!(q.words, texts(a.words(text)));
+        assert_eq!(q.bigrams, texts(a.bigrams(text)));
+        let chars: String = a.chars(text).into_iter().map(|t| t.text).collect();
+        assert_eq!(q.chars.iter().collect::<String>(), chars);
+        assert_eq!(q.words.iter().filter(|w| *w == "退款").count(), 1);
+        assert!(!q.chars.contains(&'亲'), "{:?}", q.chars);
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error
         let start = Instant::now();
         let hits = suggester.search(&q.text, 10)?;
         latencies.push(start.elapsed().as_secs_f64() * 1e6);
-        let rank = hits.iter().position(|h| q.relevant.contains(&h.id));
+        let rank = hits
+            .iter()
+            .position(|h| q.relevant.iter().any(|r| r == h.id()));
         if rank == Some(0) {
             r1 += 1;
         }
@@ -85,7 +87,9 @@ pub fn run(suggester: &Suggester, queries: &[EvalQuery]) -> Result<Report, Error
                     .map(|id| (id.clone(), questions.get(id).cloned().unwrap_or_default()))
                     .collect(),
                 rank: rank.map(|r| r + 1),
-                got: hits.first().map(|h| (h.id.clone(), h.question.clone())),
+                got: hits
+                    .first()
+                    .map(|h| (h.doc.id.clone(), h.doc.question.clone())),
             });
         }
         let answered = hits

@@ -4,7 +4,9 @@
 //! so a short paraphrase is scored against the phrasing it resembles, not against all of them.
 
 use std::cell::RefCell;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDoc
 
 use super::analyze::{Analyzer, Term};
 use super::kb::{KbEntry, Phrase};
+use super::overlap::Chars;
 use crate::error::Error;
 
 pub const WORDS: &str = "kefu_words";
@@ -177,13 +180,11 @@ pub struct DocInfo {
     pub answer: String,
     pub category: String,
     pub tags: Vec<String>,
+    /// The variant's distinct words and bigrams, sorted.
     pub terms: Vec<String>,
     pub bigrams: Vec<String>,
-    /// The variant's characters (filler dropped) with their counts, sorted.
-    pub chars: Vec<(char, u16)>,
-    pub char_len: u32,
-    /// The same characters in order, for the ordered overlap (`overlap::Overlap`).
-    pub seq: Vec<char>,
+    /// The variant's characters (filler dropped), for BM25 and the ordered overlap.
+    pub chars: Chars,
 }
 
 /// An open index, a searcher over its (immutable) contents, and every document's `DocInfo`.
@@ -198,7 +199,7 @@ pub struct KbIndex {
     /// Collection statistics BM25 needs, computed once (the contents never change).
     pub stats: Stats,
     /// Documents holding each character, and the mean characters per document.
-    char_df: HashMap<char, u32>,
+    char_df: FxHashMap<char, u32>,
     char_avg_len: f32,
     /// BM25 length normalisation of the searched fields, for `top_docs`.
     norms: Vec<FieldNorms>,
@@ -412,7 +413,7 @@ impl KbIndex {
         let searcher = reader.searcher();
         let mut docs = Vec::new();
         let mut addr = Vec::new();
-        let mut char_df: HashMap<char, u32> = HashMap::new();
+        let mut char_df: FxHashMap<char, u32> = FxHashMap::default();
         let mut total_chars = 0u64;
         for (seg, segment) in searcher.segment_readers().iter().enumerate() {
             let mut map = vec![u32::MAX; segment.max_doc() as usize];
@@ -421,31 +422,26 @@ impl KbIndex {
                     .doc(DocAddress::new(seg as u32, doc_id))
                     .map_err(tv)?;
                 let split = |f| {
-                    stored(&doc, f)
+                    let mut terms: Vec<String> = stored(&doc, f)
                         .split(' ')
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned)
-                        .collect()
+                        .collect();
+                    terms.sort_unstable();
+                    terms.dedup();
+                    terms
                 };
                 map[doc_id as usize] = docs.len() as u32;
-                let mut chars: Vec<(char, u16)> = Vec::new();
-                let seq: Vec<char> = Analyzer::shipped()
+                let text: Vec<char> = Analyzer::shipped()
                     .chars(stored(&doc, fields.variant))
                     .iter()
                     .filter_map(|t| t.text.chars().next())
                     .collect();
-                let char_len = seq.len() as u32;
-                for &c in &seq {
-                    match chars.iter_mut().find(|(x, _)| *x == c) {
-                        Some((_, n)) => *n += 1,
-                        None => chars.push((c, 1)),
-                    }
-                }
-                chars.sort_unstable();
-                for (c, _) in &chars {
+                let chars = Chars::new(&text);
+                for (c, _) in &chars.counts {
                     *char_df.entry(*c).or_default() += 1;
                 }
-                total_chars += u64::from(char_len);
+                total_chars += chars.len() as u64;
                 docs.push(DocInfo {
                     id: stored(&doc, fields.id).to_owned(),
                     source: stored(&doc, fields.source).to_owned(),
@@ -457,8 +453,6 @@ impl KbIndex {
                     terms: split(fields.v_terms),
                     bigrams: split(fields.v_bigrams),
                     chars,
-                    char_len,
-                    seq,
                 });
             }
             addr.push(map);
@@ -646,9 +640,9 @@ impl KbIndex {
     /// index: every character sits in thousands of documents of a large knowledge base, and a
     /// disjunction over those posting lists would cost more than everything else together.
     pub fn char_bm25(&self, query: &[(char, f32)], doc: &DocInfo) -> f32 {
-        let norm = K1 * (1.0 - B + B * doc.char_len as f32 / self.char_avg_len.max(1.0));
+        let norm = K1 * (1.0 - B + B * doc.chars.len() as f32 / self.char_avg_len.max(1.0));
         // Both lists are sorted by character: one merge pass.
-        let chars = &doc.chars;
+        let chars = &doc.chars.counts;
         let (mut i, mut j, mut sum) = (0, 0, 0.0);
         while i < query.len() && j < chars.len() {
             let (qc, idf) = query[i];

@@ -9,11 +9,12 @@ pub mod index;
 pub mod kb;
 pub mod overlap;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use regex::Regex;
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -45,6 +46,9 @@ const W_ORDER: f32 = 0.4;
 /// places with its variants). On the evaluation set ranking is the same from 30 up to 200.
 const CANDIDATES: usize = 50;
 const CANDIDATES_PER_SUGGESTION: usize = 4;
+/// Candidates reranked with the ordered overlap: at least this many, and two per suggestion
+/// asked for. On the evaluation set ranking is the same from 10 up to all 50.
+const RERANKED: usize = 20;
 
 /// Where a suggestion comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -261,20 +265,20 @@ impl Suggester {
             .into_iter()
             .map(|h| {
                 // Answer in the customer's script; the caller's variables go in as given.
-                let template = in_script(&h.answer, script);
+                let template = in_script(&h.doc.answer, script);
                 let (answer, missing_vars) = fill_vars(&template, &req.vars);
                 let lint = linter.lint(&LintRequest::new(&answer));
                 Suggestion {
-                    id: h.id,
-                    source: h.source,
-                    question: h.question,
-                    matched_question: h.variant,
+                    id: h.doc.id.clone(),
+                    source: h.source(),
+                    question: h.doc.question.clone(),
+                    matched_question: h.doc.variant.clone(),
                     answer,
                     score: h.score,
                     confidence: h.confidence,
                     matched: h.matched,
                     missing_vars,
-                    category: h.category,
+                    category: h.doc.category.clone(),
                     lint,
                 }
             })
@@ -291,11 +295,14 @@ impl Suggester {
     /// the words of the question variant, its character bigrams, its single characters (for
     /// paraphrases that share no whole word: 单子 and 签购单), and the answer's words. Variants
     /// are then grouped by entry, the best one standing for it.
-    pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit>, Error> {
+    pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit<'_>>, Error> {
         let analyzer = Analyzer::shipped();
         let f = self.kb.fields;
-        let words = distinct(analyzer.words(question));
-        let bigrams = distinct(analyzer.bigrams(question));
+        let analyze::Query {
+            words,
+            bigrams,
+            chars: query_chars,
+        } = analyzer.query(question);
         let mut clauses: Vec<WeightedTerm<'_>> = Vec::new();
         // Every term also counts by how rare it is in general Chinese (`everyday_weight`).
         let everyday = |t: &String| analyzer.everyday_weight(t);
@@ -311,11 +318,6 @@ impl Suggester {
                 W_QUESTION_BIGRAMS * everyday(t),
             ));
         }
-        let query_chars: Vec<char> = analyzer
-            .chars(question)
-            .iter()
-            .filter_map(|t| t.text.chars().next())
-            .collect();
         let mut chars = self.kb.char_weights(query_chars.iter().copied());
         for (c, idf) in &mut chars {
             *idf *= analyzer.everyday_weight(c.encode_utf8(&mut [0; 4]));
@@ -354,32 +356,30 @@ impl Suggester {
             .collect();
         // The ordered overlap joins the BM25 evidence taken relative to the best candidate's
         // (so its weight means the same for short and long questions).
-        let best = ranked.iter().map(|r| r.0).fold(0.0, f32::max);
-        if best > 0.0 {
-            let order = Overlap::new(&query_chars);
-            for (score, info) in &mut ranked {
-                *score = *score / best + W_ORDER * order.similarity(&info.seq);
-            }
-        }
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // The leading candidates are reranked: their evidence relative to the best one's plus
+        // the ordered overlap. Everything after them keeps its relative evidence, which is
+        // never above a reranked candidate's score (the overlap only adds).
+        if let Some(&(best, _)) = ranked.first().filter(|r| r.0 > 0.0) {
+            let mut order = Overlap::new(&query_chars);
+            let reranked = ranked.len().min(RERANKED.max(2 * k));
+            for (i, (score, info)) in ranked.iter_mut().enumerate() {
+                *score /= best;
+                if i < reranked {
+                    *score += W_ORDER * order.similarity(&info.chars);
+                }
+            }
+            ranked[..reranked].sort_by(|a, b| b.0.total_cmp(&a.0));
+        }
         let mut hits: Vec<Hit> = Vec::new();
-        let mut seen = HashSet::new();
-        for (score, info) in ranked {
-            if !seen.insert(info.id.as_str()) {
+        let mut seen = FxHashSet::default();
+        for (score, doc) in ranked {
+            if !seen.insert(doc.id.as_str()) {
                 continue; // a better variant of this entry ranked first
             }
-            let (confidence, matched) = coverage(&words, &bigrams, info);
+            let (confidence, matched) = coverage(&words, &bigrams, doc);
             hits.push(Hit {
-                id: info.id.clone(),
-                source: if info.source == "phrase" {
-                    Source::Phrase
-                } else {
-                    Source::Kb
-                },
-                question: info.question.clone(),
-                variant: info.variant.clone(),
-                answer: info.answer.clone(),
-                category: info.category.clone(),
+                doc,
                 score,
                 confidence,
                 matched,
@@ -394,26 +394,26 @@ impl Suggester {
 
 /// A ranked entry before filling and linting.
 #[derive(Debug, Clone)]
-pub struct Hit {
-    pub id: String,
-    pub source: Source,
-    pub question: String,
-    pub variant: String,
-    pub answer: String,
-    pub category: String,
+pub struct Hit<'a> {
+    /// The variant that matched best, with its entry's stored fields.
+    pub doc: &'a index::DocInfo,
     pub score: f32,
     pub confidence: f32,
     pub matched: Vec<String>,
 }
 
-/// The distinct texts of analysed terms, in order.
-fn distinct(terms: Vec<analyze::Term>) -> Vec<String> {
-    let mut seen = HashSet::new();
-    terms
-        .into_iter()
-        .map(|t| t.text)
-        .filter(|t| seen.insert(t.clone()))
-        .collect()
+impl Hit<'_> {
+    pub fn id(&self) -> &str {
+        &self.doc.id
+    }
+
+    pub fn source(&self) -> Source {
+        if self.doc.source == "phrase" {
+            Source::Phrase
+        } else {
+            Source::Kb
+        }
+    }
 }
 
 /// Confidence, 0–1: the IDF-weighted share of the customer's words found in the matched
@@ -430,20 +430,25 @@ fn coverage(
         let all: f32 = terms.iter().map(|(_, w)| w).sum();
         let hit: f32 = terms
             .iter()
-            .filter(|(t, _)| have.contains(t))
+            .filter(|(t, _)| has(have, t))
             .map(|(_, w)| w)
             .sum();
         if all > 0.0 { hit / all } else { 0.0 }
     };
     let matched = words
         .iter()
-        .filter(|(t, _)| doc.terms.contains(t))
+        .filter(|(t, _)| has(&doc.terms, t))
         .map(|(t, _)| t.clone())
         .collect();
     (
         (share(words, &doc.terms) + share(bigrams, &doc.bigrams)) / 2.0,
         matched,
     )
+}
+
+/// Whether a sorted list of terms holds `term`.
+fn has(sorted: &[String], term: &str) -> bool {
+    sorted.binary_search_by(|t| t.as_str().cmp(term)).is_ok()
 }
 
 /// Fills `{name}` variables from `vars`; unknown ones stay visible and are reported.
