@@ -35,6 +35,7 @@ pub struct ServerConfig {
     pub addr: Option<String>,
     pub kb: Option<PathBuf>,
     pub phrases: Option<PathBuf>,
+    pub synonyms: Option<PathBuf>,
     pub index: Option<PathBuf>,
     pub max_body: Option<usize>,
     pub timeout: Option<u64>,

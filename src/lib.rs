@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod config;
 pub mod error;
+pub mod fingerprint;
 pub mod lexicon;
 pub mod lint;
 pub mod server;

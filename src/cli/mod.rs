@@ -56,6 +56,10 @@ pub struct KbFiles {
     /// The shop's phrase library (JSONL or CSV) instead of the shipped one.
     #[arg(long, value_name = "FILE", conflicts_with = "index")]
     phrases: Option<PathBuf>,
+    /// The shop's own retrieval synonyms, added to the shipped ones: `canonical: variant,
+    /// variant…` per line (an on-disk index keeps those it was imported with).
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    synonyms: Option<PathBuf>,
     /// Open the on-disk index built by `kefu kb import` instead of indexing in memory.
     #[arg(long, value_name = "DIR")]
     index: Option<PathBuf>,
@@ -68,6 +72,7 @@ impl KbFiles {
             phrases: self.phrases.clone(),
             index: self.index.clone(),
             no_phrases: false,
+            synonyms: self.synonyms.clone(),
         }
     }
 }

@@ -70,9 +70,10 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
     let f = &mut args.files;
-    if f.kb.is_none() && f.phrases.is_none() && f.index.is_none() {
+    if f.kb.is_none() && f.phrases.is_none() && f.synonyms.is_none() && f.index.is_none() {
         f.kb = file.kb.clone();
         f.phrases = file.phrases.clone();
+        f.synonyms = file.synonyms.clone();
         f.index = file.index.clone();
     }
     if args.cors_origins.is_empty() {

@@ -198,6 +198,10 @@ pub enum KbCommand {
         /// Phrase library to index with it (default: the shipped one).
         #[arg(long, value_name = "FILE")]
         phrases: Option<PathBuf>,
+        /// The shop's own retrieval synonyms (`canonical: variant, …` per line), kept with the
+        /// index and used by every command that opens it.
+        #[arg(long, value_name = "FILE")]
+        synonyms: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         index: PathBuf,
     },
@@ -221,14 +225,20 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
         KbCommand::Import {
             file,
             phrases,
+            synonyms,
             index,
         } => {
+            let analyzer = kefu::suggest::Sources {
+                synonyms,
+                ..Default::default()
+            }
+            .analyzer()?;
             let entries = load::<KbEntry>(&file, |e| &e.id)?;
             let phrases = match phrases {
                 Some(p) => load::<Phrase>(&p, |e| &e.id)?,
                 None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
             };
-            let s = Suggester::build(&entries, &phrases, Some(&index))?;
+            let s = Suggester::build_with(&entries, &phrases, Some(&index), analyzer)?;
             println!(
                 "indexed {} entries and {} phrases ({} documents) into {}",
                 entries.len(),

@@ -2,8 +2,11 @@
 //! Simplified, width, case), jieba search-mode words with synonyms folded to one spelling, filler
 //! words dropped, and character bigrams for evidence that word segmentation misses.
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::sync::OnceLock;
+
+use crate::error::Error;
+use std::sync::{Arc, OnceLock};
 
 use crate::text::normalize::normalize_free;
 use crate::text::segment::jieba;
@@ -30,13 +33,24 @@ pub struct Term {
 }
 
 /// Synonym, filler and general-frequency tables, built once.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Analyzer {
     synonyms: HashMap<String, String>,
     filler: HashSet<String>,
     /// The one-character filler words, for `chars`.
     filler_chars: HashSet<char>,
     general_idf: HashMap<String, f32>,
+    shop: Option<ShopSynonyms>,
+}
+
+/// A shop's own synonyms: each variant is replaced by its canonical spelling in the normalised
+/// text, before segmentation, so they work for words the segmenter doesn't know (SF, 顺丰速运).
+#[derive(Debug, Clone)]
+struct ShopSynonyms {
+    variants: AhoCorasick,
+    canonical: Vec<String>,
+    /// The file as given, to be kept with an on-disk index.
+    text: String,
 }
 
 /// A question analysed for retrieval, each kind of term once, in order of appearance.
@@ -50,9 +64,104 @@ pub struct Query {
 
 impl Analyzer {
     /// The shipped tables.
-    pub fn shipped() -> &'static Analyzer {
-        static A: OnceLock<Analyzer> = OnceLock::new();
-        A.get_or_init(|| Analyzer::new(SYNONYMS, FILLER, GENERAL_IDF))
+    pub fn shipped() -> &'static Arc<Analyzer> {
+        static A: OnceLock<Arc<Analyzer>> = OnceLock::new();
+        A.get_or_init(|| Arc::new(Analyzer::new(SYNONYMS, FILLER, GENERAL_IDF)))
+    }
+
+    /// The shipped tables and a shop's own synonyms, written like `lexicons/synonyms.txt`
+    /// (`canonical: variant, variant…` per line, `#` comments). Each variant must be at least two
+    /// characters: it replaces text wherever it occurs (longest first), and a single character
+    /// would change too many other words. `source` names the file in errors.
+    pub fn with_shop_synonyms(text: &str, source: &str) -> Result<Self, Error> {
+        let mut patterns = Vec::new();
+        let mut canonical = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim().trim_start_matches('\u{feff}');
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let error = |message: String| Error::Config {
+                location: format!("{source}:{}", n + 1),
+                message,
+            };
+            let Some((canon, variants)) = line.split_once([':', '：']) else {
+                return Err(error("expected `canonical: variant, variant…`".to_owned()));
+            };
+            let canon = normalize_free(canon.trim());
+            if canon.is_empty() {
+                return Err(error(
+                    "the canonical spelling before `:` is empty".to_owned(),
+                ));
+            }
+            let mut any = false;
+            for v in variants.split([',', '，', '、']) {
+                let v = normalize_free(v.trim());
+                if v.is_empty() || v == canon {
+                    continue;
+                }
+                if v.chars().count() < 2 {
+                    return Err(error(format!(
+                        "`{v}` is one character; a shop synonym must be at least two"
+                    )));
+                }
+                if let Some(i) = patterns.iter().position(|p| *p == v)
+                    && canonical[i] != canon
+                {
+                    return Err(error(format!(
+                        "`{v}` is already a synonym of `{}`",
+                        canonical[i]
+                    )));
+                }
+                patterns.push(v);
+                canonical.push(canon.clone());
+                any = true;
+            }
+            if !any {
+                return Err(error(format!("`{canon}` has no variants after `:`")));
+            }
+        }
+        let variants = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .map_err(|e| Error::Config {
+                location: source.to_owned(),
+                message: e.to_string(),
+            })?;
+        let mut analyzer = Analyzer::clone(Analyzer::shipped());
+        analyzer.shop = Some(ShopSynonyms {
+            variants,
+            canonical,
+            text: text.to_owned(),
+        });
+        Ok(analyzer)
+    }
+
+    /// Identifies everything that decides how text is cut into indexed terms: the domain
+    /// dictionary, the synonyms (shipped and the shop's) and the filler words. An on-disk index
+    /// is only valid for the analysis it was built with.
+    pub fn fingerprint(&self) -> String {
+        let h = crate::fingerprint::fnv1a_parts(&[
+            crate::text::segment::USER_DICT.as_bytes(),
+            SYNONYMS.as_bytes(),
+            FILLER.as_bytes(),
+            self.shop_synonyms().unwrap_or("").as_bytes(),
+        ]);
+        format!("{h:016x}")
+    }
+
+    /// The shop's synonyms file as given, if there is one.
+    pub fn shop_synonyms(&self) -> Option<&str> {
+        self.shop.as_ref().map(|s| s.text.as_str())
+    }
+
+    /// Normalised text (Traditional→Simplified, width, case) with the shop's synonyms folded.
+    fn normalize(&self, text: &str) -> String {
+        let norm = normalize_free(text);
+        match &self.shop {
+            Some(shop) => shop.variants.replace_all(&norm, &shop.canonical),
+            None => norm,
+        }
     }
 
     pub fn new(synonyms: &str, filler: &str, general_idf: &str) -> Self {
@@ -88,6 +197,7 @@ impl Analyzer {
             filler,
             filler_chars,
             general_idf,
+            shop: None,
         }
     }
 
@@ -110,13 +220,13 @@ impl Analyzer {
     /// Words of `text` for the index and for queries. Filler words are dropped unless the text
     /// has nothing else (在吗 is all filler, and still means something).
     pub fn words(&self, text: &str) -> Vec<Term> {
-        self.normalized_words(&normalize_free(text))
+        self.normalized_words(&self.normalize(text))
     }
 
     /// A customer's question: normalised once, then its distinct words and bigrams and its
     /// characters, as `words`, `bigrams` and `chars` give them.
     pub fn query(&self, text: &str) -> Query {
-        let norm = normalize_free(text);
+        let norm = self.normalize(text);
         let distinct = |terms: Vec<Term>| -> Vec<String> {
             let mut seen = HashSet::default();
             terms
@@ -193,7 +303,7 @@ impl Analyzer {
     /// Single characters of the text's words and numbers, filler characters dropped: the
     /// weakest evidence (单 in 单子 and 签购单), for paraphrases that share no word.
     pub fn chars(&self, text: &str) -> Vec<Term> {
-        self.normalized_chars(&normalize_free(text))
+        self.normalized_chars(&self.normalize(text))
             .enumerate()
             .map(|(i, (at, c))| Term {
                 text: c.to_string(),
@@ -212,7 +322,7 @@ impl Analyzer {
     /// Character bigrams of the text's words and numbers (filler characters kept: bigrams are
     /// the fallback evidence, and their IDF already discounts common ones).
     pub fn bigrams(&self, text: &str) -> Vec<Term> {
-        self.normalized_bigrams(&normalize_free(text))
+        self.normalized_bigrams(&self.normalize(text))
     }
 
     fn normalized_bigrams(&self, norm: &str) -> Vec<Term> {
@@ -287,6 +397,39 @@ mod tests {
         assert!(words("芯片卡是什么").contains(&"ic卡".to_owned()));
         // A credit card is not any bank card: 信用卡 questions must not match 储蓄卡 ones.
         assert!(words("信用卡能分期吗").contains(&"信用卡".to_owned()));
+    }
+
+    #[test]
+    fn shop_synonyms_fold_before_segmentation() {
+        let a =
+            Analyzer::with_shop_synonyms("\u{feff}# 本店\n花呗: 螞蟻花唄, hb\n", "s.txt").unwrap();
+        let words: Vec<String> = a.words("能用HB嗎").into_iter().map(|t| t.text).collect();
+        assert!(words.contains(&"花呗".to_owned()), "{words:?}");
+        assert_eq!(a.query("蚂蚁花呗可以吗").words, a.query("花呗可以吗").words);
+        // The shipped synonyms still apply.
+        assert!(a.query("退钱").words.contains(&"退款".to_owned()));
+        assert_ne!(a.fingerprint(), Analyzer::shipped().fingerprint());
+        assert_eq!(
+            a.shop_synonyms(),
+            Some("\u{feff}# 本店\n花呗: 螞蟻花唄, hb\n")
+        );
+    }
+
+    #[test]
+    fn bad_shop_synonyms_are_named_by_line() {
+        for (text, line, message) in [
+            ("花呗 蚂蚁花呗", 1, "expected"),
+            ("# x\n\n分期: 分", 3, "one character"),
+            ("花呗: hb\n分期: hb", 2, "already a synonym"),
+            (": hb", 1, "empty"),
+            ("花呗:", 1, "no variants"),
+        ] {
+            let e = Analyzer::with_shop_synonyms(text, "s.txt")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(&format!("s.txt:{line}: ")), "{text:?}: {e}");
+            assert!(e.contains(message), "{text:?}: {e}");
+        }
     }
 
     #[test]

@@ -114,24 +114,24 @@ impl TokenStream for Terms {
 }
 
 /// jieba search-mode words with synonyms folded and filler dropped.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct WordTokenizer;
+#[derive(Clone, Debug)]
+pub struct WordTokenizer(Arc<Analyzer>);
 
 impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = Terms;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Terms {
-        Terms::new(Analyzer::shipped().words(text))
+        Terms::new(self.0.words(text))
     }
 }
 
 /// Character bigrams.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BigramTokenizer;
+#[derive(Clone, Debug)]
+pub struct BigramTokenizer(Arc<Analyzer>);
 
 impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = Terms;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Terms {
-        Terms::new(Analyzer::shipped().bigrams(text))
+        Terms::new(self.0.bigrams(text))
     }
 }
 
@@ -142,27 +142,80 @@ fn split_tags(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn joined_words(text: &str) -> String {
-    let terms: Vec<String> = Analyzer::shipped()
-        .words(text)
-        .into_iter()
-        .map(|t| t.text)
-        .collect();
+fn joined_words(analyzer: &Analyzer, text: &str) -> String {
+    let terms: Vec<String> = analyzer.words(text).into_iter().map(|t| t.text).collect();
     terms.join(" ")
 }
 
-fn joined_bigrams(text: &str) -> String {
-    let terms: Vec<String> = Analyzer::shipped()
-        .bigrams(text)
-        .into_iter()
-        .map(|t| t.text)
-        .collect();
+fn joined_bigrams(analyzer: &Analyzer, text: &str) -> String {
+    let terms: Vec<String> = analyzer.bigrams(text).into_iter().map(|t| t.text).collect();
     terms.join(" ")
 }
 
-fn register(index: &Index) {
-    index.tokenizers().register(WORDS, WordTokenizer);
-    index.tokenizers().register(BIGRAMS, BigramTokenizer);
+fn register(index: &Index, analyzer: &Arc<Analyzer>) {
+    index
+        .tokenizers()
+        .register(WORDS, WordTokenizer(Arc::clone(analyzer)));
+    index
+        .tokenizers()
+        .register(BIGRAMS, BigramTokenizer(Arc::clone(analyzer)));
+}
+
+/// Files kept beside an on-disk index: the shop's synonyms it was built with, and the
+/// fingerprint of its analysis (`Analyzer::fingerprint`).
+const SHOP_SYNONYMS_FILE: &str = "shop-synonyms.txt";
+const ANALYSIS_FILE: &str = "kefu-analysis.txt";
+
+/// The analysis an on-disk index was built with: the shipped tables and the shop's synonyms
+/// kept beside it. An index built with other lexicons (an earlier kefu) is refused: its terms
+/// would not match the questions' terms.
+fn stored_analyzer(dir: &Path) -> Result<Arc<Analyzer>, Error> {
+    let synonyms = dir.join(SHOP_SYNONYMS_FILE);
+    let analyzer = if synonyms.is_file() {
+        let text = super::kb::read_file(&synonyms)?;
+        Arc::new(Analyzer::with_shop_synonyms(
+            &text,
+            &synonyms.display().to_string(),
+        )?)
+    } else {
+        Arc::clone(Analyzer::shipped())
+    };
+    let stored = std::fs::read_to_string(dir.join(ANALYSIS_FILE)).unwrap_or_default();
+    if stored.trim() != analyzer.fingerprint() {
+        return Err(Error::Index(format!(
+            "{}: built with other word lists (an earlier kefu, or other shop synonyms); \
+             rebuild it with `kefu kb import FILE --index {}`",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    Ok(analyzer)
+}
+
+/// Records the analysis an index in `dir` was built with. Written after the index is
+/// committed, each file through a rename, so a crash leaves an index that is refused rather
+/// than one that silently mismatches.
+fn store_analyzer(dir: &Path, analyzer: &Analyzer) -> Result<(), Error> {
+    let write = |name: &str, text: &str| -> Result<(), Error> {
+        let path = dir.join(name);
+        let tmp = dir.join(format!("{name}.tmp"));
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| Error::Io { path, source })
+    };
+    match analyzer.shop_synonyms() {
+        Some(text) => write(SHOP_SYNONYMS_FILE, text)?,
+        None => match std::fs::remove_file(dir.join(SHOP_SYNONYMS_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::Io {
+                    path: dir.join(SHOP_SYNONYMS_FILE),
+                    source: e,
+                });
+            }
+            _ => {}
+        },
+    }
+    write(ANALYSIS_FILE, &analyzer.fingerprint())
 }
 
 fn tv(e: tantivy::TantivyError) -> Error {
@@ -190,6 +243,8 @@ pub struct DocInfo {
 /// An open index, a searcher over its (immutable) contents, and every document's `DocInfo`.
 pub struct KbIndex {
     pub index: Index,
+    /// How this index's text and its questions are analysed.
+    pub analyzer: Arc<Analyzer>,
     pub reader: IndexReader,
     pub searcher: Searcher,
     pub fields: Fields,
@@ -301,7 +356,12 @@ impl Stats {
 
 impl KbIndex {
     /// Builds an index of `kb` and `phrases` in memory, or in `dir` (replacing what is there).
-    pub fn build(kb: &[KbEntry], phrases: &[Phrase], dir: Option<&Path>) -> Result<Self, Error> {
+    pub fn build(
+        kb: &[KbEntry],
+        phrases: &[Phrase],
+        dir: Option<&Path>,
+        analyzer: Arc<Analyzer>,
+    ) -> Result<Self, Error> {
         let (schema, fields) = schema();
         let index = match dir {
             None => Index::create_in_ram(schema),
@@ -315,13 +375,13 @@ impl KbIndex {
                 Index::open_or_create(mmap, schema).map_err(tv)?
             }
         };
-        register(&index);
+        register(&index, &analyzer);
         let mut writer = index
             .writer_with_num_threads::<TantivyDocument>(1, 50_000_000)
             .map_err(tv)?;
         writer.delete_all_documents().map_err(tv)?;
         for e in kb {
-            add_entry(&writer, &fields, e)?;
+            add_entry(&writer, &fields, &analyzer, e)?;
         }
         for p in phrases {
             // What customers say that calls for the phrase is its "question"; the scene too.
@@ -335,10 +395,13 @@ impl KbIndex {
                 category: &p.scene,
                 tags: &tags,
             };
-            add_variants(&writer, &fields, &doc, variants)?;
+            add_variants(&writer, &fields, &analyzer, &doc, variants)?;
         }
         writer.commit().map_err(tv)?;
-        Self::with_reader(index, fields)
+        if let Some(dir) = dir {
+            store_analyzer(dir, &analyzer)?;
+        }
+        Self::with_reader(index, fields, analyzer)
     }
 
     /// Writes knowledge-base changes to the on-disk index in `dir` and returns once they are
@@ -348,7 +411,8 @@ impl KbIndex {
         let (_, fields) = schema();
         let index =
             Index::open_in_dir(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))?;
-        register(&index);
+        let analyzer = stored_analyzer(dir)?;
+        register(&index, &analyzer);
         let mut writer = index
             .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
             .map_err(tv)?;
@@ -356,7 +420,7 @@ impl KbIndex {
             writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
         }
         for e in upserts {
-            add_entry(&writer, &fields, e)?;
+            add_entry(&writer, &fields, &analyzer, e)?;
         }
         writer.commit().map_err(tv)?;
         Ok(())
@@ -400,11 +464,12 @@ impl KbIndex {
                 dir.display()
             )));
         }
-        register(&index);
-        Self::with_reader(index, fields)
+        let analyzer = stored_analyzer(dir)?;
+        register(&index, &analyzer);
+        Self::with_reader(index, fields, analyzer)
     }
 
-    fn with_reader(index: Index, fields: Fields) -> Result<Self, Error> {
+    fn with_reader(index: Index, fields: Fields, analyzer: Arc<Analyzer>) -> Result<Self, Error> {
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -432,7 +497,7 @@ impl KbIndex {
                     terms
                 };
                 map[doc_id as usize] = docs.len() as u32;
-                let text: Vec<char> = Analyzer::shipped()
+                let text: Vec<char> = analyzer
                     .chars(stored(&doc, fields.variant))
                     .iter()
                     .filter_map(|t| t.text.chars().next())
@@ -483,6 +548,7 @@ impl KbIndex {
             .collect::<Result<_, Error>>()?;
         Ok(Self {
             index,
+            analyzer,
             reader,
             searcher,
             fields,
@@ -685,6 +751,7 @@ struct Stored<'a> {
 fn add_entry(
     writer: &tantivy::IndexWriter<TantivyDocument>,
     fields: &Fields,
+    analyzer: &Analyzer,
     e: &KbEntry,
 ) -> Result<(), Error> {
     let tags = e.tags.join("|");
@@ -699,6 +766,7 @@ fn add_entry(
     add_variants(
         writer,
         fields,
+        analyzer,
         &doc,
         std::iter::once(&e.question).chain(&e.similar),
     )
@@ -708,6 +776,7 @@ fn add_entry(
 fn add_variants<'v>(
     writer: &tantivy::IndexWriter<TantivyDocument>,
     fields: &Fields,
+    analyzer: &Analyzer,
     d: &Stored<'_>,
     variants: impl Iterator<Item = &'v String>,
 ) -> Result<(), Error> {
@@ -724,8 +793,8 @@ fn add_variants<'v>(
                 fields.q_words => variant.as_str(),
                 fields.q_bigrams => variant.as_str(),
                 fields.a_words => d.answer,
-                fields.v_terms => joined_words(variant),
-                fields.v_bigrams => joined_bigrams(variant),
+                fields.v_terms => joined_words(analyzer, variant),
+                fields.v_bigrams => joined_bigrams(analyzer, variant),
             ))
             .map_err(tv)?;
     }
@@ -750,7 +819,7 @@ mod tests {
     fn shipped() -> KbIndex {
         let entries = kb::parse::<KbEntry>(DEFAULT_KB).dedup_last_wins(|e| &e.id);
         let phrases = kb::parse::<Phrase>(DEFAULT_PHRASES).dedup_last_wins(|p| &p.id);
-        KbIndex::build(&entries, &phrases, None).unwrap()
+        KbIndex::build(&entries, &phrases, None, Arc::clone(Analyzer::shipped())).unwrap()
     }
 
     /// `top_docs` ranks and scores as tantivy's own disjunction of boosted term queries.
@@ -840,7 +909,7 @@ mod tests {
                 tags: Vec::new(),
             })
             .collect();
-        let kb = KbIndex::build(&entries, &[], None).unwrap();
+        let kb = KbIndex::build(&entries, &[], None, Arc::clone(Analyzer::shipped())).unwrap();
         let f = kb.fields;
         let common = WeightedTerm::new(f.q_words, "退货", 1.0);
         let rare = WeightedTerm::new(f.q_words, "7", 1.0);

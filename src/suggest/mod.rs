@@ -11,7 +11,7 @@ pub mod overlap;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use rustc_hash::FxHashSet;
@@ -162,6 +162,9 @@ pub struct Sources {
     pub index: Option<PathBuf>,
     /// No phrase library at all when `phrases` is not given (instead of the shipped one).
     pub no_phrases: bool,
+    /// The shop's own synonyms (`lexicons/synonyms.txt` format), added to the shipped ones.
+    /// An on-disk index keeps those it was built with.
+    pub synonyms: Option<PathBuf>,
 }
 
 impl Sources {
@@ -169,8 +172,18 @@ impl Sources {
     /// Bad lines are handed to `warn` with their file and skipped.
     pub fn open(&self, mut warn: impl FnMut(&Path, &kb::LineError)) -> Result<Suggester, Error> {
         if let Some(dir) = &self.index {
+            if let Some(s) = &self.synonyms {
+                return Err(Error::Invalid(format!(
+                    "{}: an on-disk index keeps the synonyms it was built with; to change them, \
+                     import it again with `kefu kb import FILE --synonyms {} --index {}`",
+                    s.display(),
+                    s.display(),
+                    dir.display()
+                )));
+            }
             return Suggester::open(dir);
         }
+        let analyzer = self.analyzer()?;
         let entries = match &self.kb {
             Some(p) => kb::load_file::<KbEntry>(p, |e| &e.id, &mut warn)?,
             None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
@@ -180,7 +193,18 @@ impl Sources {
             None if self.no_phrases => Vec::new(),
             None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
         };
-        Suggester::build(&entries, &phrases, None)
+        Suggester::build_with(&entries, &phrases, None, analyzer)
+    }
+
+    /// The shipped analysis, plus the shop's synonyms when a file is named.
+    pub fn analyzer(&self) -> Result<Arc<Analyzer>, Error> {
+        match &self.synonyms {
+            None => Ok(Arc::clone(Analyzer::shipped())),
+            Some(path) => Ok(Arc::new(Analyzer::with_shop_synonyms(
+                &kb::read_file(path)?,
+                &path.display().to_string(),
+            )?)),
+        }
     }
 }
 
@@ -206,10 +230,21 @@ impl Suggester {
         Self::build(&kb, &phrases, None)
     }
 
-    /// Indexes `kb` and `phrases`, in memory or in `dir`.
+    /// Indexes `kb` and `phrases`, in memory or in `dir`, with the shipped analysis.
     pub fn build(kb: &[KbEntry], phrases: &[Phrase], dir: Option<&Path>) -> Result<Self, Error> {
+        Self::build_with(kb, phrases, dir, Arc::clone(Analyzer::shipped()))
+    }
+
+    /// Indexes `kb` and `phrases` with `analyzer` (the shipped tables plus a shop's synonyms);
+    /// an index in `dir` keeps the shop's synonyms beside it and is opened with them.
+    pub fn build_with(
+        kb: &[KbEntry],
+        phrases: &[Phrase],
+        dir: Option<&Path>,
+        analyzer: Arc<Analyzer>,
+    ) -> Result<Self, Error> {
         Ok(Self {
-            kb: KbIndex::build(kb, phrases, dir)?,
+            kb: KbIndex::build(kb, phrases, dir, analyzer)?,
             threshold: DEFAULT_THRESHOLD,
         })
     }
@@ -296,7 +331,7 @@ impl Suggester {
     /// paraphrases that share no whole word: 单子 and 签购单), and the answer's words. Variants
     /// are then grouped by entry, the best one standing for it.
     pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit<'_>>, Error> {
-        let analyzer = Analyzer::shipped();
+        let analyzer = &self.kb.analyzer;
         let f = self.kb.fields;
         let analyze::Query {
             words,
@@ -427,12 +462,12 @@ fn coverage(
     doc: &index::DocInfo,
 ) -> (f32, Vec<String>) {
     let share = |terms: &[(String, f32)], have: &[String]| {
-        let all: f32 = terms.iter().map(|(_, w)| w).sum();
-        let hit: f32 = terms
+        // Folds from +0.0: an empty float sum is −0.0, which would print as a confidence of -0.00.
+        let all = terms.iter().fold(0.0, |sum, (_, w)| sum + w);
+        let hit = terms
             .iter()
             .filter(|(t, _)| has(have, t))
-            .map(|(_, w)| w)
-            .sum();
+            .fold(0.0, |sum, (_, w)| sum + w);
         if all > 0.0 { hit / all } else { 0.0 }
     };
     let matched = words

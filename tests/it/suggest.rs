@@ -182,6 +182,94 @@ fn import_builds_an_index_the_other_commands_open() {
 }
 
 #[test]
+fn a_shops_own_synonyms_in_memory_and_kept_with_an_index() {
+    let dir = work_dir("synonyms");
+    let kb = fixture("electronics.jsonl");
+    let synonyms = fixture("shop-synonyms.txt");
+    let (kb, synonyms) = (kb.to_str().unwrap(), synonyms.to_str().unwrap());
+    let best = |o: &Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", err(o));
+        serde_json::from_str(&out(o)).unwrap()
+    };
+    let ask = ["--format", "json", "--no-record", "能用HB嗎"];
+    // Without the shop's word for 花呗 nothing answers; with it the right entry does.
+    let without = best(&kefu(
+        &dir,
+        &[&["suggest", "--kb", kb][..], &ask].concat(),
+        "",
+    ));
+    assert_eq!(without["answered"], false, "{without}");
+    for s in without["suggestions"].as_array().unwrap() {
+        let c = s["confidence"].as_f64().unwrap();
+        assert!(c.is_sign_positive() && c < 0.4, "{s}"); // never -0.0
+    }
+    let with = best(&kefu(
+        &dir,
+        &[&["suggest", "--kb", kb, "--synonyms", synonyms][..], &ask].concat(),
+        "",
+    ));
+    assert_eq!(with["answered"], true, "{with}");
+    assert_eq!(with["suggestions"][0]["id"], "pay-huabei");
+
+    // Imported with the index, they serve every command that opens it.
+    let o = kefu(
+        &dir,
+        &["kb", "import", kb, "--synonyms", synonyms, "--index", "idx"],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = kefu(
+        &dir,
+        &[
+            "suggest",
+            "--index",
+            "idx",
+            "--format",
+            "json",
+            "--no-record",
+            "质保几年",
+        ],
+        "",
+    );
+    assert_eq!(best(&o)["suggestions"][0]["id"], "warranty");
+    // …and can't be swapped under it.
+    let o = kefu(
+        &dir,
+        &[
+            "suggest",
+            "--index",
+            "idx",
+            "--synonyms",
+            synonyms,
+            "质保几年",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+
+    // A bad line is named with its file and number.
+    std::fs::write(dir.join("bad.txt"), "花呗: hb\n分期: 分\n").unwrap();
+    let o = kefu(
+        &dir,
+        &["suggest", "--kb", kb, "--synonyms", "bad.txt", "分期"],
+        "",
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err(&o).contains("bad.txt:2"), "{}", err(&o));
+    assert!(err(&o).contains("one character"), "{}", err(&o));
+
+    // An index whose word lists differ from this kefu's is refused, not silently mismatched.
+    std::fs::write(dir.join("idx/kefu-analysis.txt"), "0000000000000000").unwrap();
+    let o = kefu(&dir, &["suggest", "--index", "idx", "质保"], "");
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        err(&o).contains("rebuild it with `kefu kb import"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
 fn check_reports_lines_duplicates_and_impolite_answers() {
     let dir = work_dir("check");
     let o = kefu(
