@@ -339,7 +339,7 @@ impl Analyzer {
                 continue;
             }
             out.push(Term {
-                text: format!("{ca}{cb}"),
+                text: String::from_iter([ca, cb]),
                 position: i,
                 from: a,
                 to: b + cb.len_utf8(),
