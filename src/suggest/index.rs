@@ -233,9 +233,10 @@ pub struct DocInfo {
     pub answer: String,
     pub category: String,
     pub tags: Vec<String>,
-    /// The variant's distinct words and bigrams, sorted.
-    pub terms: Vec<String>,
-    pub bigrams: Vec<String>,
+    /// The variant's distinct words and bigrams, as ids in the index's vocabulary
+    /// (`KbIndex::term_id`), sorted.
+    pub terms: Vec<u32>,
+    pub bigrams: Vec<u32>,
     /// The variant's characters (filler dropped), for BM25 and the ordered overlap.
     pub chars: Chars,
 }
@@ -258,6 +259,8 @@ pub struct KbIndex {
     char_avg_len: f32,
     /// BM25 length normalisation of the searched fields, for `top_docs`.
     norms: Vec<FieldNorms>,
+    /// Every word and bigram of the question variants, numbered (for `DocInfo::terms`).
+    vocabulary: FxHashMap<Box<str>, u32>,
     /// `dictionaries[segment_ord]`: the searched fields' term dictionaries of each segment.
     dictionaries: Vec<Vec<Dictionary>>,
 }
@@ -514,6 +517,7 @@ impl KbIndex {
             .map_err(tv)?;
         let searcher = reader.searcher();
         let mut docs = Vec::new();
+        let mut vocabulary: FxHashMap<Box<str>, u32> = FxHashMap::default();
         let mut addr = Vec::new();
         let mut char_df: FxHashMap<char, u32> = FxHashMap::default();
         let mut total_chars = 0u64;
@@ -523,15 +527,18 @@ impl KbIndex {
                 let doc: TantivyDocument = searcher
                     .doc(DocAddress::new(seg as u32, doc_id))
                     .map_err(tv)?;
-                let split = |f| {
-                    let mut terms: Vec<String> = stored(&doc, f)
+                let mut ids = |f| {
+                    let mut ids: Vec<u32> = stored(&doc, f)
                         .split(' ')
                         .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
+                        .map(|t| {
+                            let next = vocabulary.len() as u32;
+                            *vocabulary.entry(t.into()).or_insert(next)
+                        })
                         .collect();
-                    terms.sort_unstable();
-                    terms.dedup();
-                    terms
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
                 };
                 map[doc_id as usize] = docs.len() as u32;
                 let text: Vec<char> = analyzer
@@ -552,8 +559,8 @@ impl KbIndex {
                     answer: stored(&doc, fields.answer).to_owned(),
                     category: stored(&doc, fields.category).to_owned(),
                     tags: split_tags(stored(&doc, fields.tags)),
-                    terms: split(fields.v_terms),
-                    bigrams: split(fields.v_bigrams),
+                    terms: ids(fields.v_terms),
+                    bigrams: ids(fields.v_bigrams),
                     chars,
                 });
             }
@@ -605,6 +612,7 @@ impl KbIndex {
             char_df,
             char_avg_len,
             norms,
+            vocabulary,
             dictionaries,
         })
     }
@@ -768,6 +776,11 @@ impl KbIndex {
             j += usize::from(dc <= qc);
         }
         sum
+    }
+
+    /// The id of a word or bigram found in some question variant (see `DocInfo::terms`).
+    pub fn term_id(&self, term: &str) -> Option<u32> {
+        self.vocabulary.get(term).copied()
     }
 
     /// The in-memory information of a search hit.

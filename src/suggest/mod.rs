@@ -364,16 +364,17 @@ impl Suggester {
             .kb
             .top_docs(&clauses, CANDIDATES.max(k * CANDIDATES_PER_SUGGESTION))?;
         // The question's words and bigrams with their weight in the question fields, for coverage.
-        let weighted = |(t, idf): (String, &f32)| {
-            let w = everyday(&t) * idf;
-            (t, w)
+        let weighted = |(text, idf): (String, &f32)| Weighted {
+            weight: everyday(&text) * idf,
+            id: self.kb.term_id(&text),
+            text,
         };
-        let words: Vec<(String, f32)> = words
+        let words: Vec<Weighted> = words
             .into_iter()
             .zip(idf.iter().step_by(2))
             .map(weighted)
             .collect();
-        let bigrams: Vec<(String, f32)> = bigrams
+        let bigrams: Vec<Weighted> = bigrams
             .into_iter()
             .zip(&idf[2 * words.len()..])
             .map(weighted)
@@ -456,24 +457,20 @@ impl Hit<'_> {
 /// for every query — 1.0 when everything the customer asked about is in the knowledge-base
 /// question, 0.5 when half of it is — which is why one threshold serves all queries. Also
 /// returns the query words found.
-fn coverage(
-    words: &[(String, f32)],
-    bigrams: &[(String, f32)],
-    doc: &index::DocInfo,
-) -> (f32, Vec<String>) {
-    let share = |terms: &[(String, f32)], have: &[String]| {
+fn coverage(words: &[Weighted], bigrams: &[Weighted], doc: &index::DocInfo) -> (f32, Vec<String>) {
+    let share = |terms: &[Weighted], have: &[u32]| {
         // Folds from +0.0: an empty float sum is −0.0, which would print as a confidence of -0.00.
-        let all = terms.iter().fold(0.0, |sum, (_, w)| sum + w);
+        let all = terms.iter().fold(0.0, |sum, t| sum + t.weight);
         let hit = terms
             .iter()
-            .filter(|(t, _)| has(have, t))
-            .fold(0.0, |sum, (_, w)| sum + w);
+            .filter(|t| t.is_in(have))
+            .fold(0.0, |sum, t| sum + t.weight);
         if all > 0.0 { hit / all } else { 0.0 }
     };
     let matched = words
         .iter()
-        .filter(|(t, _)| has(&doc.terms, t))
-        .map(|(t, _)| t.clone())
+        .filter(|t| t.is_in(&doc.terms))
+        .map(|t| t.text.clone())
         .collect();
     (
         (share(words, &doc.terms) + share(bigrams, &doc.bigrams)) / 2.0,
@@ -481,9 +478,19 @@ fn coverage(
     )
 }
 
-/// Whether a sorted list of terms holds `term`.
-fn has(sorted: &[String], term: &str) -> bool {
-    sorted.binary_search_by(|t| t.as_str().cmp(term)).is_ok()
+/// A term of the question with its weight, and its id in the index's vocabulary if any
+/// question variant has it.
+struct Weighted {
+    text: String,
+    weight: f32,
+    id: Option<u32>,
+}
+
+impl Weighted {
+    /// Whether a document's sorted term ids hold this term.
+    fn is_in(&self, ids: &[u32]) -> bool {
+        self.id.is_some_and(|id| ids.binary_search(&id).is_ok())
+    }
 }
 
 /// Fills `{name}` variables from `vars`; unknown ones stay visible and are reported.
