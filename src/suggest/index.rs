@@ -296,12 +296,13 @@ impl Dictionary {
     }
 }
 
-/// One searched field's BM25 length normalisation: `K1 * (1 - B + B * len / avg_len)` for each
-/// of tantivy's 256 field-length codes, and each segment's field-length reader.
+/// One searched field's BM25 length normalisation, `K1 * (1 - B + B * len / avg_len)` with
+/// tantivy's encoded field lengths, worked out for every document of every segment
+/// (`per_doc[segment_ord][doc_id]`): the scoring loop reads one float instead of decoding a
+/// length code. 4 bytes per document and field.
 struct FieldNorms {
     field: Field,
-    by_code: [f32; 256],
-    readers: Vec<FieldNormReader>,
+    per_doc: Vec<Vec<f32>>,
 }
 
 /// Documents with their scores, best first.
@@ -583,21 +584,21 @@ impl KbIndex {
             .iter()
             .map(|&(field, tokens)| {
                 let avg = tokens as f32 / stats.docs.max(1) as f32;
-                let by_code = std::array::from_fn(|code| {
+                let by_code: [f32; 256] = std::array::from_fn(|code| {
                     let len = FieldNormReader::id_to_fieldnorm(code as u8) as f32;
                     K1 * (1.0 - B + B * len / avg.max(f32::EPSILON))
                 });
-                let readers = searcher
+                let per_doc = searcher
                     .segment_readers()
                     .iter()
-                    .map(|s| s.get_fieldnorms_reader(field))
-                    .collect::<Result<_, _>>()
-                    .map_err(tv)?;
-                Ok(FieldNorms {
-                    field,
-                    by_code,
-                    readers,
-                })
+                    .map(|s| {
+                        let lengths = s.get_fieldnorms_reader(field).map_err(tv)?;
+                        Ok((0..s.max_doc())
+                            .map(|d| by_code[usize::from(lengths.fieldnorm_id(d))])
+                            .collect())
+                    })
+                    .collect::<Result<_, Error>>()?;
+                Ok(FieldNorms { field, per_doc })
             })
             .collect::<Result<_, Error>>()?;
         Ok(Self {
@@ -696,7 +697,7 @@ impl KbIndex {
                     let Some(norms) = self.norms.iter().find(|f| f.field == t.field) else {
                         continue;
                     };
-                    let lengths = &norms.readers[seg];
+                    let lengths: &[f32] = &norms.per_doc[seg];
                     let weight = idf * (1.0 + K1) * t.boost;
                     let mut postings = inverted
                         .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
@@ -708,7 +709,7 @@ impl KbIndex {
                         }
                         for (&doc, &tf) in docs.iter().zip(postings.freqs()) {
                             let tf = tf as f32;
-                            let norm = norms.by_code[lengths.fieldnorm_id(doc) as usize];
+                            let norm = lengths[doc as usize];
                             let slot = &mut acc.scores[doc as usize];
                             if *slot == 0.0 {
                                 acc.touched.push(doc);
