@@ -326,10 +326,12 @@ impl Suggester {
 
     /// Ranked entries for a question, without filling or linting: what `eval` measures.
     ///
-    /// One tantivy query scores every document by BM25 over four kinds of evidence, weighted:
-    /// the words of the question variant, its character bigrams, its single characters (for
-    /// paraphrases that share no whole word: 单子 and 签购单), and the answer's words. Variants
-    /// are then grouped by entry, the best one standing for it.
+    /// The index's first stage scores every document by BM25 over the words of the question
+    /// variant, its character bigrams and the answer's words, each term also weighed by its
+    /// rarity in general Chinese; the best candidates add BM25 of single characters (for
+    /// paraphrases that share no whole word: 单子 and 签购单), then the leading ones are
+    /// reranked with the ordered character overlap. Variants are grouped by entry, the best one
+    /// standing for it.
     pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit<'_>>, Error> {
         let analyzer = &self.kb.analyzer;
         let f = self.kb.fields;
