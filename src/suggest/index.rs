@@ -968,21 +968,27 @@ mod tests {
         assert!(kb.top_docs(&[], 10).unwrap().0.is_empty());
     }
 
-    /// Terms in more than a third of a large index are left out of ranking, unless they are all
-    /// the question has.
-    #[test]
-    fn common_terms_rank_nothing_unless_nothing_else_is_left() {
-        let entries: Vec<KbEntry> = (0..120)
-            .map(|i| KbEntry {
+    /// An in-memory index of entries `e0, e1, …` with these questions and answers.
+    fn index_of(qa: impl Iterator<Item = (String, &'static str)>) -> KbIndex {
+        let entries: Vec<KbEntry> = qa
+            .enumerate()
+            .map(|(i, (question, answer))| KbEntry {
                 id: format!("e{i}"),
-                question: format!("订单{i}怎么退货"),
+                question,
                 similar: Vec::new(),
-                answer: "请您在订单页面申请退货".to_owned(),
+                answer: answer.to_owned(),
                 category: String::new(),
                 tags: Vec::new(),
             })
             .collect();
-        let kb = KbIndex::build(&entries, &[], None, Arc::clone(Analyzer::shipped())).unwrap();
+        KbIndex::build(&entries, &[], None, Arc::clone(Analyzer::shipped())).unwrap()
+    }
+
+    /// Terms in more than a third of a large index are left out of ranking, unless they are all
+    /// the question has.
+    #[test]
+    fn common_terms_rank_nothing_unless_nothing_else_is_left() {
+        let kb = index_of((0..120).map(|i| (format!("订单{i}怎么退货"), "请您在订单页面申请退货")));
         let f = kb.fields;
         let common = WeightedTerm::new(f.q_words, "退货", 1.0);
         let rare = WeightedTerm::new(f.q_words, "7", 1.0);
@@ -996,8 +1002,7 @@ mod tests {
         assert_eq!(ranked.len(), 1, "{ranked:?}");
         assert_eq!(kb.info(ranked[0].1).unwrap().id, "e7");
         assert!(idf[0] < idf[1] && idf[0] > 0.0, "{idf:?}");
-        // Answer words are common sooner: 申请 is in every answer, 订单页面 too, so with the
-        // rare word beside them only it ranks; a word of a fifth of the questions still does.
+        // The same holds for a word found in every answer.
         let answer = WeightedTerm::new(f.a_words, "申请", 1.0);
         let (ranked, _) = kb.top_docs(&[answer, rare], 200).unwrap();
         assert_eq!(ranked.len(), 1, "{ranked:?}");
@@ -1006,26 +1011,13 @@ mod tests {
     /// Answer words found in more than a tenth of the answers don't rank, question words do.
     #[test]
     fn answer_words_are_common_sooner_than_question_words() {
-        let entries: Vec<KbEntry> = (0..200)
-            .map(|i| KbEntry {
-                id: format!("e{i}"),
-                question: if i % 5 == 0 {
-                    format!("发票{i}")
-                } else {
-                    format!("问题{i}")
-                },
-                similar: Vec::new(),
-                answer: if i % 5 == 0 {
-                    "发票随货寄出"
-                } else {
-                    "稍后回复"
-                }
-                .to_owned(),
-                category: String::new(),
-                tags: Vec::new(),
-            })
-            .collect();
-        let kb = KbIndex::build(&entries, &[], None, Arc::clone(Analyzer::shipped())).unwrap();
+        let kb = index_of((0..200).map(|i| {
+            if i % 5 == 0 {
+                (format!("发票{i}"), "发票随货寄出")
+            } else {
+                (format!("问题{i}"), "稍后回复")
+            }
+        }));
         let f = kb.fields;
         let rare = WeightedTerm::new(f.q_words, "7", 1.0);
         // 发票 is in a fifth of the questions and of the answers.
