@@ -1,6 +1,8 @@
 //! Rule word lists as data: the line format of `lexicons/*.txt`, the embedded defaults, and a
 //! loader that returns every entry it could read plus the errors (file:line) of those it couldn't.
 
+pub mod synonyms;
+
 use std::collections::BTreeMap;
 use std::fmt;
 

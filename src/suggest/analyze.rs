@@ -6,6 +6,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::error::Error;
+use crate::lexicon::synonyms;
 use std::sync::{Arc, OnceLock};
 
 use crate::text::normalize::normalize_free;
@@ -74,51 +75,31 @@ impl Analyzer {
     /// characters: it replaces text wherever it occurs (longest first), and a single character
     /// would change too many other words. `source` names the file in errors.
     pub fn with_shop_synonyms(text: &str, source: &str) -> Result<Self, Error> {
-        let mut patterns = Vec::new();
-        let mut canonical = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim().trim_start_matches('\u{feff}');
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let error = |message: String| Error::Config {
-                location: format!("{source}:{}", n + 1),
+        let mut patterns: Vec<String> = Vec::new();
+        let mut canonical: Vec<String> = Vec::new();
+        for group in synonyms::parse(text) {
+            let error = |line: usize, message: String| Error::Config {
+                location: format!("{source}:{line}"),
                 message,
             };
-            let Some((canon, variants)) = line.split_once([':', '：']) else {
-                return Err(error("expected `canonical: variant, variant…`".to_owned()));
-            };
-            let canon = normalize_free(canon.trim());
-            if canon.is_empty() {
-                return Err(error(
-                    "the canonical spelling before `:` is empty".to_owned(),
-                ));
-            }
-            let mut any = false;
-            for v in variants.split([',', '，', '、']) {
-                let v = normalize_free(v.trim());
-                if v.is_empty() || v == canon {
-                    continue;
-                }
+            let (line, group) = group.map_err(|e| error(e.line, e.message))?;
+            for v in group.variants {
                 if v.chars().count() < 2 {
-                    return Err(error(format!(
-                        "`{v}` is one character; a shop synonym must be at least two"
-                    )));
+                    return Err(error(
+                        line,
+                        format!("`{v}` is one character; a shop synonym must be at least two"),
+                    ));
                 }
                 if let Some(i) = patterns.iter().position(|p| *p == v)
-                    && canonical[i] != canon
+                    && canonical[i] != group.canonical
                 {
-                    return Err(error(format!(
-                        "`{v}` is already a synonym of `{}`",
-                        canonical[i]
-                    )));
+                    return Err(error(
+                        line,
+                        format!("`{v}` is already a synonym of `{}`", canonical[i]),
+                    ));
                 }
                 patterns.push(v);
-                canonical.push(canon.clone());
-                any = true;
-            }
-            if !any {
-                return Err(error(format!("`{canon}` has no variants after `:`")));
+                canonical.push(group.canonical.clone());
             }
         }
         let variants = AhoCorasick::builder()
@@ -165,17 +146,11 @@ impl Analyzer {
     }
 
     pub fn new(synonyms: &str, filler: &str, general_idf: &str) -> Self {
+        // The shipped file is tested to read cleanly (`lexicon::synonyms`).
         let mut map = HashMap::default();
-        for line in lines(synonyms) {
-            let Some((canonical, variants)) = line.split_once([':', '：']) else {
-                continue;
-            };
-            let canonical = normalize_free(canonical.trim());
-            for v in variants.split([',', '，', '、']) {
-                let v = normalize_free(v.trim());
-                if !v.is_empty() && v != canonical {
-                    map.insert(v, canonical.clone());
-                }
+        for (_, group) in synonyms::parse(synonyms).flatten() {
+            for v in group.variants {
+                map.insert(v, group.canonical.clone());
             }
         }
         let general_idf = lines(general_idf)
@@ -394,6 +369,12 @@ mod tests {
     #[test]
     fn payment_words_fold_too_and_card_kinds_stay_apart() {
         assert!(words("刷卡机坏了").contains(&"pos机".to_owned()));
+        assert!(
+            words("POS机坏了").contains(&"pos机".to_owned()),
+            "{:?}",
+            words("POS机坏了")
+        );
+        assert!(words("ＰＯＳ機壞了").contains(&"pos机".to_owned()));
         assert!(words("芯片卡是什么").contains(&"ic卡".to_owned()));
         // A credit card is not any bank card: 信用卡 questions must not match 储蓄卡 ones.
         assert!(words("信用卡能分期吗").contains(&"信用卡".to_owned()));

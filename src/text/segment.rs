@@ -30,16 +30,13 @@ pub fn jieba() -> &'static Jieba {
         jieba
             .load_dict(&mut reader)
             .expect("lexicons/userdict.txt is a valid jieba dictionary");
-        // Every synonym stays one word, so it can be folded to its canonical spelling.
-        for word in SYNONYMS
-            .lines()
-            .filter(|l| !l.trim_start().starts_with('#'))
-            .flat_map(|l| l.split([':', '：', ',', '，', '、']))
-            .map(str::trim)
-            .filter(|w| w.chars().count() >= 2)
-        {
-            if !jieba.has_word(word) {
-                jieba.add_word(word, Some(2000), None);
+        // Every synonym stays one word, so it can be folded to its canonical spelling. They
+        // come normalised (`pos机`, not `POS机`), as the text retrieval segments is.
+        for (_, group) in crate::lexicon::synonyms::parse(SYNONYMS).flatten() {
+            for word in std::iter::once(&group.canonical).chain(&group.variants) {
+                if word.chars().count() >= 2 && !jieba.has_word(word) {
+                    jieba.add_word(word, Some(2000), None);
+                }
             }
         }
         jieba
