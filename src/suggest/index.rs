@@ -203,17 +203,19 @@ fn store_analyzer(dir: &Path, analyzer: &Analyzer) -> Result<(), Error> {
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|source| Error::Io { path, source })
     };
+    let synonyms = dir.join(SHOP_SYNONYMS_FILE);
     match analyzer.shop_synonyms() {
         Some(text) => write(SHOP_SYNONYMS_FILE, text)?,
-        None => match std::fs::remove_file(dir.join(SHOP_SYNONYMS_FILE)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+        None => {
+            if let Err(source) = std::fs::remove_file(&synonyms)
+                && source.kind() != std::io::ErrorKind::NotFound
+            {
                 return Err(Error::Io {
-                    path: dir.join(SHOP_SYNONYMS_FILE),
-                    source: e,
+                    path: synonyms,
+                    source,
                 });
             }
-            _ => {}
-        },
+        }
     }
     write(ANALYSIS_FILE, &analyzer.fingerprint())
 }
