@@ -10,14 +10,14 @@ use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use tantivy::InvertedIndexReader;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::TermInfo;
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc,
+};
 
 use super::analyze::{Analyzer, Term};
 use super::kb::{KbEntry, Phrase};
@@ -259,52 +259,74 @@ pub struct KbIndex {
     /// Documents holding each character, and the mean characters per document.
     char_df: FxHashMap<char, u32>,
     char_avg_len: f32,
-    /// BM25 length normalisation of the searched fields, for `top_docs`.
-    norms: Vec<FieldNorms>,
     /// Every word and bigram of the question variants, numbered (for `DocInfo::terms`).
     vocabulary: FxHashMap<Box<str>, u32>,
-    /// `dictionaries[segment_ord]`: the searched fields' term dictionaries of each segment.
-    dictionaries: Vec<Vec<Dictionary>>,
+    /// `postings[segment_ord]`: the searched fields' postings in each segment.
+    postings: Vec<Vec<Postings>>,
 }
 
-/// One searched field's term dictionary in one segment, held in a hash map: a question looks
-/// up a few dozen terms, and a hash lookup costs a tenth of a walk down tantivy's FST. Built
-/// once per open index (the contents never change); a few MB for 10,000 entries.
-struct Dictionary {
+/// One searched field's postings in one segment, read out of tantivy once per open index (the
+/// contents never change) with their BM25 term-frequency part worked out. A question looks up
+/// a few dozen terms: a hash lookup costs a tenth of a walk down tantivy's FST, and a run of
+/// ready floats saves decoding blocks and field-length codes for every posting. 8 bytes per
+/// posting: about 1 MB for the 745-entry evaluation KB, some 10 MB for 10,000 entries.
+struct Postings {
     field: Field,
-    inverted: Arc<InvertedIndexReader>,
-    terms: FxHashMap<Box<str>, TermInfo>,
+    /// Each term's run in `docs` and `parts`: (start, length = its document frequency).
+    terms: FxHashMap<Box<str>, (u32, u32)>,
+    docs: Vec<DocId>,
+    /// `tf / (tf + K1 · (1 − B + B · len / avg_len))` for the document at the same place, with
+    /// tantivy's encoded field length: BM25 without the term's IDF and `1 + K1`.
+    parts: Vec<f32>,
 }
 
-impl Dictionary {
-    fn load(segment: &tantivy::SegmentReader, field: Field) -> Result<Self, Error> {
+impl Postings {
+    /// Reads `field` of `segment`; `avg_len` is the field's mean length over the whole index.
+    fn load(segment: &tantivy::SegmentReader, field: Field, avg_len: f32) -> Result<Self, Error> {
+        let index_error = |e: std::io::Error| Error::Index(e.to_string());
         let inverted = segment.inverted_index(field).map_err(tv)?;
-        let mut terms = FxHashMap::default();
-        let mut stream = inverted
-            .terms()
-            .stream()
-            .map_err(|e| Error::Index(e.to_string()))?;
+        let lengths = segment.get_fieldnorms_reader(field).map_err(tv)?;
+        let norm_by_code: [f32; 256] = std::array::from_fn(|code| {
+            let len = FieldNormReader::id_to_fieldnorm(code as u8) as f32;
+            K1 * (1.0 - B + B * len / avg_len.max(f32::EPSILON))
+        });
+        let mut out = Self {
+            field,
+            terms: FxHashMap::default(),
+            docs: Vec::new(),
+            parts: Vec::new(),
+        };
+        let mut stream = inverted.terms().stream().map_err(index_error)?;
         while stream.advance() {
             // A text field's keys are the terms' UTF-8 bytes (our tokenizers make only text).
-            if let Ok(term) = std::str::from_utf8(stream.key()) {
-                terms.insert(term.into(), stream.value().clone());
+            let Ok(term) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            let start = out.docs.len();
+            let mut postings = inverted
+                .read_block_postings_from_terminfo(stream.value(), IndexRecordOption::WithFreqs)
+                .map_err(index_error)?;
+            while !postings.docs().is_empty() {
+                for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+                    let tf = tf as f32;
+                    let norm = norm_by_code[usize::from(lengths.fieldnorm_id(doc))];
+                    out.docs.push(doc);
+                    out.parts.push(tf / (tf + norm));
+                }
+                postings.advance();
             }
+            let run = (start as u32, (out.docs.len() - start) as u32);
+            out.terms.insert(term.into(), run);
         }
-        Ok(Self {
-            field,
-            inverted,
-            terms,
-        })
+        Ok(out)
     }
-}
 
-/// One searched field's BM25 length normalisation, `K1 * (1 - B + B * len / avg_len)` with
-/// tantivy's encoded field lengths, worked out for every document of every segment
-/// (`per_doc[segment_ord][doc_id]`): the scoring loop reads one float instead of decoding a
-/// length code. 4 bytes per document and field.
-struct FieldNorms {
-    field: Field,
-    per_doc: Vec<Vec<f32>>,
+    /// A term's documents and their term-frequency parts.
+    fn get(&self, term: &str) -> Option<(&[DocId], &[f32])> {
+        let &(start, len) = self.terms.get(term)?;
+        let run = start as usize..(start + len) as usize;
+        Some((&self.docs[run.clone()], &self.parts[run]))
+    }
 }
 
 /// Documents with their scores, best first.
@@ -570,39 +592,21 @@ impl KbIndex {
             addr.push(map);
         }
         let stats = Stats::new(&searcher, &fields)?;
-        let dictionaries = searcher
+        let char_avg_len = total_chars as f32 / docs.len().max(1) as f32;
+        let postings = searcher
             .segment_readers()
             .iter()
             .map(|segment| {
-                [fields.q_words, fields.q_bigrams, fields.a_words]
-                    .into_iter()
-                    .map(|f| Dictionary::load(segment, f))
+                stats
+                    .tokens
+                    .iter()
+                    .map(|&(field, tokens)| {
+                        let avg_len = tokens as f32 / stats.docs.max(1) as f32;
+                        Postings::load(segment, field, avg_len)
+                    })
                     .collect::<Result<Vec<_>, Error>>()
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let char_avg_len = total_chars as f32 / docs.len().max(1) as f32;
-        let norms = stats
-            .tokens
-            .iter()
-            .map(|&(field, tokens)| {
-                let avg = tokens as f32 / stats.docs.max(1) as f32;
-                let by_code: [f32; 256] = std::array::from_fn(|code| {
-                    let len = FieldNormReader::id_to_fieldnorm(code as u8) as f32;
-                    K1 * (1.0 - B + B * len / avg.max(f32::EPSILON))
-                });
-                let per_doc = searcher
-                    .segment_readers()
-                    .iter()
-                    .map(|s| {
-                        let lengths = s.get_fieldnorms_reader(field).map_err(tv)?;
-                        Ok((0..s.max_doc())
-                            .map(|d| by_code[usize::from(lengths.fieldnorm_id(d))])
-                            .collect())
-                    })
-                    .collect::<Result<_, Error>>()?;
-                Ok(FieldNorms { field, per_doc })
-            })
-            .collect::<Result<_, Error>>()?;
         Ok(Self {
             index,
             analyzer,
@@ -614,16 +618,15 @@ impl KbIndex {
             stats,
             char_df,
             char_avg_len,
-            norms,
             vocabulary,
-            dictionaries,
+            postings,
         })
     }
 
     /// The `limit` best documents for a weighted disjunction of terms, by the sum of their
     /// boosted BM25 scores — what a tantivy `BooleanQuery` of boosted `TermQuery`s computes
-    /// (same IDF, same field-length codes), but term at a time: each posting list is read
-    /// block by block into per-document accumulators. For the few dozen terms of a question
+    /// (same IDF, same field-length codes), but term at a time: each term's postings (held in
+    /// memory, see `Postings`) are added into per-document accumulators. For the few dozen terms of a question
     /// that is several times faster than the document-at-a-time union, which pays for a heap
     /// of scorers on every document and cannot skip blocks once clauses are boosted.
     ///
@@ -632,27 +635,23 @@ impl KbIndex {
     /// separate documents and their posting lists are the longest.
     ///
     /// Also returns each term's IDF, for the caller's own use of the same statistics.
-    pub fn top_docs(
-        &self,
-        terms: &[WeightedTerm<'_>],
-        limit: usize,
-    ) -> Result<(Ranked, Vec<f32>), Error> {
+    pub fn top_docs(&self, terms: &[WeightedTerm<'_>], limit: usize) -> (Ranked, Vec<f32>) {
         let segments = self.searcher.segment_readers();
-        // Each term's dictionary entry in each segment, and its document frequency overall.
-        type Found<'d> = Option<(&'d TermInfo, &'d InvertedIndexReader)>;
-        let mut infos: Vec<Vec<Found<'_>>> = Vec::with_capacity(segments.len());
+        // Each term's postings in each segment, and its document frequency overall.
+        type Found<'p> = Option<(&'p [DocId], &'p [f32])>;
+        let mut found: Vec<Vec<Found<'_>>> = Vec::with_capacity(segments.len());
         let mut doc_freq = vec![0u64; terms.len()];
-        for dictionaries in &self.dictionaries {
+        for fields in &self.postings {
             let mut row = Vec::with_capacity(terms.len());
             for (t, df) in terms.iter().zip(&mut doc_freq) {
-                let found = dictionaries
+                let postings = fields
                     .iter()
-                    .find(|d| d.field == t.field)
-                    .and_then(|d| Some((d.terms.get(t.text)?, &*d.inverted)));
-                *df += found.map_or(0, |(info, _)| u64::from(info.doc_freq));
-                row.push(found);
+                    .find(|p| p.field == t.field)
+                    .and_then(|p| p.get(t.text));
+                *df += postings.map_or(0, |(docs, _)| docs.len() as u64);
+                row.push(postings);
             }
-            infos.push(row);
+            found.push(row);
         }
         let n = self.stats.docs as f32;
         let idf: Vec<f32> = doc_freq.iter().map(|&df| idf(df as f32, n)).collect();
@@ -676,7 +675,7 @@ impl KbIndex {
         }
         // The best `limit` so far, worst on top: most documents fail one comparison with it.
         let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(limit + 1);
-        ACCUMULATORS.with_borrow_mut(|acc| -> Result<(), Error> {
+        ACCUMULATORS.with_borrow_mut(|acc| {
             for (seg, segment) in segments.iter().enumerate() {
                 // Only the slots the last use touched need resetting.
                 for &d in &acc.touched {
@@ -687,38 +686,22 @@ impl KbIndex {
                 if acc.scores.len() < max_doc {
                     acc.scores.resize(max_doc, 0.0);
                 }
-                for ((t, info), (&idf, &common)) in
-                    terms.iter().zip(&infos[seg]).zip(idf.iter().zip(&common))
+                for ((t, postings), (&idf, &common)) in
+                    terms.iter().zip(&found[seg]).zip(idf.iter().zip(&common))
                 {
-                    let Some((info, inverted)) = info else {
+                    let Some((docs, parts)) = postings else {
                         continue;
                     };
                     if common {
                         continue;
                     }
-                    let Some(norms) = self.norms.iter().find(|f| f.field == t.field) else {
-                        continue;
-                    };
-                    let lengths: &[f32] = &norms.per_doc[seg];
                     let weight = idf * (1.0 + K1) * t.boost;
-                    let mut postings = inverted
-                        .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
-                        .map_err(|e| Error::Index(e.to_string()))?;
-                    loop {
-                        let docs = postings.docs();
-                        if docs.is_empty() {
-                            break;
+                    for (&doc, &part) in docs.iter().zip(*parts) {
+                        let slot = &mut acc.scores[doc as usize];
+                        if *slot == 0.0 {
+                            acc.touched.push(doc);
                         }
-                        for (&doc, &tf) in docs.iter().zip(postings.freqs()) {
-                            let tf = tf as f32;
-                            let norm = lengths[doc as usize];
-                            let slot = &mut acc.scores[doc as usize];
-                            if *slot == 0.0 {
-                                acc.touched.push(doc);
-                            }
-                            *slot += weight * tf / (tf + norm);
-                        }
-                        postings.advance();
+                        *slot += weight * part;
                     }
                 }
                 let alive = segment.alive_bitset();
@@ -736,14 +719,13 @@ impl KbIndex {
                     }
                 }
             }
-            Ok(())
-        })?;
+        });
         let best = best
             .into_sorted_vec()
             .into_iter()
             .map(|Candidate(score, doc)| (score, doc))
             .collect();
-        Ok((best, idf))
+        (best, idf)
     }
 
     /// The distinct characters of a question with their inverse document frequency, sorted.
@@ -914,7 +896,7 @@ mod tests {
             for b in &bigrams {
                 terms.push(WeightedTerm::new(f.q_bigrams, b, 0.6));
             }
-            let (ours, _) = kb.top_docs(&terms, 20).unwrap();
+            let (ours, _) = kb.top_docs(&terms, 20);
 
             // The same query to tantivy, less the terms `top_docs` leaves out as too common.
             let n = kb.searcher.num_docs() as f32;
@@ -959,15 +941,13 @@ mod tests {
     #[test]
     fn unknown_terms_score_nothing() {
         let kb = shipped();
-        let (none, idf) = kb
-            .top_docs(
-                &[WeightedTerm::new(kb.fields.q_words, "不存在的词语", 1.0)],
-                10,
-            )
-            .unwrap();
+        let (none, idf) = kb.top_docs(
+            &[WeightedTerm::new(kb.fields.q_words, "不存在的词语", 1.0)],
+            10,
+        );
         assert!(none.is_empty());
         assert_eq!(idf.len(), 1, "one IDF per term, known or not");
-        assert!(kb.top_docs(&[], 10).unwrap().0.is_empty());
+        assert!(kb.top_docs(&[], 10).0.is_empty());
     }
 
     /// An in-memory index of entries `e0, e1, …` with these questions and answers.
@@ -995,18 +975,18 @@ mod tests {
         let common = WeightedTerm::new(f.q_words, "退货", 1.0);
         let rare = WeightedTerm::new(f.q_words, "7", 1.0);
         // Alone, the common word still finds documents.
-        let (alone, idf) = kb.top_docs(&[common], 200).unwrap();
+        let (alone, idf) = kb.top_docs(&[common], 200);
         assert_eq!(alone.len(), 120);
         assert_eq!(idf.len(), 1);
         // With a rare word beside it, only the rare word ranks: one document, and the common
         // word's IDF is still reported.
-        let (ranked, idf) = kb.top_docs(&[common, rare], 200).unwrap();
+        let (ranked, idf) = kb.top_docs(&[common, rare], 200);
         assert_eq!(ranked.len(), 1, "{ranked:?}");
         assert_eq!(kb.info(ranked[0].1).unwrap().id, "e7");
         assert!(idf[0] < idf[1] && idf[0] > 0.0, "{idf:?}");
         // The same holds for a word found in every answer.
         let answer = WeightedTerm::new(f.a_words, "申请", 1.0);
-        let (ranked, _) = kb.top_docs(&[answer, rare], 200).unwrap();
+        let (ranked, _) = kb.top_docs(&[answer, rare], 200);
         assert_eq!(ranked.len(), 1, "{ranked:?}");
     }
 
@@ -1025,9 +1005,9 @@ mod tests {
         // 发票 is in a fifth of the questions and of the answers.
         let in_questions = WeightedTerm::new(f.q_words, "发票", 1.0);
         let in_answers = WeightedTerm::new(f.a_words, "发票", 1.0);
-        let (ranked, _) = kb.top_docs(&[in_questions, rare], 500).unwrap();
+        let (ranked, _) = kb.top_docs(&[in_questions, rare], 500);
         assert_eq!(ranked.len(), 41, "the question word still ranks");
-        let (ranked, _) = kb.top_docs(&[in_answers, rare], 500).unwrap();
+        let (ranked, _) = kb.top_docs(&[in_answers, rare], 500);
         assert_eq!(ranked.len(), 1, "the answer word does not");
     }
 }

@@ -364,7 +364,7 @@ impl Suggester {
         }
         let (top, idf) = self
             .kb
-            .top_docs(&clauses, CANDIDATES.max(k * CANDIDATES_PER_SUGGESTION))?;
+            .top_docs(&clauses, CANDIDATES.max(k * CANDIDATES_PER_SUGGESTION));
         // The question's words and bigrams with their weight in the question fields, for coverage.
         let weighted = |(text, idf): (String, &f32)| Weighted {
             weight: everyday(&text) * idf,
