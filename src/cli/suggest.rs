@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use kefu::suggest::gaps::{self, GapLog};
 use kefu::suggest::kb::{self, KbEntry, Phrase};
-use kefu::suggest::{SuggestRequest, SuggestResult, Suggester, eval};
+use kefu::suggest::{Analysis, SuggestRequest, SuggestResult, Suggester, eval};
 use kefu::{Config, LintRequest, Linter};
 
 /// Where the knowledge base comes from.
@@ -40,15 +40,7 @@ impl KbSource {
         if !(0.0..=1.0).contains(&self.threshold) {
             bail!("--threshold must be between 0 and 1");
         }
-        let s = sources.open(|file, e| {
-            eprintln!(
-                "warning: {}:{}: {} (skipped)",
-                file.display(),
-                e.line,
-                e.message
-            )
-        })?;
-        Ok(s.with_threshold(self.threshold))
+        Ok(open(sources)?.with_threshold(self.threshold))
     }
 
     /// The gap file: inside the index directory when there is one.
@@ -59,6 +51,19 @@ impl KbSource {
             (None, None) => GapLog::new(gaps::DEFAULT_FILE),
         }
     }
+}
+
+/// Opens the knowledge base and phrases; bad lines are reported on stderr with their numbers
+/// and skipped.
+fn open(sources: kefu::suggest::Sources) -> Result<Suggester> {
+    Ok(sources.open(|file, e| {
+        eprintln!(
+            "warning: {}:{}: {} (skipped)",
+            file.display(),
+            e.line,
+            e.message
+        )
+    })?)
 }
 
 /// Loads an import file: bad lines are reported on stderr with their numbers and skipped.
@@ -208,6 +213,16 @@ pub enum KbCommand {
     /// Validate a knowledge base: malformed lines, empty fields, duplicate ids, and answers that
     /// break the service rules.
     Check { file: PathBuf },
+    /// Show how a question is analysed for retrieval: its normalised text, each word and the
+    /// term it is searched as (synonyms folded, filler dropped), and how many entries hold it.
+    Analyze {
+        /// The question, as a customer would type it.
+        question: String,
+        #[command(flatten)]
+        files: super::KbFiles,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// The questions customers asked that the knowledge base could not answer, most frequent first.
     Gaps {
         /// The gap file (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
@@ -279,6 +294,22 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        KbCommand::Analyze {
+            question,
+            files,
+            format,
+        } => {
+            if question.trim().is_empty() {
+                bail!("the question is empty");
+            }
+            let analysis = open(files.sources())?.analyze(&question);
+            let mut out = io::stdout().lock();
+            match format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string(&analysis)?)?,
+                Format::Text => write_analysis(&mut out, &question, &analysis)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         KbCommand::Gaps {
             file,
             index,
@@ -309,6 +340,43 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `kb analyze` as text: one line per word, then the bigrams.
+fn write_analysis(out: &mut impl Write, question: &str, a: &Analysis) -> io::Result<()> {
+    writeln!(out, "question    {question}")?;
+    writeln!(out, "normalised  {}", a.normalized)?;
+    writeln!(
+        out,
+        "words (as written → as searched · weight · entries holding it):"
+    )?;
+    for w in &a.words {
+        let word = &w.word;
+        let term = if word.searched_as == word.written {
+            word.written.clone()
+        } else {
+            format!("{} → {}", word.written, word.searched_as)
+        };
+        if word.filler {
+            writeln!(out, "  {term} · filler, not searched")?;
+        } else {
+            writeln!(
+                out,
+                "  {term} · weight {:.2} · {} in questions, {} in answers",
+                word.weight, w.questions, w.answers
+            )?;
+        }
+    }
+    let bigrams: Vec<String> = a
+        .bigrams
+        .iter()
+        .map(|b| format!("{} {}", b.bigram, b.questions))
+        .collect();
+    writeln!(
+        out,
+        "bigrams (entries holding it in questions): {}",
+        bigrams.join(" · ")
+    )
 }
 
 #[derive(Debug, Args)]

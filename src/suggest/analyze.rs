@@ -4,6 +4,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use serde::Serialize;
 
 use crate::error::Error;
 use crate::lexicon::synonyms;
@@ -61,6 +62,30 @@ pub struct Query {
     pub bigrams: Vec<String>,
     /// Its characters in order, repeats kept (the ordered overlap needs them).
     pub chars: Vec<char>,
+}
+
+/// A text as retrieval analyses it (`Analyzer::explain`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explained {
+    /// Traditional→Simplified, width and case folded, the shop's synonyms replaced.
+    pub normalized: String,
+    /// Every word jieba found, in order (the dictionary words inside a long word after it).
+    pub words: Vec<AnalysedWord>,
+    /// The character bigrams, in order.
+    pub bigrams: Vec<String>,
+}
+
+/// One word of an analysed text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysedWord {
+    /// As it stands in the normalised text.
+    pub written: String,
+    /// The term it is searched as: the canonical word of its synonym group, or itself.
+    pub searched_as: String,
+    /// Left out of the search as a filler word (亲, 请问, 吗 …).
+    pub filler: bool,
+    /// How much it counts by its rarity in general Chinese, 0–1 (`everyday_weight`).
+    pub weight: f32,
 }
 
 impl Analyzer {
@@ -216,6 +241,33 @@ impl Analyzer {
             words,
             bigrams,
             chars: self.normalized_chars(&norm).map(|(_, c)| c).collect(),
+        }
+    }
+
+    /// How `text` is analysed, word by word: what a KB owner looks at to see why a question
+    /// does or doesn't meet an entry (a synonym missing, a word cut differently, a filler).
+    pub fn explain(&self, text: &str) -> Explained {
+        let normalized = self.normalize(text);
+        let all = self.raw_words(&normalized);
+        let kept = self.normalized_words(&normalized);
+        let words = all
+            .into_iter()
+            .map(|t| AnalysedWord {
+                written: normalized[t.from..t.to].to_owned(),
+                filler: !kept.contains(&t),
+                weight: self.everyday_weight(&t.text),
+                searched_as: t.text,
+            })
+            .collect();
+        let bigrams = self
+            .normalized_bigrams(&normalized)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        Explained {
+            normalized,
+            words,
+            bigrams,
         }
     }
 
@@ -479,6 +531,37 @@ mod tests {
         assert_eq!(q.chars.iter().collect::<String>(), chars);
         assert_eq!(q.words.iter().filter(|w| *w == "退款").count(), 1);
         assert!(!q.chars.contains(&'亲'), "{:?}", q.chars);
+    }
+
+    #[test]
+    fn explain_shows_every_word_as_written_and_as_searched() {
+        let a = Analyzer::shipped();
+        let text = "親，請問退錢要多久？";
+        let e = a.explain(text);
+        assert_eq!(e.normalized, "亲,请问退钱要多久?");
+        let searched: Vec<&str> = e
+            .words
+            .iter()
+            .filter(|w| !w.filler)
+            .map(|w| w.searched_as.as_str())
+            .collect();
+        let words = a.words(text);
+        assert_eq!(
+            searched,
+            words.iter().map(|t| t.text.as_str()).collect::<Vec<_>>()
+        );
+        let refund = e.words.iter().find(|w| w.written == "退钱").unwrap();
+        assert_eq!(refund.searched_as, "退款");
+        let filler: Vec<&str> = e
+            .words
+            .iter()
+            .filter(|w| w.filler)
+            .map(|w| w.written.as_str())
+            .collect();
+        assert_eq!(filler, ["亲", "请问"]);
+        assert_eq!(e.bigrams, a.query(text).bigrams);
+        // All filler: nothing is dropped, as in the search.
+        assert!(a.explain("亲，请问").words.iter().all(|w| !w.filler));
     }
 
     #[test]

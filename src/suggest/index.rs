@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::BinaryHeap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -727,6 +727,27 @@ impl KbIndex {
             .map(|Candidate(score, doc)| (score, doc))
             .collect();
         (best, idf)
+    }
+
+    /// How many entries (or phrases) have `term` in `field`, one of the searched fields: their
+    /// question or a similar one (`q_words`, `q_bigrams`), or their answer (`a_words`).
+    pub fn entries_with(&self, field: Field, term: &str) -> usize {
+        let mut ids = FxHashSet::default();
+        for (seg, fields) in self.postings.iter().enumerate() {
+            let Some((docs, _)) = fields
+                .iter()
+                .find(|p| p.field == field)
+                .and_then(|p| p.get(term))
+            else {
+                continue;
+            };
+            for &doc in docs {
+                if let Some(info) = self.info(DocAddress::new(seg as u32, doc)) {
+                    ids.insert((info.source.as_str(), info.id.as_str()));
+                }
+            }
+        }
+        ids.len()
     }
 
     /// The distinct characters of a question with their inverse document frequency, sorted.

@@ -428,6 +428,62 @@ impl Suggester {
         }
         Ok(hits)
     }
+
+    /// How `question` is analysed for this index, and how many entries hold each of its terms:
+    /// what `kefu kb analyze` shows a KB owner checking synonyms and filler words.
+    pub fn analyze(&self, question: &str) -> Analysis {
+        let analyze::Explained {
+            normalized,
+            words,
+            bigrams,
+        } = self.kb.analyzer.explain(question);
+        let f = self.kb.fields;
+        Analysis {
+            normalized,
+            words: words
+                .into_iter()
+                .map(|word| WordInIndex {
+                    questions: self.kb.entries_with(f.q_words, &word.searched_as),
+                    answers: self.kb.entries_with(f.a_words, &word.searched_as),
+                    word,
+                })
+                .collect(),
+            bigrams: bigrams
+                .into_iter()
+                .map(|bigram| BigramInIndex {
+                    questions: self.kb.entries_with(f.q_bigrams, &bigram),
+                    bigram,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A question as analysed for an index (`Suggester::analyze`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// Traditional→Simplified, width and case folded, the shop's synonyms replaced.
+    pub normalized: String,
+    pub words: Vec<WordInIndex>,
+    pub bigrams: Vec<BigramInIndex>,
+}
+
+/// A word of an analysed question, and how many entries hold the term it is searched as.
+#[derive(Debug, Clone, Serialize)]
+pub struct WordInIndex {
+    #[serde(flatten)]
+    pub word: analyze::AnalysedWord,
+    /// Entries (and phrases) with it in their question or a similar one.
+    pub questions: usize,
+    /// Entries (and phrases) with it in their answer.
+    pub answers: usize,
+}
+
+/// A character bigram of an analysed question, and how many entries' questions hold it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BigramInIndex {
+    pub bigram: String,
+    pub questions: usize,
 }
 
 /// A ranked entry before filling and linting.
@@ -605,6 +661,27 @@ mod retrieval_tests {
         let r = top("在吗");
         assert!(r.answered);
         assert_eq!(r.suggestions[0].source, Source::Phrase);
+    }
+
+    /// `analyze` counts entries, not question variants: an entry whose question and similar
+    /// questions all say 退款 counts once.
+    #[test]
+    fn analysis_counts_the_entries_holding_a_term() {
+        let (s, _) = shipped();
+        let a = s.analyze("退钱");
+        let refund = &a.words[0];
+        assert_eq!(refund.word.searched_as, "退款");
+        let analyzer = Analyzer::shipped();
+        let has = |text: &str| analyzer.words(text).iter().any(|t| t.text == "退款");
+        let entries = s.entries();
+        let in_questions = entries
+            .iter()
+            .filter(|e| has(&e.question) || e.similar.iter().any(|q| has(q)))
+            .count();
+        let in_answers = entries.iter().filter(|e| has(&e.answer)).count();
+        assert!(in_questions > 1, "{in_questions}");
+        assert_eq!(refund.questions, in_questions);
+        assert_eq!(refund.answers, in_answers);
     }
 
     #[test]

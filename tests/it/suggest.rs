@@ -270,6 +270,70 @@ fn a_shops_own_synonyms_in_memory_and_kept_with_an_index() {
 }
 
 #[test]
+fn analyze_shows_how_a_question_is_searched() {
+    let dir = work_dir("analyze");
+    let kb = fixture("electronics.jsonl");
+    let synonyms = fixture("shop-synonyms.txt");
+    let (kb, synonyms) = (kb.to_str().unwrap(), synonyms.to_str().unwrap());
+    let json = |o: &Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", err(o));
+        serde_json::from_str(&out(o)).unwrap()
+    };
+    let word = |a: &serde_json::Value, written: &str| -> serde_json::Value {
+        a["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["written"] == written)
+            .unwrap_or_else(|| panic!("no word {written} in {a}"))
+            .clone()
+    };
+    // Traditional, full-width and an emoji: normalised; filler named; the shop's HB found.
+    let question = "親，ＨＢ能分期嗎🙂";
+    let a = json(&kefu(
+        &dir,
+        &[
+            "kb",
+            "analyze",
+            question,
+            "--kb",
+            kb,
+            "--synonyms",
+            synonyms,
+            "--format",
+            "json",
+        ],
+        "",
+    ));
+    assert_eq!(a["normalized"], "亲,花呗能分期吗🙂", "{a}");
+    assert_eq!(word(&a, "亲")["filler"], true, "{a}");
+    let huabei = word(&a, "花呗");
+    assert_eq!(huabei["filler"], false);
+    assert_eq!(huabei["questions"], 1, "{a}");
+    assert_eq!(huabei["answers"], 1, "{a}");
+    assert_eq!(word(&a, "分期")["questions"], 1, "{a}");
+    // Without the shop's synonyms, hb is a Latin word no entry has.
+    let a = json(&kefu(
+        &dir,
+        &["kb", "analyze", question, "--kb", kb, "--format", "json"],
+        "",
+    ));
+    assert_eq!(word(&a, "hb")["questions"], 0, "{a}");
+    // The shipped synonyms fold a variant onto the word the entries use; text names both.
+    let o = kefu(&dir, &["kb", "analyze", "我想退钱"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("退钱 → 退款 · weight 1.00 · "),
+        "{}",
+        out(&o)
+    );
+    // An empty question is an error, not an empty analysis.
+    let o = kefu(&dir, &["kb", "analyze", "  "], "");
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err(&o).contains("empty"), "{}", err(&o));
+}
+
+#[test]
 fn check_reports_lines_duplicates_and_impolite_answers() {
     let dir = work_dir("check");
     let o = kefu(
