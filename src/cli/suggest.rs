@@ -299,10 +299,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             files,
             format,
         } => {
-            if question.trim().is_empty() {
-                bail!("the question is empty");
-            }
-            let analysis = open(files.sources())?.analyze(&question);
+            let analysis = open(files.sources())?.analyze(&question)?;
             let mut out = io::stdout().lock();
             match format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string(&analysis)?)?,

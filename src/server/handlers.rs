@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
 use crate::lint::{LintRequest, LintResult, Role};
-use crate::suggest::SuggestRequest;
+use crate::suggest::{Analysis, SuggestRequest};
 
 /// The body of `/v1/lint` and of each batch item.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -91,6 +91,22 @@ pub async fn suggest(
         });
     }
     Ok(Json(result).into_response())
+}
+
+/// The body of `/v1/suggest/analyze`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeBody {
+    pub question: String,
+}
+
+/// How a question is searched in the served knowledge base (as `kefu kb analyze`).
+pub async fn analyze(
+    State(state): State<AppState>,
+    body: Result<Json<AnalyzeBody>, JsonRejection>,
+) -> Result<Json<Analysis>, ApiError> {
+    let Json(body) = body?;
+    Ok(Json(state.engine().suggester.analyze(&body.question)?))
 }
 
 pub async fn healthz() -> Json<Value> {

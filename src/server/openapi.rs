@@ -7,12 +7,15 @@
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::handlers::{BatchBody, LintBody};
+use super::handlers::{AnalyzeBody, BatchBody, LintBody};
 use super::kb::EntryBody;
 use crate::lint::{Finding, Fix, LintResult, Role, Severity};
+use crate::suggest::analyze::AnalysedWord;
 use crate::suggest::gaps::Gap;
 use crate::suggest::kb::KbEntry;
-use crate::suggest::{Source, SuggestRequest, SuggestResult, Suggestion};
+use crate::suggest::{
+    Analysis, BigramInIndex, Source, SuggestRequest, SuggestResult, Suggestion, WordInIndex,
+};
 use crate::text::Span;
 
 /// `{"error":{"code","message"}}`, the body of every error.
@@ -101,6 +104,10 @@ fn lint_batch() {}
     responses((status = 200, body = SuggestResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn suggest() {}
 
+#[utoipa::path(post, path = "/v1/suggest/analyze", request_body = AnalyzeBody,
+    responses((status = 200, body = Analysis), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn suggest_analyze() {}
+
 #[utoipa::path(post, path = "/v2/check", request_body(content = CheckForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "LanguageTool's check response: software, warnings, language, matches[] with UTF-16 offset/length", body = Object),
               (status = 400, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -170,9 +177,10 @@ impl utoipa::Modify for Bearer {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kefu", description = "Service-language linting and reply suggestion for Chinese customer service."),
-    paths(lint, lint_batch, suggest, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, reload, audit, healthz, readyz, metrics, openapi_json),
+    paths(lint, lint_batch, suggest, suggest_analyze, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, reload, audit, healthz, readyz, metrics, openapi_json),
     components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, CheckForm, LintBody, BatchBody, EntryBody,
-        LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap)),
+        LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap,
+        AnalyzeBody, Analysis, WordInIndex, BigramInIndex, AnalysedWord)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;

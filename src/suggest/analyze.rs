@@ -76,7 +76,7 @@ pub struct Explained {
 }
 
 /// One word of an analysed text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AnalysedWord {
     /// As it stands in the normalised text.
     pub written: String,

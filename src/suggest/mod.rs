@@ -430,15 +430,19 @@ impl Suggester {
     }
 
     /// How `question` is analysed for this index, and how many entries hold each of its terms:
-    /// what `kefu kb analyze` shows a KB owner checking synonyms and filler words.
-    pub fn analyze(&self, question: &str) -> Analysis {
+    /// what `kefu kb analyze` shows a KB owner checking synonyms and filler words. An empty
+    /// question is an error.
+    pub fn analyze(&self, question: &str) -> Result<Analysis, Error> {
+        if question.trim().is_empty() {
+            return Err(Error::Invalid("`question` is empty".to_owned()));
+        }
         let analyze::Explained {
             normalized,
             words,
             bigrams,
         } = self.kb.analyzer.explain(question);
         let f = self.kb.fields;
-        Analysis {
+        Ok(Analysis {
             normalized,
             words: words
                 .into_iter()
@@ -455,12 +459,12 @@ impl Suggester {
                     bigram,
                 })
                 .collect(),
-        }
+        })
     }
 }
 
 /// A question as analysed for an index (`Suggester::analyze`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Analysis {
     /// Traditional→Simplified, width and case folded, the shop's synonyms replaced.
     pub normalized: String,
@@ -469,7 +473,7 @@ pub struct Analysis {
 }
 
 /// A word of an analysed question, and how many entries hold the term it is searched as.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WordInIndex {
     #[serde(flatten)]
     pub word: analyze::AnalysedWord,
@@ -480,7 +484,7 @@ pub struct WordInIndex {
 }
 
 /// A character bigram of an analysed question, and how many entries' questions hold it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BigramInIndex {
     pub bigram: String,
     pub questions: usize,
@@ -668,7 +672,8 @@ mod retrieval_tests {
     #[test]
     fn analysis_counts_the_entries_holding_a_term() {
         let (s, _) = shipped();
-        let a = s.analyze("退钱");
+        let a = s.analyze("退钱").unwrap();
+        assert!(s.analyze(" ").is_err());
         let refund = &a.words[0];
         assert_eq!(refund.word.searched_as, "退款");
         let analyzer = Analyzer::shipped();

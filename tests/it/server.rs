@@ -136,6 +136,39 @@ async fn suggest_answers_and_validates() {
 }
 
 #[tokio::test]
+async fn analyze_shows_how_a_question_is_searched() {
+    let (status, v) = post("/v1/suggest/analyze", json!({"question": "親，我想退錢🙂"})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["normalized"], "亲,我想退钱🙂");
+    let words = v["words"].as_array().unwrap();
+    let refund = words.iter().find(|w| w["written"] == "退钱").unwrap();
+    assert_eq!(refund["searched_as"], "退款");
+    assert_eq!(refund["filler"], false);
+    assert!(refund["questions"].as_u64().unwrap() > 1, "{v}");
+    assert!(
+        words
+            .iter()
+            .any(|w| w["written"] == "亲" && w["filler"] == true),
+        "{v}"
+    );
+    assert!(!v["bigrams"].as_array().unwrap().is_empty());
+    let (status, v) = post("/v1/suggest/analyze", json!({"question": " "})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`question` is empty")
+    );
+    let (status, v) = post("/v1/suggest/analyze", json!({"text": "退钱"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("text"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
 async fn errors_are_json_with_the_right_status() {
     let (s, v) = call("POST", "/v1/lint", Some("application/json"), "{bad json").await;
     assert_eq!(
@@ -823,6 +856,7 @@ async fn openapi_covers_every_route() {
         "/v1/lint",
         "/v1/lint/batch",
         "/v1/suggest",
+        "/v1/suggest/analyze",
         "/v2/check",
         "/v2/languages",
         "/v1/kb",
