@@ -960,6 +960,33 @@ mod tests {
         }
     }
 
+    /// Sub-words share their word's position, so a phrase query through tantivy's own parser
+    /// (with the index's tokenizer) finds a phrase that starts or ends inside a longer word,
+    /// and word order still counts.
+    #[test]
+    fn phrase_queries_see_sub_words_at_their_words_position() {
+        let kb = shipped();
+        let parser = tantivy::query::QueryParser::for_index(&kb.index, vec![kb.fields.q_words]);
+        let questions = |q: &str| -> Vec<String> {
+            let query = parser.parse_query(q).unwrap();
+            let hits = kb
+                .searcher
+                .search(&query, &TopDocs::with_limit(50))
+                .unwrap();
+            hits.into_iter()
+                .filter_map(|(_, a)| kb.info(a).map(|d| d.variant.clone()))
+                .collect()
+        };
+        let wanted = "支持七天无理由退货吗？";
+        // 无理由 and 理由 are sub-words of 七天无理由; 退货 is the next word.
+        for phrase in ["\"七天无理由退货\"", "\"无理由退货\"", "\"理由退货\""] {
+            assert!(questions(phrase).iter().any(|v| v == wanted), "{phrase}");
+        }
+        assert!(!questions("\"退货无理由\"").iter().any(|v| v == wanted));
+        // Traditional text is tokenized like Simplified.
+        assert!(questions("\"無理由退貨\"").iter().any(|v| v == wanted));
+    }
+
     #[test]
     fn unknown_terms_score_nothing() {
         let kb = shipped();
