@@ -95,7 +95,7 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
             .files
             .index
             .as_ref()
-            .map(|d| kefu::suggest::gaps::GapLog::new(d.join("gaps.jsonl"))),
+            .map(|d| kefu::suggest::gaps::GapLog::new(d.join(kefu::suggest::gaps::INDEX_FILE))),
         ..Settings::default()
     };
     let loader_sources = sources.clone();

@@ -47,7 +47,7 @@ impl KbSource {
     fn gap_log(&self, explicit: Option<&Path>) -> GapLog {
         match (explicit, &self.files.index) {
             (Some(p), _) => GapLog::new(p),
-            (None, Some(dir)) => GapLog::new(dir.join("gaps.jsonl")),
+            (None, Some(dir)) => GapLog::new(dir.join(gaps::INDEX_FILE)),
             (None, None) => GapLog::new(gaps::DEFAULT_FILE),
         }
     }
@@ -223,6 +223,21 @@ pub enum KbCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Rebuild an on-disk index from its own entries and phrases with this kefu's word lists
+    /// (and the shop's synonyms kept in it): after an upgrade, without losing edits made over HTTP.
+    Reindex {
+        #[arg(long, value_name = "DIR")]
+        index: PathBuf,
+    },
+    /// Write the knowledge base out as JSONL, the import format, one entry per line by id: an
+    /// on-disk index with the edits made over HTTP, or the shipped one to start a shop's own from.
+    Export {
+        #[command(flatten)]
+        files: super::KbFiles,
+        /// Write to FILE (replaced only once complete) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// The questions customers asked that the knowledge base could not answer, most frequent first.
     Gaps {
         /// The gap file (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
@@ -307,6 +322,34 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        KbCommand::Reindex { index } => {
+            let (entries, phrases) = Suggester::reindex(&index)?;
+            println!(
+                "re-indexed {entries} entries and {phrases} phrases in {}",
+                index.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Export { files, output } => {
+            // An index is read by its stored fields, so one an upgrade refuses still exports.
+            let entries = match &files.index {
+                Some(dir) => kefu::suggest::index::read_stored(dir)?.0,
+                None => open(files.sources())?.entries(),
+            };
+            let mut text = String::new();
+            for e in &entries {
+                text.push_str(&serde_json::to_string(e)?);
+                text.push('\n');
+            }
+            match output {
+                None => io::stdout().lock().write_all(text.as_bytes())?,
+                Some(path) => {
+                    write_replacing(&path, text.as_bytes())?;
+                    eprintln!("exported {} entries to {}", entries.len(), path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         KbCommand::Gaps {
             file,
             index,
@@ -314,7 +357,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
         } => {
             let log = match (file, index) {
                 (Some(f), _) => GapLog::new(f),
-                (None, Some(dir)) => GapLog::new(dir.join("gaps.jsonl")),
+                (None, Some(dir)) => GapLog::new(dir.join(gaps::INDEX_FILE)),
                 (None, None) => GapLog::new(gaps::DEFAULT_FILE),
             };
             let gaps = log.summary()?;
@@ -337,6 +380,22 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes `path` through a temporary file beside it, renamed over it once complete and synced:
+/// an interrupted export never leaves a half-written knowledge base where the old one was.
+fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().context("the output path names no file")?;
+    let mut tmp_name = name.to_owned();
+    tmp_name.push(".partial");
+    let tmp = path.with_file_name(tmp_name);
+    let write = || -> io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// `kb analyze` as text: one line per word, then the bigrams.

@@ -14,6 +14,8 @@ use crate::text::normalize::normalize_free;
 
 /// The gap file used when none is named.
 pub const DEFAULT_FILE: &str = "kefu-gaps.jsonl";
+/// The gap file inside an on-disk index's directory, used when there is one.
+pub const INDEX_FILE: &str = "gaps.jsonl";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Line {

@@ -4,7 +4,7 @@
 //! so a short paraphrase is scored against the phrasing it resembles, not against all of them.
 
 use std::cell::RefCell;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
@@ -170,26 +170,143 @@ const ANALYSIS_FILE: &str = "kefu-analysis.txt";
 /// kept beside it. An index built with other lexicons (an earlier kefu) is refused: its terms
 /// would not match the questions' terms.
 fn stored_analyzer(dir: &Path) -> Result<Arc<Analyzer>, Error> {
-    let synonyms = dir.join(SHOP_SYNONYMS_FILE);
-    let analyzer = if synonyms.is_file() {
-        let text = super::kb::read_file(&synonyms)?;
-        Arc::new(Analyzer::with_shop_synonyms(
-            &text,
-            &synonyms.display().to_string(),
-        )?)
-    } else {
-        Arc::clone(Analyzer::shipped())
-    };
+    let analyzer = kept_analyzer(dir)?;
     let stored = std::fs::read_to_string(dir.join(ANALYSIS_FILE)).unwrap_or_default();
     if stored.trim() != analyzer.fingerprint() {
         return Err(Error::Index(format!(
             "{}: built with other word lists (an earlier kefu, or other shop synonyms); \
-             rebuild it with `kefu kb import FILE --index {}`",
+             rebuild it from its own entries with `kefu kb reindex --index {}`",
             dir.display(),
             dir.display()
         )));
     }
     Ok(analyzer)
+}
+
+/// This kefu's analysis with the shop's synonyms kept in `dir`, whatever the index there was
+/// built with.
+fn kept_analyzer(dir: &Path) -> Result<Arc<Analyzer>, Error> {
+    let synonyms = dir.join(SHOP_SYNONYMS_FILE);
+    if !synonyms.is_file() {
+        return Ok(Arc::clone(Analyzer::shipped()));
+    }
+    let text = super::kb::read_file(&synonyms)?;
+    Ok(Arc::new(Analyzer::with_shop_synonyms(
+        &text,
+        &synonyms.display().to_string(),
+    )?))
+}
+
+/// The stored fields of one document, as read back from an index.
+struct StoredDoc<'a> {
+    id: &'a str,
+    source: &'a str,
+    question: &'a str,
+    variant: &'a str,
+    answer: &'a str,
+    category: &'a str,
+    tags: &'a [String],
+}
+
+impl<'a> From<&'a DocInfo> for StoredDoc<'a> {
+    fn from(d: &'a DocInfo) -> Self {
+        Self {
+            id: &d.id,
+            source: &d.source,
+            question: &d.question,
+            variant: &d.variant,
+            answer: &d.answer,
+            category: &d.category,
+            tags: &d.tags,
+        }
+    }
+}
+
+/// Knowledge-base entries and phrases put back together from their documents (one per
+/// question variant; phrases have one per trigger), each kind in id order.
+fn regroup<'a>(docs: impl Iterator<Item = StoredDoc<'a>>) -> (Vec<KbEntry>, Vec<Phrase>) {
+    let mut entries: BTreeMap<&str, KbEntry> = BTreeMap::new();
+    let mut phrases: BTreeMap<&str, Phrase> = BTreeMap::new();
+    for d in docs {
+        if d.source == "phrase" {
+            phrases.entry(d.id).or_insert_with(|| Phrase {
+                id: d.id.to_owned(),
+                scene: d.question.to_owned(),
+                text: d.answer.to_owned(),
+                tags: d.tags.to_vec(),
+            });
+            continue;
+        }
+        let e = entries.entry(d.id).or_insert_with(|| KbEntry {
+            id: d.id.to_owned(),
+            question: d.question.to_owned(),
+            similar: Vec::new(),
+            answer: d.answer.to_owned(),
+            category: d.category.to_owned(),
+            tags: d.tags.to_vec(),
+        });
+        if d.variant != d.question {
+            e.similar.push(d.variant.to_owned());
+        }
+    }
+    (
+        entries.into_values().collect(),
+        phrases.into_values().collect(),
+    )
+}
+
+/// The entries and phrases of the on-disk index in `dir`, read from its stored fields by name
+/// alone: no analysis or exact schema is needed, so an index built by an earlier kefu or with
+/// other word lists can still be exported and rebuilt.
+pub fn read_stored(dir: &Path) -> Result<(Vec<KbEntry>, Vec<Phrase>), Error> {
+    let index = open_dir(dir)?;
+    let schema = index.schema();
+    let field = |name: &str| {
+        schema.get_field(name).map_err(|_| {
+            Error::Index(format!(
+                "{}: no `{name}` field: not an index kefu built",
+                dir.display()
+            ))
+        })
+    };
+    let names = [
+        "id", "source", "question", "variant", "answer", "category", "tags",
+    ];
+    let fields = names.map(field);
+    let fields: Vec<Field> = fields.into_iter().collect::<Result<_, _>>()?;
+    let searcher = index.reader().map_err(tv)?.searcher();
+    // Every document's seven stored texts, then regrouped.
+    let mut docs: Vec<[String; 7]> = Vec::new();
+    for (seg, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc_id in segment.doc_ids_alive() {
+            let doc: TantivyDocument = searcher
+                .doc(DocAddress::new(seg as u32, doc_id))
+                .map_err(tv)?;
+            docs.push(std::array::from_fn(|i| stored(&doc, fields[i]).to_owned()));
+        }
+    }
+    let tags: Vec<Vec<String>> = docs.iter().map(|d| split_tags(&d[6])).collect();
+    Ok(regroup(docs.iter().zip(&tags).map(|(d, tags)| StoredDoc {
+        id: &d[0],
+        source: &d[1],
+        question: &d[2],
+        variant: &d[3],
+        answer: &d[4],
+        category: &d[5],
+        tags,
+    })))
+}
+
+/// Opens the tantivy index in `dir`, saying so when there is none.
+fn open_dir(dir: &Path) -> Result<Index, Error> {
+    if !dir.join("meta.json").is_file() {
+        return Err(Error::Index(format!(
+            "{}: no index here (build one with `kefu kb import FILE --index {}`)",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    Index::open_in_dir(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))
 }
 
 /// Records the analysis an index in `dir` was built with. Written after the index is
@@ -494,39 +611,58 @@ impl KbIndex {
 
     /// The knowledge-base entries (not phrases), rebuilt from their question variants, in id order.
     pub fn entries(&self) -> Vec<KbEntry> {
-        let mut by_id: std::collections::BTreeMap<&str, KbEntry> =
-            std::collections::BTreeMap::new();
-        for d in self.docs.iter().filter(|d| d.source == "kb") {
-            let e = by_id.entry(d.id.as_str()).or_insert_with(|| KbEntry {
-                id: d.id.clone(),
-                question: d.question.clone(),
-                similar: Vec::new(),
-                answer: d.answer.clone(),
-                category: d.category.clone(),
-                tags: d.tags.clone(),
-            });
-            if d.variant != d.question {
-                e.similar.push(d.variant.clone());
-            }
+        let kb = self.docs.iter().filter(|d| d.source == "kb");
+        regroup(kb.map(StoredDoc::from)).0
+    }
+
+    /// Rebuilds the on-disk index in `dir` from its own stored entries and phrases with this
+    /// kefu's analysis (and the shop's synonyms kept there): after an upgrade changed the word
+    /// lists, without going back to an import file that lacks the edits made over HTTP. The old
+    /// contents give way in one commit, or, when the index's layout is another version's, the
+    /// new index is built beside it and swapped in; either way an interruption loses nothing.
+    /// Returns the entries and phrases re-indexed.
+    pub fn reindex(dir: &Path) -> Result<(usize, usize), Error> {
+        let (entries, phrases) = read_stored(dir)?;
+        let analyzer = kept_analyzer(dir)?;
+        let counts = (entries.len(), phrases.len());
+        if open_dir(dir)?.schema() == schema().0 {
+            Self::build(&entries, &phrases, Some(dir), analyzer)?;
+            return Ok(counts);
         }
-        by_id.into_values().collect()
+        let with_suffix = |suffix: &str| {
+            let mut name = dir.file_name().unwrap_or_default().to_owned();
+            name.push(suffix);
+            dir.with_file_name(name)
+        };
+        let (fresh, previous) = (with_suffix(".reindex"), with_suffix(".previous"));
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| Error::Io { path, source }
+        };
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh).map_err(io(&fresh))?;
+        }
+        Self::build(&entries, &phrases, Some(&fresh), analyzer)?;
+        // What else lives with the index: the unanswered questions.
+        let gaps = dir.join(super::gaps::INDEX_FILE);
+        if gaps.is_file() {
+            std::fs::copy(&gaps, fresh.join(super::gaps::INDEX_FILE)).map_err(io(&gaps))?;
+        }
+        std::fs::rename(dir, &previous).map_err(io(dir))?;
+        std::fs::rename(&fresh, dir).map_err(io(&fresh))?;
+        std::fs::remove_dir_all(&previous).map_err(io(&previous))?;
+        Ok(counts)
     }
 
     /// Opens an index built by `kefu kb import`.
     pub fn open(dir: &Path) -> Result<Self, Error> {
-        if !dir.join("meta.json").is_file() {
-            return Err(Error::Index(format!(
-                "{}: no index here (build one with `kefu kb import FILE --index {}`)",
-                dir.display(),
-                dir.display()
-            )));
-        }
-        let index =
-            Index::open_in_dir(dir).map_err(|e| Error::Index(format!("{}: {e}", dir.display())))?;
+        let index = open_dir(dir)?;
         let (expected, fields) = schema();
         if index.schema() != expected {
             return Err(Error::Index(format!(
-                "{}: built by another version of kefu; rebuild it with `kefu kb import`",
+                "{}: built by another version of kefu; rebuild it from its own entries with \
+                 `kefu kb reindex --index {}`",
+                dir.display(),
                 dir.display()
             )));
         }
@@ -985,6 +1121,92 @@ mod tests {
         assert!(!questions("\"退货无理由\"").iter().any(|v| v == wanted));
         // Traditional text is tokenized like Simplified.
         assert!(questions("\"無理由退貨\"").iter().any(|v| v == wanted));
+    }
+
+    /// An index of another version's layout (here: its search fields indexed another way) is
+    /// rebuilt from its stored fields beside it and swapped in, its gap file carried over.
+    #[test]
+    fn reindex_rebuilds_another_versions_index_from_its_stored_fields() {
+        let dir = std::env::temp_dir().join(format!("kefu-reindex-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut b = Schema::builder();
+        let names = [
+            "id", "source", "question", "variant", "answer", "category", "tags",
+        ];
+        let f: Vec<Field> = names
+            .iter()
+            .map(|n| b.add_text_field(n, STRING | STORED))
+            .collect();
+        let words = b.add_text_field("q_words", tantivy::schema::TEXT);
+        let old = Index::create_in_dir(&dir, b.build()).unwrap();
+        let mut writer = old.writer::<TantivyDocument>(15_000_000).unwrap();
+        let docs = [
+            [
+                "ship",
+                "kb",
+                "多久发货",
+                "多久发货",
+                "48小时内发货。",
+                "物流",
+                "发货",
+            ],
+            [
+                "ship",
+                "kb",
+                "多久发货",
+                "什么时候发货",
+                "48小时内发货。",
+                "物流",
+                "发货",
+            ],
+            [
+                "hello",
+                "phrase",
+                "greeting",
+                "greeting",
+                "您好，请问有什么可以帮您？",
+                "greeting",
+                "在吗|有人吗",
+            ],
+            [
+                "hello",
+                "phrase",
+                "greeting",
+                "在吗",
+                "您好，请问有什么可以帮您？",
+                "greeting",
+                "在吗|有人吗",
+            ],
+        ];
+        for d in docs {
+            let mut doc = TantivyDocument::default();
+            for (field, text) in f.iter().zip(d) {
+                doc.add_text(*field, text);
+            }
+            doc.add_text(words, d[3]);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        drop(writer);
+        std::fs::write(dir.join(crate::suggest::gaps::INDEX_FILE), "{}\n").unwrap();
+        assert!(KbIndex::open(&dir).is_err(), "another layout is refused");
+
+        assert_eq!(KbIndex::reindex(&dir).unwrap(), (1, 1));
+        let kb = KbIndex::open(&dir).unwrap();
+        let entries = kb.entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].similar, ["什么时候发货"]);
+        assert_eq!(entries[0].tags, ["发货"]);
+        let (_, phrases) = read_stored(&dir).unwrap();
+        assert_eq!(phrases[0].tags, ["在吗", "有人吗"]);
+        assert_eq!(phrases[0].text, "您好，请问有什么可以帮您？");
+        let gaps = std::fs::read_to_string(dir.join(crate::suggest::gaps::INDEX_FILE)).unwrap();
+        assert_eq!(gaps, "{}\n");
+        let sibling =
+            |s: &str| dir.with_file_name(format!("kefu-reindex-{}{s}", std::process::id()));
+        assert!(!sibling(".previous").exists() && !sibling(".reindex").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -271,6 +271,12 @@ impl Suggester {
         self.kb.entries()
     }
 
+    /// Rebuilds the on-disk index in `dir` from its own contents with this kefu's analysis
+    /// (see `KbIndex::reindex`); returns the entries and phrases re-indexed.
+    pub fn reindex(dir: &Path) -> Result<(usize, usize), Error> {
+        KbIndex::reindex(dir)
+    }
+
     /// Writes changes to the on-disk index in `dir`; returns once they are durable. The
     /// changes are seen by `Suggester::open(dir)`, not by this one.
     pub fn update(dir: &Path, upserts: &[KbEntry], deletes: &[String]) -> Result<(), Error> {

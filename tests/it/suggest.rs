@@ -258,15 +258,76 @@ fn a_shops_own_synonyms_in_memory_and_kept_with_an_index() {
     assert!(err(&o).contains("bad.txt:2"), "{}", err(&o));
     assert!(err(&o).contains("one character"), "{}", err(&o));
 
-    // An index whose word lists differ from this kefu's is refused, not silently mismatched.
+    // An index whose word lists differ from this kefu's (as after an upgrade) is refused, not
+    // silently mismatched…
     std::fs::write(dir.join("idx/kefu-analysis.txt"), "0000000000000000").unwrap();
+    std::fs::write(dir.join("idx/gaps.jsonl"), "").unwrap();
     let o = kefu(&dir, &["suggest", "--index", "idx", "质保"], "");
     assert_ne!(o.status.code(), Some(0));
     assert!(
-        err(&o).contains("rebuild it with `kefu kb import"),
+        err(&o).contains("`kefu kb reindex --index idx`"),
         "{}",
         err(&o)
     );
+    // …but still exports all it holds, and rebuilds from its own entries with the shop's
+    // synonyms it kept, the unanswered questions left in place.
+    let o = kefu(&dir, &["kb", "export", "--index", "idx"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let exported: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = exported.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["pay-cod", "pay-huabei", "warranty"]);
+    assert_eq!(exported[2]["question"], "保修期多长时间");
+    let o = kefu(&dir, &["kb", "reindex", "--index", "idx"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("re-indexed 3 entries"), "{}", out(&o));
+    let o = kefu(
+        &dir,
+        &[
+            "suggest",
+            "--index",
+            "idx",
+            "--format",
+            "json",
+            "--no-record",
+            "质保几年",
+        ],
+        "",
+    );
+    assert_eq!(best(&o)["suggestions"][0]["id"], "warranty");
+    assert!(dir.join("idx/gaps.jsonl").is_file());
+}
+
+#[test]
+fn export_writes_what_import_reads() {
+    let dir = work_dir("export");
+    // The shipped knowledge base, to start a shop's own from.
+    let o = kefu(&dir, &["kb", "export", "-o", "shipped.jsonl"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("exported 167 entries"), "{}", err(&o));
+    let shipped = std::fs::read_to_string(dir.join("shipped.jsonl")).unwrap();
+    assert_eq!(shipped.lines().count(), 167);
+    assert!(!dir.join("shipped.jsonl.partial").exists());
+    // Imported and exported again from the index: the same lines.
+    let o = kefu(
+        &dir,
+        &["kb", "import", "shipped.jsonl", "--index", "idx"],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = kefu(&dir, &["kb", "export", "--index", "idx"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), shipped);
+    // A place that can't be written is an error naming it; nothing is left behind.
+    let o = kefu(&dir, &["kb", "export", "-o", "missing/dir/kb.jsonl"], "");
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err(&o).contains("missing/dir/kb.jsonl"), "{}", err(&o));
+    // No index there: said so.
+    let o = kefu(&dir, &["kb", "reindex", "--index", "nothing"], "");
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err(&o).contains("no index here"), "{}", err(&o));
 }
 
 #[test]
