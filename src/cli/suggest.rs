@@ -395,7 +395,11 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     };
-    write().with_context(|| format!("{}: cannot write", path.display()))
+    write().or_else(|e| {
+        // Nothing half-written is left behind; the old file, if any, is untouched.
+        let _ = std::fs::remove_file(&tmp);
+        Err(e).with_context(|| format!("{}: cannot write", path.display()))
+    })
 }
 
 /// `kb analyze` as text: one line per word, then the bigrams.

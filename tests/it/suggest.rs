@@ -324,6 +324,12 @@ fn export_writes_what_import_reads() {
     let o = kefu(&dir, &["kb", "export", "-o", "missing/dir/kb.jsonl"], "");
     assert_ne!(o.status.code(), Some(0));
     assert!(err(&o).contains("missing/dir/kb.jsonl"), "{}", err(&o));
+    // A file that can't be replaced (a directory is in the way): an error, no partial file.
+    std::fs::create_dir(dir.join("adir")).unwrap();
+    let o = kefu(&dir, &["kb", "export", "-o", "adir"], "");
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err(&o).contains("adir: cannot write"), "{}", err(&o));
+    assert!(!dir.join("adir.partial").exists());
     // No index there: said so.
     let o = kefu(&dir, &["kb", "reindex", "--index", "nothing"], "");
     assert_ne!(o.status.code(), Some(0));
