@@ -27,7 +27,7 @@ use kb::{KbEntry, Phrase};
 use overlap::Overlap;
 
 /// Below this confidence the best suggestion is not offered as an answer (see `confidence`).
-pub const DEFAULT_THRESHOLD: f32 = 0.4;
+pub const DEFAULT_THRESHOLD: f32 = 0.3;
 /// Most suggestions one request may ask for.
 pub const MAX_K: usize = 50;
 
@@ -41,6 +41,14 @@ const W_ANSWER_WORDS: f32 = 0.5;
 /// BM25 evidence scaled to 0–1 by the best candidate's. Anywhere from 0.3 to 0.5 ranks the
 /// evaluation set the same to within half a point.
 const W_ORDER: f32 = 0.4;
+/// A suggestion's confidence is its coverage times its clarity: 1 when it leads the best
+/// candidate with another answer by `CLEAR_LEAD` or more in the rerank's score (where the best
+/// candidate's evidence is 1 and the overlap adds up to `W_ORDER`), falling to `TIED` at a tie
+/// or below. On the evaluation set this separates right from wrong first suggestions better
+/// (average precision 0.78 against 0.73 for coverage alone), about equally for `TIED` 0.3–0.5
+/// and `CLEAR_LEAD` 0.4–0.6.
+const CLEAR_LEAD: f32 = 0.4;
+const TIED: f32 = 0.5;
 /// Documents taken from the index's first stage to be rescored with characters and grouped by
 /// entry: at least this many, and four per suggestion asked for (an entry can fill several
 /// places with its variants). On the evaluation set ranking is the same from 30 up to 200.
@@ -73,7 +81,8 @@ pub struct Suggestion {
     /// the weighted ordered character overlap. It orders the suggestions of one request; use
     /// `confidence` to compare across requests.
     pub score: f32,
-    /// 0–1: how much of the question's weight the matched question covers.
+    /// 0–1: how much of the question's weight the matched question covers (`coverage`), times
+    /// how clearly it leads every other answer (1 with a clear lead, 0.5 at a tie or behind).
     pub confidence: f32,
     /// Query terms found in the matched question or answer.
     pub matched: Vec<String>,
@@ -417,15 +426,21 @@ impl Suggester {
         }
         let mut hits: Vec<Hit> = Vec::new();
         let mut seen = FxHashSet::default();
-        for (score, doc) in ranked {
+        for &(score, doc) in &ranked {
             if !seen.insert(doc.id.as_str()) {
                 continue; // a better variant of this entry ranked first
             }
-            let (confidence, matched) = coverage(&words, &bigrams, doc);
+            let (share, matched) = coverage(&words, &bigrams, doc);
+            // The lead over the best candidate with another answer: negative below the top.
+            let rival = ranked
+                .iter()
+                .find(|(_, other)| other.answer != doc.answer)
+                .map_or(0.0, |&(s, _)| s);
+            let clarity = TIED + (1.0 - TIED) * ((score - rival) / CLEAR_LEAD).clamp(0.0, 1.0);
             hits.push(Hit {
                 doc,
                 score,
-                confidence,
+                confidence: share * clarity,
                 matched,
             });
             if hits.len() == k {
@@ -520,11 +535,11 @@ impl Hit<'_> {
     }
 }
 
-/// Confidence, 0–1: the IDF-weighted share of the customer's words found in the matched
-/// question, averaged with the same share of its character bigrams. It means the same thing
-/// for every query — 1.0 when everything the customer asked about is in the knowledge-base
-/// question, 0.5 when half of it is — which is why one threshold serves all queries. Also
-/// returns the query words found.
+/// Coverage, 0–1, the first factor of a suggestion's confidence: the IDF-weighted share of the
+/// customer's words found in the matched question, averaged with the same share of its
+/// character bigrams. It means the same thing for every query — 1.0 when everything the
+/// customer asked about is in the knowledge-base question, 0.5 when half of it is — which is
+/// why one threshold serves all queries. Also returns the query words found.
 fn coverage(words: &[Weighted], bigrams: &[Weighted], doc: &index::DocInfo) -> (f32, Vec<String>) {
     let share = |terms: &[Weighted], have: &[u32]| {
         // Folds from +0.0: an empty float sum is −0.0, which would print as a confidence of -0.00.
@@ -749,6 +764,42 @@ mod retrieval_tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Confidence is coverage times clarity: two different answers to the same question halve
+    /// it; the same answer under two entries doesn't; a poor match is never raised.
+    #[test]
+    fn confidence_falls_when_two_answers_fit_equally() {
+        let build = |csv: &str| {
+            let kb = kb::parse::<KbEntry>(csv).dedup_last_wins(|e| &e.id);
+            Suggester::build(&kb, &[], None).unwrap()
+        };
+        let head = "id,question,answer\n";
+        let other = "c,发票怎么开,请在订单页申请开票。\n";
+        let two_answers = build(&format!(
+            "{head}a,运费险怎么理赔,退货后自动理赔。\nb,运费险怎么理赔,请联系保险公司理赔。\n{other}"
+        ));
+        let one_answer = build(&format!(
+            "{head}a,运费险怎么理赔,退货后自动理赔。\nb,运费险怎么理赔,退货后自动理赔。\n{other}"
+        ));
+        let top = |s: &Suggester, q: &str| s.search(q, 2).unwrap()[0].confidence;
+        let tied = top(&two_answers, "运费险怎么理赔");
+        let clear = top(&one_answer, "运费险怎么理赔");
+        assert!((clear - 1.0).abs() < 1e-4, "{clear}");
+        // (Not exactly 0.5: b's answer also says 理赔, a hair of extra evidence.)
+        assert!((0.5..0.55).contains(&tied), "{tied}");
+        // The runner-up is behind the top, so it never gets more than half its coverage.
+        assert!(two_answers.search("运费险怎么理赔", 2).unwrap()[1].confidence <= 0.5);
+        // A weak match stays weak, however far ahead of the rest it is.
+        let weak = one_answer
+            .search("发票抬头能写公司名称和税号吗", 1)
+            .unwrap();
+        assert_eq!(weak[0].id(), "c");
+        assert!(
+            weak[0].confidence < DEFAULT_THRESHOLD,
+            "{}",
+            weak[0].confidence
+        );
     }
 
     #[test]
