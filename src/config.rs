@@ -29,7 +29,7 @@ pub struct Config {
 }
 
 /// `kefu serve` settings from the config file; every field optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ServerConfig {
     pub addr: Option<String>,
@@ -39,6 +39,8 @@ pub struct ServerConfig {
     pub index: Option<PathBuf>,
     pub max_body: Option<usize>,
     pub timeout: Option<u64>,
+    /// Confidence below which a question counts as unanswered.
+    pub threshold: Option<f32>,
     #[serde(default)]
     pub cors_origins: Vec<String>,
     pub admin_token: Option<String>,

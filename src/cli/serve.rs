@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use std::sync::Arc;
@@ -23,6 +23,9 @@ pub struct ServeArgs {
     /// Largest request body for /v1/lint and /v1/suggest, in bytes (default 65536).
     #[arg(long, env = "KEFU_MAX_BODY")]
     max_body: Option<usize>,
+    /// Confidence below which a question counts as unanswered, 0–1 (also KEFU_THRESHOLD; default 0.3).
+    #[arg(long, env = "KEFU_THRESHOLD")]
+    threshold: Option<f32>,
     /// Seconds a request may take before it is answered 408 (default 10).
     #[arg(long, env = "KEFU_TIMEOUT")]
     timeout: Option<u64>,
@@ -40,7 +43,10 @@ fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
     let suggester = sources.kb.open(|file, e| {
         tracing::warn!(file = %file.display(), line = e.line, "{} (skipped)", e.message);
     })?;
-    Ok(Engine::new(linter, suggester))
+    Ok(Engine::new(
+        linter,
+        suggester.with_threshold(sources.threshold),
+    ))
 }
 
 /// Where the engine is loaded from.
@@ -48,6 +54,7 @@ fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
 struct Sources {
     config: Option<PathBuf>,
     kb: kefu::suggest::Sources,
+    threshold: f32,
 }
 
 pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
@@ -80,9 +87,17 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         args.cors_origins = file.cors_origins.clone();
     }
     let admin_token = args.admin_token.clone().or(file.admin_token.clone());
+    let threshold = args
+        .threshold
+        .or(file.threshold)
+        .unwrap_or(kefu::suggest::DEFAULT_THRESHOLD);
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("the confidence threshold must be between 0 and 1, not {threshold}");
+    }
     let sources = Sources {
         config: config.map(Path::to_owned),
         kb: args.files.sources(),
+        threshold,
     };
     let engine = load_engine(&sources).context("loading rules and knowledge base")?;
     let settings = Settings {

@@ -830,6 +830,65 @@ fn server_settings_precedence() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// The confidence threshold of a running service: `[server] threshold`, overridden by the flag;
+/// one outside 0–1 stops it starting.
+#[test]
+fn the_threshold_is_the_shops_to_set() {
+    let dir = std::env::temp_dir().join(format!("kefu-it-threshold-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let answered = |addr: &str| {
+        let body = "{\"question\":\"你们卖汽车吗\",\"record\":false}";
+        let resp = http(
+            addr,
+            &format!(
+                "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        let json = &resp[resp.find("\r\n\r\n").unwrap() + 4..];
+        serde_json::from_str::<Value>(json).unwrap()["answered"].clone()
+    };
+    let stop = |mut child: std::process::Child| {
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        child.wait().unwrap();
+    };
+    // The default leaves an unrelated question unanswered…
+    let (child, addr) = serve(|cmd| {
+        cmd.current_dir(&dir);
+    });
+    assert_eq!(answered(&addr), false);
+    stop(child);
+    // …a shop that wants every best guess offered sets 0 in kefu.toml…
+    std::fs::write(dir.join("kefu.toml"), "[server]\nthreshold = 0.0\n").unwrap();
+    let (child, addr) = serve(|cmd| {
+        cmd.current_dir(&dir);
+    });
+    assert_eq!(answered(&addr), true);
+    stop(child);
+    // …and the flag overrides the file.
+    let (child, addr) = serve(|cmd| {
+        cmd.args(["--threshold", "0.3"]).current_dir(&dir);
+    });
+    assert_eq!(answered(&addr), false);
+    stop(child);
+    std::fs::write(dir.join("kefu.toml"), "[server]\nthreshold = 1.5\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("between 0 and 1, not 1.5"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
 /// The OpenAPI document describes exactly the routes the router answers.
 #[tokio::test]
 async fn openapi_covers_every_route() {
