@@ -76,14 +76,7 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
             kb: args.kb.clone(),
             ..Default::default()
         };
-        Some(sources.open(|file, e| {
-            eprintln!(
-                "warning: {}:{}: {} (skipped)",
-                file.display(),
-                e.line,
-                e.message
-            )
-        })?)
+        Some(super::suggest::open(sources)?)
     } else {
         None
     };

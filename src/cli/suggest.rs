@@ -53,33 +53,24 @@ impl KbSource {
     }
 }
 
-/// Opens the knowledge base and phrases; bad lines are reported on stderr with their numbers
-/// and skipped.
-fn open(sources: kefu::suggest::Sources) -> Result<Suggester> {
-    Ok(sources.open(|file, e| {
-        eprintln!(
-            "warning: {}:{}: {} (skipped)",
-            file.display(),
-            e.line,
-            e.message
-        )
-    })?)
+/// Reports a skipped line of a knowledge-base or phrase file on stderr, with its number.
+fn warn_skipped(file: &Path, e: &kb::LineError) {
+    eprintln!(
+        "warning: {}:{}: {} (skipped)",
+        file.display(),
+        e.line,
+        e.message
+    );
 }
 
-/// Loads an import file: bad lines are reported on stderr with their numbers and skipped.
+/// Opens the knowledge base and phrases; bad lines are reported and skipped.
+pub(super) fn open(sources: kefu::suggest::Sources) -> Result<Suggester> {
+    Ok(sources.open(warn_skipped)?)
+}
+
+/// Loads an import file: bad lines are reported and skipped.
 fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
-    Ok(kb::load_file(
-        path,
-        id,
-        &mut |file: &Path, e: &kb::LineError| {
-            eprintln!(
-                "warning: {}:{}: {} (skipped)",
-                file.display(),
-                e.line,
-                e.message
-            );
-        },
-    )?)
+    Ok(kb::load_file(path, id, &mut warn_skipped)?)
 }
 
 #[derive(Debug, Args)]
