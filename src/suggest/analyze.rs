@@ -69,7 +69,7 @@ pub struct Query {
 pub struct Explained {
     /// Traditional→Simplified, width and case folded, the shop's synonyms replaced.
     pub normalized: String,
-    /// Every word jieba found, in order (the dictionary words inside a long word after it).
+    /// Every word jieba found, in order (the dictionary words inside a long word just before it).
     pub words: Vec<AnalysedWord>,
     /// The character bigrams, in order.
     pub bigrams: Vec<String>,

@@ -269,31 +269,31 @@ pub fn read_stored(dir: &Path) -> Result<(Vec<KbEntry>, Vec<Phrase>), Error> {
             ))
         })
     };
-    let names = [
-        "id", "source", "question", "variant", "answer", "category", "tags",
-    ];
-    let fields = names.map(field);
-    let fields: Vec<Field> = fields.into_iter().collect::<Result<_, _>>()?;
+    let (id, source, question) = (field("id")?, field("source")?, field("question")?);
+    let (variant, answer) = (field("variant")?, field("answer")?);
+    let (category, tags) = (field("category")?, field("tags")?);
     let searcher = index.reader().map_err(tv)?.searcher();
-    // Every document's seven stored texts, then regrouped.
-    let mut docs: Vec<[String; 7]> = Vec::new();
+    let mut docs: Vec<TantivyDocument> = Vec::new();
     for (seg, segment) in searcher.segment_readers().iter().enumerate() {
         for doc_id in segment.doc_ids_alive() {
-            let doc: TantivyDocument = searcher
-                .doc(DocAddress::new(seg as u32, doc_id))
-                .map_err(tv)?;
-            docs.push(std::array::from_fn(|i| stored(&doc, fields[i]).to_owned()));
+            docs.push(
+                searcher
+                    .doc(DocAddress::new(seg as u32, doc_id))
+                    .map_err(tv)?,
+            );
         }
     }
-    let tags: Vec<Vec<String>> = docs.iter().map(|d| split_tags(&d[6])).collect();
-    Ok(regroup(docs.iter().zip(&tags).map(|(d, tags)| StoredDoc {
-        id: &d[0],
-        source: &d[1],
-        question: &d[2],
-        variant: &d[3],
-        answer: &d[4],
-        category: &d[5],
-        tags,
+    let doc_tags: Vec<Vec<String>> = docs.iter().map(|d| split_tags(stored(d, tags))).collect();
+    Ok(regroup(docs.iter().zip(&doc_tags).map(|(d, tags)| {
+        StoredDoc {
+            id: stored(d, id),
+            source: stored(d, source),
+            question: stored(d, question),
+            variant: stored(d, variant),
+            answer: stored(d, answer),
+            category: stored(d, category),
+            tags,
+        }
     })))
 }
 

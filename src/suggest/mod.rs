@@ -407,12 +407,11 @@ impl Suggester {
                 ))
             })
             .collect();
-        // The ordered overlap joins the BM25 evidence taken relative to the best candidate's
-        // (so its weight means the same for short and long questions).
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        // The leading candidates are reranked: their evidence relative to the best one's plus
-        // the ordered overlap. Everything after them keeps its relative evidence, which is
-        // never above a reranked candidate's score (the overlap only adds).
+        // The leading candidates are reranked: their evidence relative to the best one's (so
+        // the overlap's weight means the same for short and long questions) plus the ordered
+        // overlap. Everything after them keeps its relative evidence, which is never above a
+        // reranked candidate's score (the overlap only adds).
         if let Some(&(best, _)) = ranked.first().filter(|r| r.0 > 0.0) {
             let mut order = Overlap::new(&query_chars);
             let reranked = ranked.len().min(RERANKED.max(2 * k));
