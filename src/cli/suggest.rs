@@ -397,6 +397,7 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
 fn write_analysis(out: &mut impl Write, question: &str, a: &Analysis) -> io::Result<()> {
     writeln!(out, "question    {question}")?;
     writeln!(out, "normalised  {}", a.normalized)?;
+    writeln!(out, "canonical   {}", a.canonical)?;
     writeln!(
         out,
         "words (as written → as searched · weight · entries holding it):"

@@ -1,6 +1,7 @@
 //! Text analysis for retrieval, shared by indexing and querying: normalisation (Traditional→
 //! Simplified, width, case), jieba search-mode words with synonyms folded to one spelling, filler
-//! words dropped, and character bigrams for evidence that word segmentation misses.
+//! words dropped, and characters and character bigrams (of the text with its words in their
+//! canonical spelling) for evidence that word segmentation misses.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -12,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::text::normalize::normalize_free;
 use crate::text::segment::jieba;
+use jieba_rs::Token;
 
 /// Shipped synonyms: `canonical: variant, variant…` per line.
 pub const SYNONYMS: &str = include_str!("../../lexicons/synonyms.txt");
@@ -23,13 +25,19 @@ pub const GENERAL_IDF: &str = include_str!("../../lexicons/general-idf.txt");
 /// count less, rare and domain words (not listed) count fully.
 const EVERYDAY_IDF: f32 = 8.0;
 
+/// What decides how text is analysed besides the word lists (`Analyzer::fingerprint`): raised
+/// when the code changes what an indexed text becomes, so an index built before is refused.
+/// 2: characters and bigrams are taken from the text with its words in canonical spelling.
+const ANALYSIS_VERSION: &str = "2";
+
 /// A retrieval token: its text and position (the index of the default-mode word it falls in, so
 /// the overlapping sub-words of search mode share their word's position).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     pub text: String,
     pub position: usize,
-    /// Byte range in the normalised text.
+    /// Byte range in the normalised text (for characters and bigrams: in the canonical text,
+    /// `Explained::canonical`).
     pub from: usize,
     pub to: usize,
 }
@@ -69,6 +77,9 @@ pub struct Query {
 pub struct Explained {
     /// Traditional→Simplified, width and case folded, the shop's synonyms replaced.
     pub normalized: String,
+    /// The normalised text with every word spelled as its synonym group's canonical word (如何
+    /// → 怎么): what the characters and bigrams are taken from.
+    pub canonical: String,
     /// Every word jieba found, in order (the dictionary words inside a long word just before it).
     pub words: Vec<AnalysedWord>,
     /// The character bigrams, in order.
@@ -148,6 +159,7 @@ impl Analyzer {
     /// is only valid for the analysis it was built with.
     pub fn fingerprint(&self) -> String {
         let h = crate::fingerprint::fnv1a_parts(&[
+            ANALYSIS_VERSION.as_bytes(),
             crate::text::segment::USER_DICT.as_bytes(),
             SYNONYMS.as_bytes(),
             FILLER.as_bytes(),
@@ -210,6 +222,19 @@ impl Analyzer {
             .map_or(1.0, |idf| (idf / EVERYDAY_IDF).clamp(0.0, 1.0))
     }
 
+    /// `everyday_weight` of a character bigram: its own if it is a word of general Chinese,
+    /// else its rarer character's. A bigram across two words (以用 of 可以用) is listed nowhere,
+    /// and would otherwise count as fully as a rare domain word.
+    pub fn bigram_weight(&self, bigram: &str) -> f32 {
+        if self.general_idf.contains_key(bigram) {
+            return self.everyday_weight(bigram);
+        }
+        bigram
+            .chars()
+            .map(|c| self.everyday_weight(c.encode_utf8(&mut [0; 4])))
+            .fold(0.0, f32::max)
+    }
+
     /// Every word the synonym table knows, so the segmenter keeps them whole.
     pub fn dictionary_words(&self) -> impl Iterator<Item = &str> {
         self.synonyms
@@ -220,7 +245,8 @@ impl Analyzer {
     /// Words of `text` for the index and for queries. Filler words are dropped unless the text
     /// has nothing else (在吗 is all filler, and still means something).
     pub fn words(&self, text: &str) -> Vec<Term> {
-        self.normalized_words(&self.normalize(text))
+        let norm = self.normalize(text);
+        self.kept(self.cut_words(&jieba().cut(&norm, false)))
     }
 
     /// A customer's question: normalised once, then its distinct words and bigrams and its
@@ -235,12 +261,14 @@ impl Analyzer {
                 .filter(|t| seen.insert(t.clone()))
                 .collect()
         };
-        let words = distinct(self.normalized_words(&norm));
-        let bigrams = distinct(self.normalized_bigrams(&norm));
+        let cut = jieba().cut(&norm, false);
+        let words = distinct(self.kept(self.cut_words(&cut)));
+        let canonical = self.canonical(&cut);
+        let bigrams = distinct(self.normalized_bigrams(&canonical));
         Query {
             words,
             bigrams,
-            chars: self.normalized_chars(&norm).map(|(_, c)| c).collect(),
+            chars: self.normalized_chars(&canonical).map(|(_, c)| c).collect(),
         }
     }
 
@@ -248,8 +276,10 @@ impl Analyzer {
     /// does or doesn't meet an entry (a synonym missing, a word cut differently, a filler).
     pub fn explain(&self, text: &str) -> Explained {
         let normalized = self.normalize(text);
-        let all = self.raw_words(&normalized);
-        let kept = self.normalized_words(&normalized);
+        let cut = jieba().cut(&normalized, false);
+        let all = self.cut_words(&cut);
+        let kept = self.kept(all.clone());
+        let canonical = self.canonical(&cut);
         let words = all
             .into_iter()
             .map(|t| AnalysedWord {
@@ -260,32 +290,33 @@ impl Analyzer {
             })
             .collect();
         let bigrams = self
-            .normalized_bigrams(&normalized)
+            .normalized_bigrams(&canonical)
             .into_iter()
             .map(|t| t.text)
             .collect();
         Explained {
             normalized,
+            canonical,
             words,
             bigrams,
         }
     }
 
-    fn normalized_words(&self, norm: &str) -> Vec<Term> {
-        let all = self.raw_words(norm);
-        let kept: Vec<Term> = all
-            .iter()
+    /// `all` without its filler words, unless nothing else is left.
+    fn kept(&self, all: Vec<Term>) -> Vec<Term> {
+        if all.iter().all(|t| self.filler.contains(&t.text)) {
+            return all;
+        }
+        all.into_iter()
             .filter(|t| !self.filler.contains(&t.text))
-            .cloned()
-            .collect();
-        if kept.is_empty() { all } else { kept }
+            .collect()
     }
 
-    fn raw_words(&self, norm: &str) -> Vec<Term> {
+    /// The search-mode words of a default-mode cut, synonyms folded.
+    fn cut_words(&self, cut: &[Token<'_>]) -> Vec<Term> {
         let j = jieba();
-        let base = j.cut(norm, false);
-        let mut out = Vec::with_capacity(base.len() * 2);
-        for (position, w) in base.iter().enumerate() {
+        let mut out = Vec::with_capacity(cut.len() * 2);
+        for (position, w) in cut.iter().enumerate() {
             if !w.word.chars().any(char::is_alphanumeric) {
                 continue;
             }
@@ -313,6 +344,16 @@ impl Analyzer {
         out
     }
 
+    /// The cut text again, each word in its canonical spelling: characters and bigrams then
+    /// agree with the words (如何处理 and 怎么处理 share 怎么, not only 处理).
+    fn canonical(&self, cut: &[Token<'_>]) -> String {
+        let mut out = String::with_capacity(cut.iter().map(|w| w.word.len()).sum());
+        for w in cut {
+            out.push_str(self.synonyms.get(w.word).map_or(w.word, String::as_str));
+        }
+        out
+    }
+
     fn term(&self, word: &str, position: usize, from: usize, to: usize) -> Term {
         let text = self
             .synonyms
@@ -330,7 +371,7 @@ impl Analyzer {
     /// Single characters of the text's words and numbers, filler characters dropped: the
     /// weakest evidence (单 in 单子 and 签购单), for paraphrases that share no word.
     pub fn chars(&self, text: &str) -> Vec<Term> {
-        self.normalized_chars(&self.normalize(text))
+        self.normalized_chars(&self.canonical_text(text))
             .enumerate()
             .map(|(i, (at, c))| Term {
                 text: c.to_string(),
@@ -349,7 +390,13 @@ impl Analyzer {
     /// Character bigrams of the text's words and numbers (filler characters kept: bigrams are
     /// the fallback evidence, and their IDF already discounts common ones).
     pub fn bigrams(&self, text: &str) -> Vec<Term> {
-        self.normalized_bigrams(&self.normalize(text))
+        self.normalized_bigrams(&self.canonical_text(text))
+    }
+
+    /// `text` normalised, with every word in its canonical spelling (`Explained::canonical`).
+    fn canonical_text(&self, text: &str) -> String {
+        let norm = self.normalize(text);
+        self.canonical(&jieba().cut(&norm, false))
     }
 
     fn normalized_bigrams(&self, norm: &str) -> Vec<Term> {
@@ -534,11 +581,39 @@ mod tests {
     }
 
     #[test]
+    fn characters_and_bigrams_see_words_in_their_canonical_spelling() {
+        let a = Analyzer::shipped();
+        // 如何 and 怎么 are one word to the word layer; the characters and bigrams agree, so
+        // the two spellings of a question share 怎么 rather than nothing but 处理.
+        let formal = a.query("如何處理？");
+        let spoken = a.query("怎么处理😅");
+        assert_eq!(formal.chars, spoken.chars);
+        assert_eq!(formal.bigrams, spoken.bigrams);
+        assert_eq!(formal.bigrams, ["怎么", "么处", "处理"]);
+        let chars: String = a.chars("如何处理").into_iter().map(|t| t.text).collect();
+        assert_eq!(chars, spoken.chars.iter().collect::<String>());
+        assert!(chars.starts_with('怎'), "{chars}");
+        // Words that are no synonym keep their spelling.
+        assert_eq!(a.explain("签购单").canonical, "签购单");
+    }
+
+    #[test]
+    fn bigrams_across_everyday_characters_weigh_little() {
+        let a = Analyzer::shipped();
+        // 以用 (of 可以用) is no word; both characters are everyday ones.
+        assert!(a.bigram_weight("以用") < 0.6, "{}", a.bigram_weight("以用"));
+        // A listed word keeps its own weight, an unlisted domain bigram counts fully.
+        assert_eq!(a.bigram_weight("可以"), a.everyday_weight("可以"));
+        assert_eq!(a.bigram_weight("签购"), 1.0);
+    }
+
+    #[test]
     fn explain_shows_every_word_as_written_and_as_searched() {
         let a = Analyzer::shipped();
         let text = "親，請問退錢要多久？";
         let e = a.explain(text);
         assert_eq!(e.normalized, "亲,请问退钱要多久?");
+        assert_eq!(e.canonical, "亲,请问退款要多久?");
         let searched: Vec<&str> = e
             .words
             .iter()

@@ -367,7 +367,7 @@ impl Suggester {
             clauses.push(WeightedTerm::new(
                 f.q_bigrams,
                 t,
-                W_QUESTION_BIGRAMS * everyday(t),
+                W_QUESTION_BIGRAMS * analyzer.bigram_weight(t),
             ));
         }
         let mut chars = self.kb.char_weights(query_chars.iter().copied());
@@ -381,20 +381,26 @@ impl Suggester {
             .kb
             .top_docs(&clauses, CANDIDATES.max(k * CANDIDATES_PER_SUGGESTION));
         // The question's words and bigrams with their weight in the question fields, for coverage.
-        let weighted = |(text, idf): (String, &f32)| Weighted {
-            weight: everyday(&text) * idf,
+        let weighted = |text: String, everyday: f32, idf: f32| Weighted {
+            weight: everyday * idf,
             id: self.kb.term_id(&text),
             text,
         };
         let words: Vec<Weighted> = words
             .into_iter()
             .zip(idf.iter().step_by(2))
-            .map(weighted)
+            .map(|(t, &idf)| {
+                let e = everyday(&t);
+                weighted(t, e, idf)
+            })
             .collect();
         let bigrams: Vec<Weighted> = bigrams
             .into_iter()
             .zip(&idf[2 * words.len()..])
-            .map(weighted)
+            .map(|(t, &idf)| {
+                let e = analyzer.bigram_weight(&t);
+                weighted(t, e, idf)
+            })
             .collect();
         // Characters are added to the index's score on the candidates (see `char_bm25`).
         let mut ranked: Vec<(f32, &index::DocInfo)> = top
@@ -458,12 +464,14 @@ impl Suggester {
         }
         let analyze::Explained {
             normalized,
+            canonical,
             words,
             bigrams,
         } = self.kb.analyzer.explain(question);
         let f = self.kb.fields;
         Ok(Analysis {
             normalized,
+            canonical,
             words: words
                 .into_iter()
                 .map(|word| WordInIndex {
@@ -488,6 +496,9 @@ impl Suggester {
 pub struct Analysis {
     /// Traditional→Simplified, width and case folded, the shop's synonyms replaced.
     pub normalized: String,
+    /// The normalised text with every word in its canonical spelling: what the characters and
+    /// bigrams are taken from.
+    pub canonical: String,
     pub words: Vec<WordInIndex>,
     pub bigrams: Vec<BigramInIndex>,
 }
