@@ -38,7 +38,8 @@ enum Command {
     /// Maintain a knowledge base: import into an on-disk index, check, list unanswered questions.
     #[command(subcommand)]
     Kb(suggest::KbCommand),
-    /// Measure retrieval quality on labelled queries (recall@1/5, MRR, no-answer rate, latency).
+    /// Measure retrieval quality on labelled queries, or on the KB's own similar questions held
+    /// out in turn (recall@1/5, MRR, no-answer rate, latency).
     Eval(suggest::EvalArgs),
     /// Run the HTTP service (lint, suggest, health and metrics) on 127.0.0.1:8080.
     Serve(serve::ServeArgs),

@@ -432,10 +432,15 @@ fn write_analysis(out: &mut impl Write, question: &str, a: &Analysis) -> io::Res
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("measured_on").required(true)))]
 pub struct EvalArgs {
     /// Labelled queries: one {"qid","text","relevant":[ids]} per line.
-    #[arg(long, value_name = "FILE")]
-    queries: PathBuf,
+    #[arg(long, value_name = "FILE", group = "measured_on")]
+    queries: Option<PathBuf>,
+    /// No labelled queries: ask each entry's similar questions, held out of the index one
+    /// round at a time, and expect their own entry back.
+    #[arg(long, group = "measured_on")]
+    holdout: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Also list the queries whose first suggestion is wrong: the query, the expected entry and
@@ -448,34 +453,44 @@ pub struct EvalArgs {
 
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     let suggester = args.source.open_for_eval()?;
-    let text = kb::read_file(&args.queries)?;
-    let (queries, errors) = eval::parse_queries(&text);
-    for e in &errors {
-        eprintln!(
-            "warning: {}:{}: {} (skipped)",
-            args.queries.display(),
-            e.line,
-            e.message
-        );
-    }
-    if queries.is_empty() {
-        bail!("{}: no valid queries", args.queries.display());
-    }
-    let mut r = eval::run(&suggester, &queries)?;
+    let mut r = match &args.queries {
+        None => eval::holdout(&suggester)?,
+        Some(path) => {
+            let text = kb::read_file(path)?;
+            let (queries, errors) = eval::parse_queries(&text);
+            for e in &errors {
+                eprintln!(
+                    "warning: {}:{}: {} (skipped)",
+                    path.display(),
+                    e.line,
+                    e.message
+                );
+            }
+            if queries.is_empty() {
+                bail!("{}: no valid queries", path.display());
+            }
+            eval::run(&suggester, &queries)?
+        }
+    };
     if !args.misses {
         r.misses.clear();
     }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&r)?),
         Format::Text => {
-            println!("queries         {}", r.queries);
+            match r.held_out_rounds {
+                Some(rounds) => println!(
+                    "queries         {} (similar questions held out, {rounds} rounds)",
+                    r.queries
+                ),
+                None => println!("queries         {}", r.queries),
+            }
             println!("recall@1        {:.3}", r.recall_at_1);
             println!("recall@5        {:.3}", r.recall_at_5);
             println!("MRR@10          {:.3}", r.mrr);
             println!(
                 "no-answer rate  {:.3} (threshold {:.2})",
-                r.no_answer_rate,
-                suggester.threshold()
+                r.no_answer_rate, r.threshold
             );
             println!("precision when answered {:.3}", r.answered_precision);
             println!(

@@ -609,6 +609,11 @@ impl KbIndex {
         Ok(())
     }
 
+    /// The knowledge-base entries and the phrases, rebuilt from their documents, in id order.
+    pub fn contents(&self) -> (Vec<KbEntry>, Vec<Phrase>) {
+        regroup(self.docs.iter().map(StoredDoc::from))
+    }
+
     /// The knowledge-base entries (not phrases), rebuilt from their question variants, in id order.
     pub fn entries(&self) -> Vec<KbEntry> {
         let kb = self.docs.iter().filter(|d| d.source == "kb");

@@ -280,6 +280,16 @@ impl Suggester {
         self.kb.entries()
     }
 
+    /// The knowledge-base entries and the phrases, in id order: what this was built from.
+    pub fn contents(&self) -> (Vec<KbEntry>, Vec<Phrase>) {
+        self.kb.contents()
+    }
+
+    /// How this suggester analyses text (the shipped tables and the shop's synonyms).
+    pub fn analyzer(&self) -> Arc<Analyzer> {
+        Arc::clone(&self.kb.analyzer)
+    }
+
     /// Rebuilds the on-disk index in `dir` from its own contents with this kefu's analysis
     /// (see `KbIndex::reindex`); returns the entries and phrases re-indexed.
     pub fn reindex(dir: &Path) -> Result<(usize, usize), Error> {

@@ -460,6 +460,68 @@ fn eval_prints_the_figures() {
     assert!(r["latency_us_p99"].as_f64().unwrap() > 0.0);
 }
 
+/// Without labelled queries, the shipped KB is measured on its own similar questions, each held
+/// out of the index in its round.
+#[test]
+fn eval_holds_out_similar_questions() {
+    let dir = work_dir("eval-holdout");
+    let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("lexicons/kb.jsonl");
+    let similar: usize = std::fs::read_to_string(&kb)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|e| e["similar"].as_array().map_or(0, Vec::len))
+        .sum();
+    let o = kefu(
+        &dir,
+        &["eval", "--holdout", "--format", "json", "--misses"],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let r: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(r["queries"], similar, "{r}");
+    assert!(r["held_out_rounds"].as_u64().unwrap() >= 2, "{r}");
+    // A held-out paraphrase mostly still finds its entry (0.43 / 0.76 today).
+    let (r1, r5) = (
+        r["recall_at_1"].as_f64().unwrap(),
+        r["recall_at_5"].as_f64().unwrap(),
+    );
+    assert!(r1 >= 0.38 && r5 >= 0.7, "recall@1 {r1}, recall@5 {r5}");
+    let miss = &r["misses"][0];
+    assert!(miss["qid"].as_str().unwrap().contains('~'), "{miss}");
+    assert_eq!(
+        miss["expected"][0][0],
+        miss["qid"].as_str().unwrap().split('~').next().unwrap()
+    );
+
+    // A KB without similar questions has nothing to hold out; labelled queries are the way.
+    let o = kefu(
+        &dir,
+        &[
+            "eval",
+            "--holdout",
+            "--kb",
+            fixture("electronics.jsonl").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("no entry has a similar question"),
+        "{}",
+        err(&o)
+    );
+    // One way of measuring at a time, and one is needed.
+    for args in [
+        &["eval"][..],
+        &["eval", "--holdout", "--queries", "q.jsonl"],
+    ] {
+        let o = kefu(&dir, args, "");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(err(&o).contains("--holdout"), "{}", err(&o));
+    }
+}
+
 /// Retrieval quality on the real evaluation data beside the checkout, when it is there.
 #[test]
 fn eval_on_real_customer_questions() {
@@ -490,8 +552,9 @@ fn eval_on_real_customer_questions() {
     let trad = run("unionpay_queries_dev_trad.jsonl");
     let r5 = simp["recall_at_5"].as_f64().unwrap();
     let r1 = simp["recall_at_1"].as_f64().unwrap();
-    // Regression floor at what kefu measures today (0.434 / 0.664); peers reach 0.34 / 0.55.
-    assert!(r1 >= 0.42 && r5 >= 0.65, "recall@1 {r1}, recall@5 {r5}");
+    // Regression floor just under what kefu measures today (0.472 / 0.675); peers reach
+    // 0.34 / 0.55.
+    assert!(r1 >= 0.46 && r5 >= 0.66, "recall@1 {r1}, recall@5 {r5}");
     let gap = (r5 - trad["recall_at_5"].as_f64().unwrap()).abs();
     assert!(gap <= 0.02, "Traditional within 2 points: {gap}");
 }
