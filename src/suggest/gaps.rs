@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn records_survive_and_are_summarised() {
-        let dir = std::env::temp_dir().join(format!("kefu-gaps-{}", std::process::id()));
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let log = GapLog::new(dir.join("gaps.jsonl"));
         log.record("可以开增值税专票吗？", 0.2).unwrap();
         log.record("能寄到国外吗", 0.1).unwrap();

@@ -1132,9 +1132,8 @@ mod tests {
     /// rebuilt from its stored fields beside it and swapped in, its gap file carried over.
     #[test]
     fn reindex_rebuilds_another_versions_index_from_its_stored_fields() {
-        let dir = std::env::temp_dir().join(format!("kefu-reindex-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let mut b = Schema::builder();
         let names = [
             "id", "source", "question", "variant", "answer", "category", "tags",

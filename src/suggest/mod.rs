@@ -824,7 +824,8 @@ mod retrieval_tests {
 
     #[test]
     fn a_shops_own_kb_and_an_on_disk_index() {
-        let dir = std::env::temp_dir().join(format!("kefu-index-{}", std::process::id()));
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let kb = kb::parse::<KbEntry>(
             "id,question,similar,answer\nk1,能用消费券吗,可以用券吗|券能抵扣吗,您好，{name}，本店支持使用消费券抵扣。\n",
         )

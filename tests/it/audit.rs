@@ -110,8 +110,7 @@ fn jsonl_streams_csv_tables_and_gzip() {
         out(&o)
     );
 
-    let dir = std::env::temp_dir().join(format!("kefu-it-audit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::work_dir("audit");
     let gz = dir.join("chats.jsonl.gz");
     let mut enc = flate2::write::GzEncoder::new(
         std::fs::File::create(&gz).unwrap(),
@@ -124,7 +123,6 @@ fn jsonl_streams_csv_tables_and_gzip() {
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(v["summary"]["conversations"], 5);
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
@@ -163,8 +161,7 @@ fn topics_match_customer_turns_against_the_knowledge_base() {
 
 #[test]
 fn html_report_is_self_contained() {
-    let dir = std::env::temp_dir().join(format!("kefu-it-audit-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::work_dir("audit-html");
     let page = dir.join("report.html");
     let o = audit(&[
         fixture().to_str().unwrap(),
@@ -193,5 +190,4 @@ fn html_report_is_self_contained() {
         !html.contains("src=\"http") && !html.contains("href=\"http"),
         "nothing is fetched from the network"
     );
-    std::fs::remove_dir_all(dir).ok();
 }

@@ -18,11 +18,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kefu-it-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::scratch::work_dir;
 
 #[test]
 fn text_output_underlines_the_flagged_text() {
@@ -142,7 +138,7 @@ fn jsonl_reports_bad_lines_and_lints_the_rest() {
 
 #[test]
 fn invalid_utf8_is_a_clear_error() {
-    let dir = temp_dir("utf8");
+    let dir = work_dir("utf8");
     let file = dir.join("draft.txt");
     std::fs::write(&file, b"\xe4\xbd\xa0\xe5\xa5\xbd\n\xff\xfe").unwrap();
     let o = kefu(&["lint", "--file", file.to_str().unwrap()]);
@@ -218,7 +214,7 @@ fn rules_and_explain() {
 
 #[test]
 fn config_file_in_the_working_directory() {
-    let dir = temp_dir("config");
+    let dir = work_dir("config");
     std::fs::write(
         dir.join("kefu.toml"),
         "[rules.blunt-language]\nenabled = false\n",

@@ -6,5 +6,6 @@ mod cli;
 mod contract;
 mod fixtures;
 mod properties;
+mod scratch;
 mod server;
 mod suggest;

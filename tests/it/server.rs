@@ -400,8 +400,7 @@ async fn languagetool_rule_filters_annotations_and_errors() {
 
 #[tokio::test]
 async fn reload_swaps_rules_and_keeps_the_old_set_on_a_broken_file() {
-    let dir = std::env::temp_dir().join(format!("kefu-it-reload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::work_dir("reload");
     let config = dir.join("kefu.toml");
     std::fs::write(&config, "").unwrap();
     let source = config.clone();
@@ -464,7 +463,6 @@ async fn reload_swaps_rules_and_keeps_the_old_set_on_a_broken_file() {
         json!([]),
         "the old set keeps serving"
     );
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[tokio::test]
@@ -482,8 +480,7 @@ async fn admin_routes_are_refused_without_a_configured_token() {
 /// SIGHUP makes the running binary reload its config file.
 #[test]
 fn sighup_reloads_the_config() {
-    let dir = std::env::temp_dir().join(format!("kefu-it-hup-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::work_dir("hup");
     std::fs::write(dir.join("kefu.toml"), "").unwrap();
     let (mut child, addr) = serve(|cmd| {
         cmd.current_dir(&dir);
@@ -517,7 +514,6 @@ fn sighup_reloads_the_config() {
         .status()
         .unwrap();
     child.wait().unwrap();
-    std::fs::remove_dir_all(dir).ok();
     assert!(reloaded, "SIGHUP did not reload the config");
 }
 
@@ -527,15 +523,14 @@ fn bearer(req: axum::http::request::Builder) -> axum::http::request::Builder {
 
 #[tokio::test]
 async fn kb_routes_read_write_and_refuse() {
-    let dir = std::env::temp_dir().join(format!("kefu-it-kbroutes-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::scratch::work_dir("kbroutes");
     let shipped =
         kefu::suggest::kb::parse::<kefu::suggest::kb::KbEntry>(kefu::suggest::kb::DEFAULT_KB)
             .dedup_last_wins(|e| &e.id);
     let suggester = Suggester::build(&shipped, &[], Some(&dir)).unwrap();
     let settings = Settings {
         admin_token: Some("kb-token".to_owned()),
-        index_dir: Some(dir.clone()),
+        index_dir: Some(dir.to_path_buf()),
         gaps: Some(kefu::suggest::gaps::GapLog::new(dir.join("gaps.jsonl"))),
         ..Settings::default()
     };
@@ -672,7 +667,6 @@ async fn kb_routes_read_write_and_refuse() {
         1,
         "only the recorded question: {recorded}"
     );
-    std::fs::remove_dir_all(dir).ok();
 
     // Without an on-disk index the knowledge base is read-only.
     let put_ro = Request::builder()
@@ -714,9 +708,7 @@ fn start_server(dir: &std::path::Path, index: &str) -> (std::process::Child, Str
 /// Every write the service acknowledged is there after SIGKILL and a restart.
 #[test]
 fn acknowledged_kb_writes_survive_sigkill() {
-    let dir = std::env::temp_dir().join(format!("kefu-it-durable-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::work_dir("durable");
     let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb/shop.csv");
     let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
         .args(["kb", "import", csv.to_str().unwrap(), "--index", "idx"])
@@ -780,7 +772,6 @@ fn acknowledged_kb_writes_survive_sigkill() {
         .status()
         .unwrap();
     child.wait().unwrap();
-    std::fs::remove_dir_all(&dir).ok();
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged writes lost: {missing:?}",
@@ -792,8 +783,7 @@ fn acknowledged_kb_writes_survive_sigkill() {
 /// `[server]` in kefu.toml, then KEFU_* variables, then flags.
 #[test]
 fn server_settings_precedence() {
-    let dir = std::env::temp_dir().join(format!("kefu-it-precedence-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::work_dir("precedence");
     std::fs::write(
         dir.join("kefu.toml"),
         "[server]\naddr = \"not-an-address\"\n",
@@ -827,15 +817,13 @@ fn server_settings_precedence() {
         .status()
         .unwrap();
     child.wait().unwrap();
-    std::fs::remove_dir_all(dir).ok();
 }
 
 /// The confidence threshold of a running service: `[server] threshold`, overridden by the flag;
 /// one outside 0–1 stops it starting.
 #[test]
 fn the_threshold_is_the_shops_to_set() {
-    let dir = std::env::temp_dir().join(format!("kefu-it-threshold-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::work_dir("threshold");
     let answered = |addr: &str| {
         let body = "{\"question\":\"你们卖汽车吗\",\"record\":false}";
         let resp = http(
@@ -886,7 +874,6 @@ fn the_threshold_is_the_shops_to_set() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    std::fs::remove_dir_all(dir).ok();
 }
 
 /// The OpenAPI document describes exactly the routes the router answers.

@@ -9,12 +9,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn work_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kefu-it-suggest-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::scratch::work_dir;
 
 fn kefu(dir: &Path, args: &[&str], stdin: &str) -> Output {
     crate::bin::run(dir, args, stdin.as_bytes())
