@@ -249,6 +249,15 @@ impl Analyzer {
         self.kept(self.cut_words(&jieba().cut(&norm, false)))
     }
 
+    /// A knowledge-base text's words and bigrams, as `words` and `bigrams` give them, from one
+    /// segmentation.
+    pub fn words_and_bigrams(&self, text: &str) -> (Vec<Term>, Vec<Term>) {
+        let norm = self.normalize(text);
+        let cut = jieba().cut(&norm, false);
+        let words = self.kept(self.cut_words(&cut));
+        (words, self.normalized_bigrams(&self.canonical(&cut)))
+    }
+
     /// A customer's question: normalised once, then its distinct words and bigrams and its
     /// characters, as `words`, `bigrams` and `chars` give them.
     pub fn query(&self, text: &str) -> Query {
@@ -574,6 +583,8 @@ mod tests {
         };
         assert_eq!(q.words, texts(a.words(text)));
         assert_eq!(q.bigrams, texts(a.bigrams(text)));
+        // What the index is built from: the same terms, at the same places.
+        assert_eq!(a.words_and_bigrams(text), (a.words(text), a.bigrams(text)));
         let chars: String = a.chars(text).into_iter().map(|t| t.text).collect();
         assert_eq!(q.chars.iter().collect::<String>(), chars);
         assert_eq!(q.words.iter().filter(|w| *w == "退款").count(), 1);

@@ -14,7 +14,7 @@ use tantivy::fieldnorm::FieldNormReader;
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{PreTokenizedString, Token, TokenStream, Tokenizer};
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc,
 };
@@ -84,18 +84,33 @@ pub struct Terms {
 
 impl Terms {
     fn new(terms: Vec<Term>) -> Self {
-        let tokens = terms
-            .into_iter()
-            .map(|t| Token {
-                offset_from: t.from,
-                offset_to: t.to,
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            })
-            .collect();
+        let tokens = terms.into_iter().map(token).collect();
         Self { tokens, next: 0 }
     }
+}
+
+fn token(t: Term) -> Token {
+    Token {
+        offset_from: t.from,
+        offset_to: t.to,
+        position: t.position,
+        text: t.text,
+        position_length: 1,
+    }
+}
+
+/// `text` with the terms the field's tokenizer would make of it, worked out once already.
+fn pre_tokenized(text: &str, terms: &[Term]) -> PreTokenizedString {
+    PreTokenizedString {
+        text: text.to_owned(),
+        tokens: terms.iter().cloned().map(token).collect(),
+    }
+}
+
+/// Terms' texts joined by spaces, for the stored term lists.
+fn joined(terms: &[Term]) -> String {
+    let texts: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
+    texts.join(" ")
 }
 
 impl TokenStream for Terms {
@@ -140,16 +155,6 @@ fn split_tags(s: &str) -> Vec<String> {
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-fn joined_words(analyzer: &Analyzer, text: &str) -> String {
-    let terms: Vec<String> = analyzer.words(text).into_iter().map(|t| t.text).collect();
-    terms.join(" ")
-}
-
-fn joined_bigrams(analyzer: &Analyzer, text: &str) -> String {
-    let terms: Vec<String> = analyzer.bigrams(text).into_iter().map(|t| t.text).collect();
-    terms.join(" ")
 }
 
 fn register(index: &Index, analyzer: &Arc<Analyzer>) {
@@ -980,7 +985,8 @@ fn add_entry(
     )
 }
 
-/// One document per question variant.
+/// One document per question variant. Each text is analysed once (the answer once for all
+/// variants) and handed to tantivy as the tokens its fields' tokenizers would make.
 fn add_variants<'v>(
     writer: &tantivy::IndexWriter<TantivyDocument>,
     fields: &Fields,
@@ -988,23 +994,24 @@ fn add_variants<'v>(
     d: &Stored<'_>,
     variants: impl Iterator<Item = &'v String>,
 ) -> Result<(), Error> {
+    let answer = analyzer.words(d.answer);
     for variant in variants {
-        writer
-            .add_document(doc!(
-                fields.id => d.id,
-                fields.source => d.source,
-                fields.question => d.question,
-                fields.variant => variant.as_str(),
-                fields.answer => d.answer,
-                fields.category => d.category,
-                fields.tags => d.tags,
-                fields.q_words => variant.as_str(),
-                fields.q_bigrams => variant.as_str(),
-                fields.a_words => d.answer,
-                fields.v_terms => joined_words(analyzer, variant),
-                fields.v_bigrams => joined_bigrams(analyzer, variant),
-            ))
-            .map_err(tv)?;
+        let (words, bigrams) = analyzer.words_and_bigrams(variant);
+        let mut doc = doc!(
+            fields.id => d.id,
+            fields.source => d.source,
+            fields.question => d.question,
+            fields.variant => variant.as_str(),
+            fields.answer => d.answer,
+            fields.category => d.category,
+            fields.tags => d.tags,
+            fields.v_terms => joined(&words),
+            fields.v_bigrams => joined(&bigrams),
+        );
+        doc.add_pre_tokenized_text(fields.q_words, pre_tokenized(variant, &words));
+        doc.add_pre_tokenized_text(fields.q_bigrams, pre_tokenized(variant, &bigrams));
+        doc.add_pre_tokenized_text(fields.a_words, pre_tokenized(d.answer, &answer));
+        writer.add_document(doc).map_err(tv)?;
     }
     Ok(())
 }
