@@ -204,7 +204,8 @@ pub enum KbCommand {
     /// Validate a knowledge base: malformed lines, empty fields, duplicate ids, and answers that
     /// break the service rules.
     Check { file: PathBuf },
-    /// Show how a question is analysed for retrieval: its normalised text, each word and the
+    /// Show how a question is analysed for retrieval: its normalised text, the same with every
+    /// word in its canonical spelling (what characters and bigrams come from), each word and the
     /// term it is searched as (synonyms folded, filler dropped), and how many entries hold it.
     Analyze {
         /// The question, as a customer would type it.
