@@ -91,19 +91,17 @@ pub fn holdout(suggester: &Suggester) -> Result<Report, Error> {
         let mut kept = entries.clone();
         let mut queries = Vec::new();
         for e in &mut kept {
-            let mut i = 0;
-            e.similar.retain(|text| {
-                i += 1;
-                if (i - 1) % rounds != round {
-                    return true;
+            for (i, text) in std::mem::take(&mut e.similar).into_iter().enumerate() {
+                if i % rounds == round {
+                    queries.push(EvalQuery {
+                        qid: format!("{}~{}", e.id, i + 1),
+                        text,
+                        relevant: vec![e.id.clone()],
+                    });
+                } else {
+                    e.similar.push(text);
                 }
-                queries.push(EvalQuery {
-                    qid: format!("{}~{i}", e.id),
-                    text: text.clone(),
-                    relevant: vec![e.id.clone()],
-                });
-                false
-            });
+            }
         }
         let rest = Suggester::build_with(&kept, &phrases, None, Arc::clone(&analyzer))?
             .with_threshold(suggester.threshold());

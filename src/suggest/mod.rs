@@ -391,8 +391,8 @@ impl Suggester {
             .kb
             .top_docs(&clauses, CANDIDATES.max(k * CANDIDATES_PER_SUGGESTION));
         // The question's words and bigrams with their weight in the question fields, for coverage.
-        let weighted = |text: String, everyday: f32, idf: f32| Weighted {
-            weight: everyday * idf,
+        let weighted = |text: String, rarity: f32, idf: f32| Weighted {
+            weight: rarity * idf,
             id: self.kb.term_id(&text),
             text,
         };
