@@ -3,7 +3,7 @@
 use super::Finding;
 
 /// The text with every safe fix of `findings` applied. Overlapping fixes after the first are
-/// skipped; `Linter::lint` applies again until nothing safe is left.
+/// skipped; `Linter::lint` lints the result again while one was.
 pub fn apply_fixes(text: &str, findings: &[Finding]) -> String {
     apply_counting_skips(text, findings).0
 }

@@ -361,17 +361,19 @@ impl Linter {
     /// Lints one draft. Never fails: an empty or blank draft is a clean result.
     pub fn lint(&self, req: &LintRequest<'_>) -> LintResult {
         let mut findings = self.findings(req);
-        let mut fixed = apply_fixes(req.text, &findings);
-        // Overlapping fixes are applied one per pass; a few passes reach the fixed point.
+        let (mut fixed, mut skipped) = fix::apply_counting_skips(req.text, &findings);
+        // Of two overlapping fixes only one is applied per pass: when one was left out, the
+        // fixed text is linted again (a few passes reach the fixed point). Otherwise it is
+        // final: no fix makes text another safe fix would change (tested).
         for _ in 0..3 {
+            if !skipped {
+                break;
+            }
             let again = self.findings(&LintRequest {
                 text: &fixed,
                 ..*req
             });
-            if !again.iter().any(|f| f.fix.as_ref().is_some_and(|x| x.safe)) {
-                break;
-            }
-            fixed = apply_fixes(&fixed, &again);
+            (fixed, skipped) = fix::apply_counting_skips(&fixed, &again);
         }
         let penalty: u32 = findings.iter().map(|f| f.severity.penalty()).sum();
         findings.shrink_to_fit();
