@@ -72,6 +72,15 @@ pub struct Query {
     pub chars: Vec<char>,
 }
 
+/// A knowledge-base question as the index holds it (`Analyzer::indexed`): its words and bigrams
+/// with their places, and its characters in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indexed {
+    pub words: Vec<Term>,
+    pub bigrams: Vec<Term>,
+    pub chars: String,
+}
+
 /// A text as retrieval analyses it (`Analyzer::explain`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explained {
@@ -249,13 +258,18 @@ impl Analyzer {
         self.kept(self.cut_words(&jieba().cut(&norm, false)))
     }
 
-    /// A knowledge-base text's words and bigrams, as `words` and `bigrams` give them, from one
-    /// segmentation.
-    pub fn words_and_bigrams(&self, text: &str) -> (Vec<Term>, Vec<Term>) {
+    /// A knowledge-base text's words, bigrams and characters, as `words`, `bigrams` and `chars`
+    /// give them, from one segmentation.
+    pub fn indexed(&self, text: &str) -> Indexed {
         let norm = self.normalize(text);
         let cut = jieba().cut(&norm, false);
         let words = self.kept(self.cut_words(&cut));
-        (words, self.normalized_bigrams(&self.canonical(&cut)))
+        let canonical = self.canonical(&cut);
+        Indexed {
+            words,
+            bigrams: self.normalized_bigrams(&canonical),
+            chars: self.normalized_chars(&canonical).map(|(_, c)| c).collect(),
+        }
     }
 
     /// A customer's question: normalised once, then its distinct words and bigrams and its
@@ -379,15 +393,9 @@ impl Analyzer {
 
     /// Single characters of the text's words and numbers, filler characters dropped: the
     /// weakest evidence (单 in 单子 and 签购单), for paraphrases that share no word.
-    pub fn chars(&self, text: &str) -> Vec<Term> {
+    pub fn chars(&self, text: &str) -> String {
         self.normalized_chars(&self.canonical_text(text))
-            .enumerate()
-            .map(|(i, (at, c))| Term {
-                text: c.to_string(),
-                position: i,
-                from: at,
-                to: at + c.len_utf8(),
-            })
+            .map(|(_, c)| c)
             .collect()
     }
 
@@ -584,9 +592,11 @@ mod tests {
         assert_eq!(q.words, texts(a.words(text)));
         assert_eq!(q.bigrams, texts(a.bigrams(text)));
         // What the index is built from: the same terms, at the same places.
-        assert_eq!(a.words_and_bigrams(text), (a.words(text), a.bigrams(text)));
-        let chars: String = a.chars(text).into_iter().map(|t| t.text).collect();
-        assert_eq!(q.chars.iter().collect::<String>(), chars);
+        let indexed = a.indexed(text);
+        assert_eq!(indexed.words, a.words(text));
+        assert_eq!(indexed.bigrams, a.bigrams(text));
+        assert_eq!(indexed.chars, a.chars(text));
+        assert_eq!(q.chars.iter().collect::<String>(), indexed.chars);
         assert_eq!(q.words.iter().filter(|w| *w == "退款").count(), 1);
         assert!(!q.chars.contains(&'亲'), "{:?}", q.chars);
     }
@@ -601,7 +611,7 @@ mod tests {
         assert_eq!(formal.chars, spoken.chars);
         assert_eq!(formal.bigrams, spoken.bigrams);
         assert_eq!(formal.bigrams, ["怎么", "么处", "处理"]);
-        let chars: String = a.chars("如何处理").into_iter().map(|t| t.text).collect();
+        let chars = a.chars("如何处理");
         assert_eq!(chars, spoken.chars.iter().collect::<String>());
         assert!(chars.starts_with('怎'), "{chars}");
         // Words that are no synonym keep their spelling.

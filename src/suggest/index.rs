@@ -19,7 +19,7 @@ use tantivy::{
     DocAddress, DocId, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, doc,
 };
 
-use super::analyze::{Analyzer, Term};
+use super::analyze::{Analyzer, Indexed, Term};
 use super::kb::{KbEntry, Phrase};
 use super::overlap::Chars;
 use crate::error::Error;
@@ -47,6 +47,9 @@ pub struct Fields {
     /// need no re-analysis at query time.
     pub v_terms: Field,
     pub v_bigrams: Field,
+    /// The variant's characters as ranking reads them (`Analyzer::chars`), stored so opening an
+    /// index segments nothing.
+    pub v_chars: Field,
 }
 
 fn text_field(tokenizer: &str) -> TextOptions {
@@ -72,6 +75,7 @@ pub fn schema() -> (Schema, Fields) {
         a_words: b.add_text_field("a_words", text_field(WORDS)),
         v_terms: b.add_text_field("v_terms", STORED),
         v_bigrams: b.add_text_field("v_bigrams", STORED),
+        v_chars: b.add_text_field("v_chars", STORED),
     };
     (b.build(), fields)
 }
@@ -713,11 +717,7 @@ impl KbIndex {
                     ids
                 };
                 map[doc_id as usize] = docs.len() as u32;
-                let text: Vec<char> = analyzer
-                    .chars(stored(&doc, fields.variant))
-                    .iter()
-                    .filter_map(|t| t.text.chars().next())
-                    .collect();
+                let text: Vec<char> = stored(&doc, fields.v_chars).chars().collect();
                 let chars = Chars::new(&text);
                 for (c, _) in &chars.counts {
                     *char_df.entry(*c).or_default() += 1;
@@ -996,7 +996,11 @@ fn add_variants<'v>(
 ) -> Result<(), Error> {
     let answer = analyzer.words(d.answer);
     for variant in variants {
-        let (words, bigrams) = analyzer.words_and_bigrams(variant);
+        let Indexed {
+            words,
+            bigrams,
+            chars,
+        } = analyzer.indexed(variant);
         let mut doc = doc!(
             fields.id => d.id,
             fields.source => d.source,
@@ -1007,6 +1011,7 @@ fn add_variants<'v>(
             fields.tags => d.tags,
             fields.v_terms => joined(&words),
             fields.v_bigrams => joined(&bigrams),
+            fields.v_chars => chars,
         );
         doc.add_pre_tokenized_text(fields.q_words, pre_tokenized(variant, &words));
         doc.add_pre_tokenized_text(fields.q_bigrams, pre_tokenized(variant, &bigrams));
