@@ -110,7 +110,7 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
             .files
             .index
             .as_ref()
-            .map(|d| kefu::suggest::gaps::GapLog::new(d.join(kefu::suggest::gaps::INDEX_FILE))),
+            .map(|d| kefu::suggest::gaps::GapLog::in_index(d)),
         ..Settings::default()
     };
     let loader_sources = sources.clone();

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 
-use kefu::suggest::gaps::{self, GapLog};
+use kefu::suggest::gaps::GapLog;
 use kefu::suggest::kb::{self, KbEntry, Phrase};
 use kefu::suggest::{Analysis, SuggestRequest, SuggestResult, Suggester, eval};
 use kefu::{Config, LintRequest, Linter};
@@ -45,11 +45,7 @@ impl KbSource {
 
     /// The gap file: inside the index directory when there is one.
     fn gap_log(&self, explicit: Option<&Path>) -> GapLog {
-        match (explicit, &self.files.index) {
-            (Some(p), _) => GapLog::new(p),
-            (None, Some(dir)) => GapLog::new(dir.join(gaps::INDEX_FILE)),
-            (None, None) => GapLog::new(gaps::DEFAULT_FILE),
-        }
+        GapLog::chosen(explicit, self.files.index.as_deref())
     }
 }
 
@@ -347,11 +343,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             index,
             format,
         } => {
-            let log = match (file, index) {
-                (Some(f), _) => GapLog::new(f),
-                (None, Some(dir)) => GapLog::new(dir.join(gaps::INDEX_FILE)),
-                (None, None) => GapLog::new(gaps::DEFAULT_FILE),
-            };
+            let log = GapLog::chosen(file.as_deref(), index.as_deref());
             let gaps = log.summary()?;
             let mut out = io::stdout().lock();
             match format {
@@ -460,12 +452,7 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
             let text = kb::read_file(path)?;
             let (queries, errors) = eval::parse_queries(&text);
             for e in &errors {
-                eprintln!(
-                    "warning: {}:{}: {} (skipped)",
-                    path.display(),
-                    e.line,
-                    e.message
-                );
+                warn_skipped(path, e);
             }
             if queries.is_empty() {
                 bail!("{}: no valid queries", path.display());

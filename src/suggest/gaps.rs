@@ -48,6 +48,21 @@ impl GapLog {
         Self { path: path.into() }
     }
 
+    /// The gap file kept inside an on-disk index's directory.
+    pub fn in_index(dir: &Path) -> Self {
+        Self::new(dir.join(INDEX_FILE))
+    }
+
+    /// The gap file a command uses: the one named, else the index's (`in_index`), else
+    /// `DEFAULT_FILE` in the working directory.
+    pub fn chosen(file: Option<&Path>, index: Option<&Path>) -> Self {
+        match (file, index) {
+            (Some(f), _) => Self::new(f),
+            (None, Some(dir)) => Self::in_index(dir),
+            (None, None) => Self::new(DEFAULT_FILE),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
