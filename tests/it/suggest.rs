@@ -23,6 +23,18 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The JSON a successful command printed.
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", err(o));
+    serde_json::from_str(&out(o)).unwrap()
+}
+
+/// The electronics shop's knowledge base and its own synonyms (花呗 written HB, 质保 …).
+fn shop_files() -> (String, String) {
+    let path = |name: &str| fixture(name).to_str().unwrap().to_owned();
+    (path("electronics.jsonl"), path("shop-synonyms.txt"))
+}
+
 #[test]
 fn suggest_prints_answers_with_confidence_and_lint() {
     let dir = work_dir("text");
@@ -179,16 +191,11 @@ fn import_builds_an_index_the_other_commands_open() {
 #[test]
 fn a_shops_own_synonyms_in_memory_and_kept_with_an_index() {
     let dir = work_dir("synonyms");
-    let kb = fixture("electronics.jsonl");
-    let synonyms = fixture("shop-synonyms.txt");
-    let (kb, synonyms) = (kb.to_str().unwrap(), synonyms.to_str().unwrap());
-    let best = |o: &Output| -> serde_json::Value {
-        assert!(o.status.success(), "{}", err(o));
-        serde_json::from_str(&out(o)).unwrap()
-    };
+    let (kb, synonyms) = shop_files();
+    let (kb, synonyms) = (kb.as_str(), synonyms.as_str());
     let ask = ["--format", "json", "--no-record", "能用HB嗎"];
     // Without the shop's word for 花呗 nothing answers; with it the right entry does.
-    let without = best(&kefu(
+    let without = json(&kefu(
         &dir,
         &[&["suggest", "--kb", kb][..], &ask].concat(),
         "",
@@ -198,7 +205,7 @@ fn a_shops_own_synonyms_in_memory_and_kept_with_an_index() {
         let c = s["confidence"].as_f64().unwrap();
         assert!(c.is_sign_positive() && c < 0.4, "{s}"); // never -0.0
     }
-    let with = best(&kefu(
+    let with = json(&kefu(
         &dir,
         &[&["suggest", "--kb", kb, "--synonyms", synonyms][..], &ask].concat(),
         "",
@@ -221,7 +228,7 @@ fn a_shops_own_synonyms_in_memory_and_kept_with_an_index() {
             &[&["suggest", "--index", "idx"][..], &args].concat(),
             "",
         );
-        assert_eq!(best(&o)["suggestions"][0]["id"], "warranty");
+        assert_eq!(json(&o)["suggestions"][0]["id"], "warranty");
     };
     warranty_first();
     // …and can't be swapped under it.
@@ -318,13 +325,8 @@ fn export_writes_what_import_reads() {
 #[test]
 fn analyze_shows_how_a_question_is_searched() {
     let dir = work_dir("analyze");
-    let kb = fixture("electronics.jsonl");
-    let synonyms = fixture("shop-synonyms.txt");
-    let (kb, synonyms) = (kb.to_str().unwrap(), synonyms.to_str().unwrap());
-    let json = |o: &Output| -> serde_json::Value {
-        assert!(o.status.success(), "{}", err(o));
-        serde_json::from_str(&out(o)).unwrap()
-    };
+    let (kb, synonyms) = shop_files();
+    let (kb, synonyms) = (kb.as_str(), synonyms.as_str());
     let word = |a: &serde_json::Value, written: &str| -> serde_json::Value {
         a["words"]
             .as_array()
