@@ -365,20 +365,17 @@ impl Suggester {
             bigrams,
             chars: query_chars,
         } = analyzer.query(question);
+        // Every term also counts by how rare it is in general Chinese (`everyday_weight`,
+        // `bigram_weight`), in the index's score and in coverage.
+        let word_rarity: Vec<f32> = words.iter().map(|t| analyzer.everyday_weight(t)).collect();
+        let bigram_rarity: Vec<f32> = bigrams.iter().map(|t| analyzer.bigram_weight(t)).collect();
         let mut clauses: Vec<WeightedTerm<'_>> = Vec::new();
-        // Every term also counts by how rare it is in general Chinese (`everyday_weight`).
-        let everyday = |t: &String| analyzer.everyday_weight(t);
-        for t in &words {
-            let w = everyday(t);
+        for (t, &w) in words.iter().zip(&word_rarity) {
             clauses.push(WeightedTerm::new(f.q_words, t, W_QUESTION_WORDS * w));
             clauses.push(WeightedTerm::new(f.a_words, t, W_ANSWER_WORDS * w));
         }
-        for t in &bigrams {
-            clauses.push(WeightedTerm::new(
-                f.q_bigrams,
-                t,
-                W_QUESTION_BIGRAMS * analyzer.bigram_weight(t),
-            ));
+        for (t, &w) in bigrams.iter().zip(&bigram_rarity) {
+            clauses.push(WeightedTerm::new(f.q_bigrams, t, W_QUESTION_BIGRAMS * w));
         }
         let mut chars = self.kb.char_weights(query_chars.iter().copied());
         for (c, idf) in &mut chars {
@@ -398,19 +395,15 @@ impl Suggester {
         };
         let words: Vec<Weighted> = words
             .into_iter()
+            .zip(word_rarity)
             .zip(idf.iter().step_by(2))
-            .map(|(t, &idf)| {
-                let e = everyday(&t);
-                weighted(t, e, idf)
-            })
+            .map(|((t, rarity), &idf)| weighted(t, rarity, idf))
             .collect();
         let bigrams: Vec<Weighted> = bigrams
             .into_iter()
+            .zip(bigram_rarity)
             .zip(&idf[2 * words.len()..])
-            .map(|(t, &idf)| {
-                let e = analyzer.bigram_weight(&t);
-                weighted(t, e, idf)
-            })
+            .map(|((t, rarity), &idf)| weighted(t, rarity, idf))
             .collect();
         // Characters are added to the index's score on the candidates (see `char_bm25`).
         let mut ranked: Vec<(f32, &index::DocInfo)> = top
