@@ -39,7 +39,9 @@ pub struct ServerConfig {
     pub index: Option<PathBuf>,
     pub max_body: Option<usize>,
     pub timeout: Option<u64>,
-    /// Confidence below which a question counts as unanswered.
+    /// Confidence below which a question counts as unanswered, 0–1 (checked as it is read, so
+    /// a bad value is reported at its line).
+    #[serde(default, deserialize_with = "confidence")]
     pub threshold: Option<f32>,
     #[serde(default)]
     pub cors_origins: Vec<String>,
@@ -153,6 +155,15 @@ impl Config {
     }
 }
 
+fn confidence<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f32>, D::Error> {
+    let threshold = f32::deserialize(d)?;
+    crate::suggest::check_threshold(threshold)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -208,5 +219,25 @@ mod tests {
         let e =
             Config::parse("shop.toml", "[rules.shirking]\n\nwords = [\"re:([\"]\n").unwrap_err();
         assert!(e.to_string().starts_with("shop.toml:3: bad regex"), "{e}");
+    }
+
+    #[test]
+    fn a_threshold_out_of_range_is_named_at_its_line() {
+        let c = Config::parse("kefu.toml", "[server]\nthreshold = 0.45\n").unwrap();
+        assert_eq!(c.server.threshold, Some(0.45));
+        assert_eq!(
+            Config::parse("kefu.toml", "").unwrap().server.threshold,
+            None
+        );
+        let e = Config::parse(
+            "kefu.toml",
+            "[server]\naddr = \"127.0.0.1:0\"\nthreshold = 1.5\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("kefu.toml:3: the confidence threshold must be between 0 and 1"),
+            "{e}"
+        );
     }
 }

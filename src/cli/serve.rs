@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use std::sync::Arc;
@@ -24,7 +24,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KEFU_MAX_BODY")]
     max_body: Option<usize>,
     /// Confidence below which a question counts as unanswered, 0–1 (also KEFU_THRESHOLD; default 0.3).
-    #[arg(long, env = "KEFU_THRESHOLD")]
+    #[arg(long, env = "KEFU_THRESHOLD", value_parser = super::suggest::threshold)]
     threshold: Option<f32>,
     /// Seconds a request may take before it is answered 408 (default 10).
     #[arg(long, env = "KEFU_TIMEOUT")]
@@ -87,13 +87,11 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         args.cors_origins = file.cors_origins.clone();
     }
     let admin_token = args.admin_token.clone().or(file.admin_token.clone());
+    // Each source is checked as it is read (the file's value at its line).
     let threshold = args
         .threshold
         .or(file.threshold)
         .unwrap_or(kefu::suggest::DEFAULT_THRESHOLD);
-    if !(0.0..=1.0).contains(&threshold) {
-        bail!("the confidence threshold must be between 0 and 1, not {threshold}");
-    }
     let sources = Sources {
         config: config.map(Path::to_owned),
         kb: args.files.sources(),

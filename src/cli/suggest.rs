@@ -19,7 +19,7 @@ pub struct KbSource {
     #[command(flatten)]
     files: super::KbFiles,
     /// Confidence below which a question counts as unanswered (0–1).
-    #[arg(long, default_value_t = kefu::suggest::DEFAULT_THRESHOLD)]
+    #[arg(long, default_value_t = kefu::suggest::DEFAULT_THRESHOLD, value_parser = threshold)]
     threshold: f32,
 }
 
@@ -37,9 +37,6 @@ impl KbSource {
     }
 
     fn open_sources(&self, sources: kefu::suggest::Sources) -> Result<Suggester> {
-        if !(0.0..=1.0).contains(&self.threshold) {
-            bail!("--threshold must be between 0 and 1");
-        }
         Ok(open(sources)?.with_threshold(self.threshold))
     }
 
@@ -47,6 +44,14 @@ impl KbSource {
     fn gap_log(&self, explicit: Option<&Path>) -> GapLog {
         GapLog::chosen(explicit, self.files.index.as_deref())
     }
+}
+
+/// Parses a `--threshold` value: a confidence, 0–1.
+pub(super) fn threshold(value: &str) -> Result<f32, String> {
+    let t: f32 = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number"))?;
+    kefu::suggest::check_threshold(t)
 }
 
 /// Reports a skipped line of a knowledge-base or phrase file on stderr, with its number.

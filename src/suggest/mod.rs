@@ -28,6 +28,18 @@ use overlap::Overlap;
 
 /// Below this confidence the best suggestion is not offered as an answer (see `confidence`).
 pub const DEFAULT_THRESHOLD: f32 = 0.3;
+
+/// `threshold` if it is a confidence (0–1), else what is wrong with it: for every place a
+/// threshold is given (flags, environment, the config file).
+pub fn check_threshold(threshold: f32) -> Result<f32, String> {
+    if (0.0..=1.0).contains(&threshold) {
+        Ok(threshold)
+    } else {
+        Err(format!(
+            "the confidence threshold must be between 0 and 1, not {threshold}"
+        ))
+    }
+}
 /// Most suggestions one request may ask for.
 pub const MAX_K: usize = 50;
 
