@@ -337,7 +337,9 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             match output {
                 None => io::stdout().lock().write_all(text.as_bytes())?,
                 Some(path) => {
-                    write_replacing(&path, text.as_bytes())?;
+                    // An interrupted export never leaves a half-written knowledge base.
+                    kb::write_replacing(&path, text.as_bytes())
+                        .with_context(|| format!("{}: cannot write", path.display()))?;
                     eprintln!("exported {} entries to {}", entries.len(), path.display());
                 }
             }
@@ -369,26 +371,6 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Writes `path` through a temporary file beside it, renamed over it once complete and synced:
-/// an interrupted export never leaves a half-written knowledge base where the old one was.
-fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().context("the output path names no file")?;
-    let mut tmp_name = name.to_owned();
-    tmp_name.push(".partial");
-    let tmp = path.with_file_name(tmp_name);
-    let write = || -> io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().or_else(|e| {
-        // Nothing half-written is left behind; the old file, if any, is untouched.
-        let _ = std::fs::remove_file(&tmp);
-        Err(e).with_context(|| format!("{}: cannot write", path.display()))
-    })
 }
 
 /// `kb analyze` as text: one line per word, then the bigrams.

@@ -324,9 +324,7 @@ fn open_dir(dir: &Path) -> Result<Index, Error> {
 fn store_analyzer(dir: &Path, analyzer: &Analyzer) -> Result<(), Error> {
     let write = |name: &str, text: &str| -> Result<(), Error> {
         let path = dir.join(name);
-        let tmp = dir.join(format!("{name}.tmp"));
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, &path))
+        super::kb::write_replacing(&path, text.as_bytes())
             .map_err(|source| Error::Io { path, source })
     };
     let synonyms = dir.join(SHOP_SYNONYMS_FILE);

@@ -254,6 +254,30 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
     })
 }
 
+/// Writes `path` through a temporary file beside it (`NAME.partial`), synced, then renamed over
+/// it: an interruption leaves the old file, if any, whole, and never a half-written one.
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let Some(name) = path.file_name() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path names no file",
+        ));
+    };
+    let mut tmp_name = name.to_owned();
+    tmp_name.push(".partial");
+    let tmp = path.with_file_name(tmp_name);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 /// Reads and parses an import file; bad lines go to `warn` and are skipped, repeated ids keep
 /// the last. A file with no valid record is an error.
 pub fn load_file<T: Record>(
