@@ -28,7 +28,13 @@ const EVERYDAY_IDF: f32 = 8.0;
 /// What decides how text is analysed besides the word lists (`Analyzer::fingerprint`): raised
 /// when the code changes what an indexed text becomes, so an index built before is refused.
 /// 2: characters and bigrams are taken from the text with its words in canonical spelling.
-const ANALYSIS_VERSION: &str = "2";
+/// 3: a number of `MIN_NUMBER` digits or more is one bigram, and a word of its own inside a word.
+const ANALYSIS_VERSION: &str = "3";
+/// Digits from which a number is a code (an error code, a merchant or card number, an amount)
+/// that matches as a whole: 1000057 and 1000075 share four digit pairs and mean different
+/// things. The characters keep every digit, so a code quoted with a digit too many or too few
+/// still finds its question, only with less evidence.
+const MIN_NUMBER: usize = 3;
 
 /// A retrieval token: its text and position (the index of the default-mode word it falls in, so
 /// the overlapping sub-words of search mode share their word's position).
@@ -362,6 +368,17 @@ impl Analyzer {
                     }
                 }
             }
+            // A code inside a word (bb1000057) is also a word of its own.
+            let mut s = 0;
+            while s < w.word.len() {
+                let run = digit_run(&w.word[s..]);
+                if run >= MIN_NUMBER && run < w.word.len() {
+                    let (from, to) = (w.byte_start + s, w.byte_start + s + run);
+                    out.push(self.term(&w.word[s..s + run], position, from, to));
+                }
+                // Digits are one byte; anything else moves to its next character.
+                s += run.max(w.word[s..].chars().next().map_or(1, char::len_utf8));
+            }
             out.push(self.term(w.word, position, w.byte_start, w.byte_end));
         }
         out
@@ -405,7 +422,8 @@ impl Analyzer {
     }
 
     /// Character bigrams of the text's words and numbers (filler characters kept: bigrams are
-    /// the fallback evidence, and their IDF already discounts common ones).
+    /// the fallback evidence, and their IDF already discounts common ones); a number of three
+    /// digits or more is one term instead of its digit pairs (`MIN_NUMBER`).
     pub fn bigrams(&self, text: &str) -> Vec<Term> {
         self.normalized_bigrams(&self.canonical_text(text))
     }
@@ -422,9 +440,26 @@ impl Analyzer {
             .filter(|(_, c)| c.is_alphanumeric())
             .collect();
         let mut out = Vec::with_capacity(chars.len());
+        let mut number_end = 0;
         for (i, pair) in chars.windows(2).enumerate() {
             let (a, ca) = pair[0];
             let (b, cb) = pair[1];
+            if b < number_end {
+                continue; // inside a number, which is one term
+            }
+            if ca.is_ascii_digit() {
+                let run = digit_run(&norm[a..]);
+                if run >= MIN_NUMBER {
+                    number_end = a + run;
+                    out.push(Term {
+                        text: norm[a..number_end].to_owned(),
+                        position: i,
+                        from: a,
+                        to: number_end,
+                    });
+                    continue;
+                }
+            }
             // Only adjacent characters make a bigram.
             if a + ca.len_utf8() != b {
                 continue;
@@ -450,6 +485,11 @@ impl Analyzer {
     }
 }
 
+/// How many ASCII digits `text` starts with (width-folded, so full-width digits count too).
+fn digit_run(text: &str) -> usize {
+    text.bytes().take_while(u8::is_ascii_digit).count()
+}
+
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines()
         .map(str::trim)
@@ -466,6 +506,26 @@ mod tests {
             .into_iter()
             .map(|t| t.text)
             .collect()
+    }
+
+    #[test]
+    fn a_number_is_one_term_not_digit_pairs() {
+        let a = Analyzer::shipped();
+        let bigrams: Vec<String> = a
+            .bigrams("报错1000057了")
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(bigrams, ["报错", "错1", "1000057", "7了"]);
+        // Short numbers are still pairs: 12 in 12月 is no code.
+        let bigrams: Vec<String> = a.bigrams("12月").into_iter().map(|t| t.text).collect();
+        assert_eq!(bigrams, ["12", "2月"]);
+        // A code written inside a word is a word of its own too.
+        assert!(words("bb1000057什么意思").contains(&"1000057".to_owned()));
+        assert_eq!(
+            a.query("ＢＢ１００００５７").words,
+            ["1000057", "bb1000057"]
+        );
     }
 
     #[test]

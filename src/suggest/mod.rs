@@ -828,6 +828,31 @@ mod retrieval_tests {
     }
 
     #[test]
+    fn a_quoted_code_finds_the_question_about_that_code() {
+        // A code matches as a whole: 5100035 shares five digit pairs with 5100030, and used to
+        // outrank the longer question that quotes the customer's own code.
+        let kb = kb::parse::<KbEntry>(concat!(
+            r#"{"id":"format","question":"我输入了号码后，出现了报文格式错误（5100030），怎么办","answer":"您好，这是报文格式错误，请您核对后重试。"}"#,
+            "\n",
+            r#"{"id":"code-35","question":"5100035","answer":"您好，这个错误提示表示交易超时。"}"#,
+            "\n",
+            r#"{"id":"code-57","question":"为什么在线支付报错1000057","answer":"您好，这表示卡片状态异常。"}"#,
+            "\n",
+            r#"{"id":"code-58","question":"为什么在线支付报错1000058","answer":"您好，这表示交易未获授权。"}"#,
+        ))
+        .dedup_last_wins(|e| &e.id);
+        let s = Suggester::build(&kb, &[], None).unwrap();
+        for (question, id) in [
+            ("5100030", "format"),
+            ("bb1000057什么意思", "code-57"),
+            ("支付時報錯１００００５８", "code-58"),
+        ] {
+            let hits = s.search(question, 3).unwrap();
+            assert_eq!(hits[0].id(), id, "{question}");
+        }
+    }
+
+    #[test]
     fn a_shops_own_kb_and_an_on_disk_index() {
         let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
