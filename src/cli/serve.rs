@@ -24,7 +24,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KEFU_MAX_BODY")]
     max_body: Option<usize>,
     /// Confidence below which a question counts as unanswered, 0–1 (also KEFU_THRESHOLD; default 0.3).
-    #[arg(long, env = "KEFU_THRESHOLD", value_parser = super::suggest::threshold)]
+    #[arg(long, env = "KEFU_THRESHOLD", value_parser = super::suggest::threshold, allow_negative_numbers = true)]
     threshold: Option<f32>,
     /// Seconds a request may take before it is answered 408 (default 10).
     #[arg(long, env = "KEFU_TIMEOUT")]

@@ -19,7 +19,7 @@ pub struct KbSource {
     #[command(flatten)]
     files: super::KbFiles,
     /// Confidence below which a question counts as unanswered (0–1).
-    #[arg(long, default_value_t = kefu::suggest::DEFAULT_THRESHOLD, value_parser = threshold)]
+    #[arg(long, default_value_t = kefu::suggest::DEFAULT_THRESHOLD, value_parser = threshold, allow_negative_numbers = true)]
     threshold: f32,
 }
 

@@ -50,8 +50,9 @@ fn suggest_prints_answers_with_confidence_and_lint() {
         3,
         "three suggestions by default"
     );
-    // A threshold is a confidence: anything else is refused before a question is asked.
-    for bad in ["1.5", "高"] {
+    // A threshold is a confidence: anything else is refused before a question is asked, a
+    // negative one too (not mistaken for a flag).
+    for bad in ["1.5", "高", "-0.1"] {
         let o = kefu(&dir, &["suggest", "--threshold", bad, "退款"], "");
         assert_eq!(o.status.code(), Some(2), "{}", err(&o));
         assert!(
