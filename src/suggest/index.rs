@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -354,6 +354,8 @@ fn tv(e: tantivy::TantivyError) -> Error {
 pub struct DocInfo {
     pub id: String,
     pub source: String,
+    /// The entry (or phrase) it is a question variant of, numbered from 0 in the open index.
+    pub entry: u32,
     pub question: String,
     pub variant: String,
     pub answer: String,
@@ -397,8 +399,12 @@ pub struct KbIndex {
 /// similar questions (41,000 documents, each carrying its entry's answer words).
 struct Postings {
     field: Field,
-    /// Each term's run in `docs` and `parts`: (start, length = its document frequency).
-    terms: FxHashMap<Box<str>, (u32, u32)>,
+    /// Each term's run in `docs` and `parts`: (start, length = its document frequency), and
+    /// its place in `entries`.
+    terms: FxHashMap<Box<str>, (u32, u32, u32)>,
+    /// For each term, how many entries (and phrases) hold it in the whole index, however many
+    /// of their question variants do (`count_entries`).
+    entries: Vec<u32>,
     docs: Vec<DocId>,
     /// `tf / (tf + K1 · (1 − B + B · len / avg_len))` for the document at the same place, with
     /// tantivy's encoded field length: BM25 without the term's IDF and `1 + K1`.
@@ -418,6 +424,7 @@ impl Postings {
         let mut out = Self {
             field,
             terms: FxHashMap::default(),
+            entries: Vec::new(),
             docs: Vec::new(),
             parts: Vec::new(),
         };
@@ -441,16 +448,106 @@ impl Postings {
                 postings.advance();
             }
             let run = (start as u32, (out.docs.len() - start) as u32);
-            out.terms.insert(term.into(), run);
+            let ord = out.terms.len() as u32;
+            out.terms.insert(term.into(), (run.0, run.1, ord));
         }
+        out.entries = vec![0; out.terms.len()];
         Ok(out)
     }
 
-    /// A term's documents and their term-frequency parts.
-    fn get(&self, term: &str) -> Option<(&[DocId], &[f32])> {
-        let &(start, len) = self.terms.get(term)?;
+    /// A term's documents and their term-frequency parts, and how many entries of the whole
+    /// index hold it.
+    fn get(&self, term: &str) -> Option<(&[DocId], &[f32], u32)> {
+        let &(start, len, ord) = self.terms.get(term)?;
         let run = start as usize..(start + len) as usize;
-        Some((&self.docs[run.clone()], &self.parts[run]))
+        Some((
+            &self.docs[run.clone()],
+            &self.parts[run],
+            self.entries[ord as usize],
+        ))
+    }
+}
+
+/// Numbers the entries (and phrases) of `docs` from 0, in order of first appearance, into
+/// each document's `entry`; returns how many there are.
+fn number_entries(docs: &mut [DocInfo]) -> usize {
+    let mut numbers: FxHashMap<(&str, &str), u32> = FxHashMap::default();
+    let entry: Vec<u32> = docs
+        .iter()
+        .map(|d| {
+            let next = numbers.len() as u32;
+            *numbers.entry((&d.source, &d.id)).or_insert(next)
+        })
+        .collect();
+    let count = numbers.len();
+    for (d, e) in docs.iter_mut().zip(entry) {
+        d.entry = e;
+    }
+    count
+}
+
+/// How many entries hold each character in some question variant.
+fn char_df(docs: &[DocInfo]) -> FxHashMap<char, u32> {
+    // Each entry's variants one after another, so a character's last counted entry tells
+    // whether this one is counted yet.
+    let mut by_entry: Vec<&DocInfo> = docs.iter().collect();
+    by_entry.sort_by_key(|d| d.entry);
+    // (entries, the last entry counted)
+    let mut df: FxHashMap<char, (u32, u32)> = FxHashMap::default();
+    for d in by_entry {
+        for &(c, _) in &d.chars.counts {
+            let (count, last) = df.entry(c).or_insert((0, u32::MAX));
+            if *last != d.entry {
+                *last = d.entry;
+                *count += 1;
+            }
+        }
+    }
+    df.into_iter().map(|(c, (count, _))| (c, count)).collect()
+}
+
+/// Fills every `Postings::entries`: for each field and term, the distinct entries among its
+/// documents in all segments (deleted documents, `u32::MAX` in `entry_of[segment][doc]`, left
+/// out). `marks[entry]` holds the last term counted for it, so each posting is looked at once.
+fn count_entries(postings: &mut [Vec<Postings>], entry_of: &[Vec<u32>], entries: usize) {
+    let mut marks = vec![u32::MAX; entries];
+    let mut counted: Vec<(usize, usize, u32, u32)> = Vec::new();
+    let mut term_no = 0u32;
+    let fields = postings.first().map_or(0, Vec::len);
+    for f in 0..fields {
+        for seg in 0..postings.len() {
+            for term in postings[seg][f].terms.keys() {
+                // A term is counted once, over all segments, from the first segment holding it.
+                if postings[..seg]
+                    .iter()
+                    .any(|s| s[f].terms.contains_key(term))
+                {
+                    continue;
+                }
+                let mut count = 0;
+                let first = counted.len();
+                for (s, segment) in postings.iter().enumerate().skip(seg) {
+                    let Some(&(start, len, ord)) = segment[f].terms.get(term) else {
+                        continue;
+                    };
+                    counted.push((s, f, ord, 0));
+                    for &doc in &segment[f].docs[start as usize..(start + len) as usize] {
+                        let entry = entry_of[s][doc as usize];
+                        if entry != u32::MAX && marks[entry as usize] != term_no {
+                            marks[entry as usize] = term_no;
+                            count += 1;
+                        }
+                    }
+                }
+                for c in &mut counted[first..] {
+                    c.3 = count;
+                }
+                term_no += 1;
+            }
+        }
+    }
+    for (s, f, ord, count) in counted {
+        postings[s][f].entries[ord as usize] = count;
     }
 }
 
@@ -519,16 +616,17 @@ thread_local! {
     static ACCUMULATORS: RefCell<Accumulators> = RefCell::default();
 }
 
-/// BM25 collection statistics of an immutable index, computed once: tokens per searched field
-/// and the number of documents.
+/// BM25 collection statistics of an immutable index, computed once: tokens per searched field,
+/// the number of documents (question variants, for field lengths) and of entries (for IDF).
 #[derive(Debug, Clone)]
 pub struct Stats {
     tokens: Vec<(Field, u64)>,
     docs: u64,
+    entries: usize,
 }
 
 impl Stats {
-    fn new(searcher: &Searcher, fields: &Fields) -> Result<Self, Error> {
+    fn new(searcher: &Searcher, fields: &Fields, entries: usize) -> Result<Self, Error> {
         let mut tokens = Vec::new();
         for f in [fields.q_words, fields.q_bigrams, fields.a_words] {
             let mut total = 0;
@@ -540,6 +638,7 @@ impl Stats {
         Ok(Self {
             tokens,
             docs: searcher.num_docs(),
+            entries,
         })
     }
 }
@@ -693,7 +792,6 @@ impl KbIndex {
         let mut docs = Vec::new();
         let mut vocabulary: FxHashMap<Box<str>, u32> = FxHashMap::default();
         let mut addr = Vec::new();
-        let mut char_df: FxHashMap<char, u32> = FxHashMap::default();
         let mut total_chars = 0u64;
         for (seg, segment) in searcher.segment_readers().iter().enumerate() {
             let mut map = vec![u32::MAX; segment.max_doc() as usize];
@@ -717,13 +815,11 @@ impl KbIndex {
                 map[doc_id as usize] = docs.len() as u32;
                 let text: Vec<char> = stored(&doc, fields.v_chars).chars().collect();
                 let chars = Chars::new(&text);
-                for (c, _) in &chars.counts {
-                    *char_df.entry(*c).or_default() += 1;
-                }
                 total_chars += chars.len() as u64;
                 docs.push(DocInfo {
                     id: stored(&doc, fields.id).to_owned(),
                     source: stored(&doc, fields.source).to_owned(),
+                    entry: 0,
                     question: stored(&doc, fields.question).to_owned(),
                     variant: stored(&doc, fields.variant).to_owned(),
                     answer: stored(&doc, fields.answer).to_owned(),
@@ -736,9 +832,11 @@ impl KbIndex {
             }
             addr.push(map);
         }
-        let stats = Stats::new(&searcher, &fields)?;
+        let entries = number_entries(&mut docs);
+        let char_df = char_df(&docs);
+        let stats = Stats::new(&searcher, &fields, entries)?;
         let char_avg_len = total_chars as f32 / docs.len().max(1) as f32;
-        let postings = searcher
+        let mut postings = searcher
             .segment_readers()
             .iter()
             .map(|segment| {
@@ -752,6 +850,15 @@ impl KbIndex {
                     .collect::<Result<Vec<_>, Error>>()
             })
             .collect::<Result<Vec<_>, Error>>()?;
+        let entry_of: Vec<Vec<u32>> = addr
+            .iter()
+            .map(|map| {
+                map.iter()
+                    .map(|&i| docs.get(i as usize).map_or(u32::MAX, |d| d.entry))
+                    .collect()
+            })
+            .collect();
+        count_entries(&mut postings, &entry_of, entries);
         Ok(Self {
             index,
             analyzer,
@@ -783,23 +890,30 @@ impl KbIndex {
     pub fn top_docs(&self, terms: &[WeightedTerm<'_>], limit: usize) -> (Ranked, Vec<f32>) {
         let segments = self.searcher.segment_readers();
         // Each term's postings in each segment, and its document frequency overall.
-        type Found<'p> = Option<(&'p [DocId], &'p [f32])>;
+        type Found<'p> = Option<(&'p [DocId], &'p [f32], u32)>;
         let mut found: Vec<Vec<Found<'_>>> = Vec::with_capacity(segments.len());
         let mut doc_freq = vec![0u64; terms.len()];
+        let mut entry_freq = vec![0u32; terms.len()];
         for fields in &self.postings {
             let mut row = Vec::with_capacity(terms.len());
-            for (t, df) in terms.iter().zip(&mut doc_freq) {
+            for ((t, df), ef) in terms.iter().zip(&mut doc_freq).zip(&mut entry_freq) {
                 let postings = fields
                     .iter()
                     .find(|p| p.field == t.field)
                     .and_then(|p| p.get(t.text));
-                *df += postings.map_or(0, |(docs, _)| docs.len() as u64);
+                if let Some((docs, _, entries)) = postings {
+                    *df += docs.len() as u64;
+                    *ef = entries;
+                }
                 row.push(postings);
             }
             found.push(row);
         }
         let n = self.stats.docs as f32;
-        let idf: Vec<f32> = doc_freq.iter().map(|&df| idf(df as f32, n)).collect();
+        let idf: Vec<f32> = entry_freq
+            .iter()
+            .map(|&ef| idf(ef as f32, self.stats.entries as f32))
+            .collect();
         // Terms in more than a third of a sizeable index can't tell documents apart, and their
         // posting lists are the longest: they are left out of ranking (not of the IDFs returned),
         // unless nothing else is left.
@@ -834,7 +948,7 @@ impl KbIndex {
                 for ((t, postings), (&idf, &common)) in
                     terms.iter().zip(&found[seg]).zip(idf.iter().zip(&common))
                 {
-                    let Some((docs, parts)) = postings else {
+                    let Some((docs, parts, _)) = postings else {
                         continue;
                     };
                     if common {
@@ -876,27 +990,18 @@ impl KbIndex {
     /// How many entries (or phrases) have `term` in `field`, one of the searched fields: their
     /// question or a similar one (`q_words`, `q_bigrams`), or their answer (`a_words`).
     pub fn entries_with(&self, field: Field, term: &str) -> usize {
-        let mut ids = FxHashSet::default();
-        for (seg, fields) in self.postings.iter().enumerate() {
-            let Some((docs, _)) = fields
-                .iter()
-                .find(|p| p.field == field)
-                .and_then(|p| p.get(term))
-            else {
-                continue;
-            };
-            for &doc in docs {
-                if let Some(info) = self.info(DocAddress::new(seg as u32, doc)) {
-                    ids.insert((info.source.as_str(), info.id.as_str()));
-                }
-            }
-        }
-        ids.len()
+        self.postings
+            .iter()
+            .find_map(|fields| {
+                let postings = fields.iter().find(|p| p.field == field)?;
+                postings.get(term).map(|(_, _, entries)| entries as usize)
+            })
+            .unwrap_or(0)
     }
 
     /// The distinct characters of a question with their inverse document frequency, sorted.
     pub fn char_weights(&self, chars: impl Iterator<Item = char>) -> Vec<(char, f32)> {
-        let n = self.docs.len() as f32;
+        let n = self.stats.entries as f32;
         let mut out: Vec<(char, f32)> = chars.map(|c| (c, 0.0)).collect();
         out.sort_unstable_by_key(|(c, _)| *c);
         out.dedup_by_key(|(c, _)| *c);
@@ -1040,10 +1145,16 @@ mod tests {
         KbIndex::build(&entries, &phrases, None, Arc::clone(Analyzer::shipped())).unwrap()
     }
 
-    /// `top_docs` ranks and scores as tantivy's own disjunction of boosted term queries.
+    /// `top_docs` ranks and scores as tantivy's own disjunction of boosted term queries, on an
+    /// index with one question per entry (where entries and documents are the same count, so
+    /// the IDFs agree: see `idf_counts_entries_not_their_question_variants`).
     #[test]
     fn term_at_a_time_scores_match_tantivys_boolean_query() {
-        let kb = shipped();
+        let mut entries = kb::parse::<KbEntry>(DEFAULT_KB).dedup_last_wins(|e| &e.id);
+        for e in &mut entries {
+            e.similar.clear();
+        }
+        let kb = KbIndex::build(&entries, &[], None, Arc::clone(Analyzer::shipped())).unwrap();
         let f = kb.fields;
         for question in [
             "我拍下了还没付款，订单怎么就关闭了",
@@ -1249,6 +1360,69 @@ mod tests {
             })
             .collect();
         KbIndex::build(&entries, &[], None, Arc::clone(Analyzer::shipped())).unwrap()
+    }
+
+    /// A word all six phrasings of one entry use is as rare as a word of one entry's single
+    /// question: the IDF counts entries (and phrases), so an entry's similar questions don't make
+    /// its own words look common. Deleted documents of an updated index don't count.
+    #[test]
+    fn idf_counts_entries_not_their_question_variants() {
+        let entry = |id: &str, question: &str, similar: &[&str]| KbEntry {
+            id: id.to_owned(),
+            question: question.to_owned(),
+            similar: similar.iter().map(|s| s.to_string()).collect(),
+            answer: "您好，请您稍等，我为您查询。".to_owned(),
+            category: String::new(),
+            tags: Vec::new(),
+        };
+        let refund = entry(
+            "refund",
+            "怎么申请退款",
+            &[
+                "退款怎么操作",
+                "我要退款",
+                "退款流程",
+                "退款去哪里申请",
+                "退款多久到账",
+            ],
+        );
+        let entries = [
+            refund.clone(),
+            entry("invoice", "发票怎么开", &[]),
+            entry("address", "收货地址写错了", &["地址能改吗"]),
+        ];
+        let phrase = Phrase {
+            id: "wait".to_owned(),
+            scene: "waiting".to_owned(),
+            text: "请您稍等。".to_owned(),
+            tags: vec!["等一下".to_owned()],
+        };
+        let scratch = tempfile::tempdir().unwrap();
+        let analyzer = Arc::clone(Analyzer::shipped());
+        KbIndex::build(&entries, &[phrase], Some(scratch.path()), analyzer).unwrap();
+        // Rewriting an entry deletes its documents and adds new ones in another segment.
+        KbIndex::update(scratch.path(), &[refund], &[]).unwrap();
+        let kb = KbIndex::open(scratch.path()).unwrap();
+        let f = kb.fields;
+        assert_eq!(kb.num_docs(), 11);
+        assert_eq!(kb.entries_with(f.q_words, "退款"), 1);
+        assert_eq!(kb.entries_with(f.q_words, "收货地址"), 1);
+        assert_eq!(kb.entries_with(f.q_words, "轮胎"), 0);
+        assert_eq!(kb.entries_with(f.a_words, "查询"), 3);
+        let (_, idfs) = kb.top_docs(
+            &[
+                WeightedTerm::new(f.q_words, "退款", 1.0),
+                WeightedTerm::new(f.q_words, "发票", 1.0),
+            ],
+            5,
+        );
+        // Three entries and a phrase; each word in one of them.
+        assert_eq!(idfs[0], idf(1.0, 4.0));
+        assert_eq!(idfs[0], idfs[1]);
+        assert_eq!(
+            kb.char_weights("退发".chars()),
+            [('发', idf(1.0, 4.0)), ('退', idf(1.0, 4.0))]
+        );
     }
 
     /// Terms in more than a third of a large index are left out of ranking, unless they are all
