@@ -877,19 +877,23 @@ impl KbIndex {
 
     /// The `limit` best documents for a weighted disjunction of terms, by the sum of their
     /// boosted BM25 scores — what a tantivy `BooleanQuery` of boosted `TermQuery`s computes
-    /// (same IDF, same field-length codes), but term at a time: each term's postings (held in
-    /// memory, see `Postings`) are added into per-document accumulators. For the few dozen terms of a question
-    /// that is several times faster than the document-at-a-time union, which pays for a heap
-    /// of scorers on every document and cannot skip blocks once clauses are boosted.
+    /// (same IDF formula, same field-length codes), but term at a time: each term's postings
+    /// (held in memory, see `Postings`) are added into per-document accumulators. For the few
+    /// dozen terms of a question that is several times faster than the document-at-a-time
+    /// union, which pays for a heap of scorers on every document and cannot skip blocks once
+    /// clauses are boosted.
     ///
-    /// One difference: in an index of 100 documents or more, terms found in over a third of
-    /// them (answer words: a tenth) are left out (unless nothing else is left) — they barely
-    /// separate documents and their posting lists are the longest.
+    /// Two differences: the IDF counts entries (and phrases), not documents, so an entry's
+    /// similar questions don't make its words look common (with one question per entry the
+    /// scores are tantivy's); and in an index of 100 documents or more, terms found in over a
+    /// third of them (answer words: a tenth) are left out (unless nothing else is left) — they
+    /// barely separate documents and their posting lists are the longest.
     ///
     /// Also returns each term's IDF, for the caller's own use of the same statistics.
     pub fn top_docs(&self, terms: &[WeightedTerm<'_>], limit: usize) -> (Ranked, Vec<f32>) {
         let segments = self.searcher.segment_readers();
-        // Each term's postings in each segment, and its document frequency overall.
+        // Each term's postings in each segment, its document frequency overall (for the common
+        // share) and the entries holding it (for the IDF).
         type Found<'p> = Option<(&'p [DocId], &'p [f32], u32)>;
         let mut found: Vec<Vec<Found<'_>>> = Vec::with_capacity(segments.len());
         let mut doc_freq = vec![0u64; terms.len()];
