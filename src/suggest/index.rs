@@ -382,7 +382,7 @@ pub struct KbIndex {
     addr: Vec<Vec<u32>>,
     /// Collection statistics BM25 needs, computed once (the contents never change).
     pub stats: Stats,
-    /// Documents holding each character, and the mean characters per document.
+    /// Entries holding each character (`char_df`), and the mean characters per document.
     char_df: FxHashMap<char, u32>,
     char_avg_len: f32,
     /// Every word and bigram of the question variants, numbered (for `DocInfo::terms`).
@@ -1003,7 +1003,7 @@ impl KbIndex {
             .unwrap_or(0)
     }
 
-    /// The distinct characters of a question with their inverse document frequency, sorted.
+    /// The distinct characters of a question with their IDF (over entries, as `top_docs`), sorted.
     pub fn char_weights(&self, chars: impl Iterator<Item = char>) -> Vec<(char, f32)> {
         let n = self.stats.entries as f32;
         let mut out: Vec<(char, f32)> = chars.map(|c| (c, 0.0)).collect();
