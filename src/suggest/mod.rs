@@ -845,6 +845,7 @@ mod retrieval_tests {
         for (question, id) in [
             ("5100030", "format"),
             ("bb1000057什么意思", "code-57"),
+            ("5100030😭", "format"),
             ("支付時報錯１００００５８", "code-58"),
         ] {
             let hits = s.search(question, 3).unwrap();
