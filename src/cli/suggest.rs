@@ -199,6 +199,8 @@ pub enum KbCommand {
         /// index and used by every command that opens it.
         #[arg(long, value_name = "FILE")]
         synonyms: Option<PathBuf>,
+        /// Where to build the index (a directory, created if missing; an existing index there is
+        /// replaced).
         #[arg(long, value_name = "DIR")]
         index: PathBuf,
     },
@@ -219,6 +221,7 @@ pub enum KbCommand {
     /// Rebuild an on-disk index from its own entries and phrases with this kefu's word lists
     /// (and the shop's synonyms kept in it): after an upgrade, without losing edits made over HTTP.
     Reindex {
+        /// The on-disk index to rebuild in place.
         #[arg(long, value_name = "DIR")]
         index: PathBuf,
     },
@@ -236,6 +239,7 @@ pub enum KbCommand {
         /// The gap file (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// The on-disk index whose gap file (DIR/gaps.jsonl) to read.
         #[arg(long, value_name = "DIR")]
         index: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
