@@ -35,6 +35,9 @@ pub struct ServerConfig {
     pub addr: Option<String>,
     pub kb: Option<PathBuf>,
     pub phrases: Option<PathBuf>,
+    /// No phrase library at all (`--no-phrases`).
+    #[serde(default)]
+    pub no_phrases: bool,
     pub synonyms: Option<PathBuf>,
     pub index: Option<PathBuf>,
     pub max_body: Option<usize>,

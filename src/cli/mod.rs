@@ -57,6 +57,10 @@ pub struct KbFiles {
     /// The shop's phrase library (JSONL or CSV) instead of the shipped one.
     #[arg(long, value_name = "FILE", conflicts_with = "index")]
     phrases: Option<PathBuf>,
+    /// No phrase library at all: suggest from the knowledge base alone (for a shop whose
+    /// greetings and closings are not the shipped online-shop ones).
+    #[arg(long, conflicts_with_all = ["phrases", "index"])]
+    no_phrases: bool,
     /// The shop's own retrieval synonyms, added to the shipped ones: `canonical: variant,
     /// variant…` per line (an on-disk index keeps those it was imported with).
     #[arg(long, value_name = "FILE", conflicts_with = "index")]
@@ -72,7 +76,7 @@ impl KbFiles {
             kb: self.kb.clone(),
             phrases: self.phrases.clone(),
             index: self.index.clone(),
-            no_phrases: false,
+            no_phrases: self.no_phrases,
             synonyms: self.synonyms.clone(),
         }
     }

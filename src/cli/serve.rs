@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use std::sync::Arc;
@@ -77,9 +77,18 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
     let f = &mut args.files;
-    if f.kb.is_none() && f.phrases.is_none() && f.synonyms.is_none() && f.index.is_none() {
+    if f.kb.is_none()
+        && f.phrases.is_none()
+        && !f.no_phrases
+        && f.synonyms.is_none()
+        && f.index.is_none()
+    {
         f.kb = file.kb.clone();
         f.phrases = file.phrases.clone();
+        f.no_phrases = file.no_phrases;
+        if f.no_phrases && (f.phrases.is_some() || f.index.is_some()) {
+            bail!("[server] `no-phrases` cannot be used with `phrases` or `index`: choose one");
+        }
         f.synonyms = file.synonyms.clone();
         f.index = file.index.clone();
     }

@@ -32,7 +32,7 @@ impl KbSource {
     /// labelled with its own ids, so the shipped phrases could only take places from it.
     fn open_for_eval(&self) -> Result<Suggester> {
         let mut sources = self.files.sources();
-        sources.no_phrases = sources.kb.is_some();
+        sources.no_phrases |= sources.kb.is_some();
         self.open_sources(sources)
     }
 
@@ -158,6 +158,12 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
         Format::Text => {
             if result.answered {
                 writeln!(out, "best answers for: {}", req.question)?;
+            } else if result.suggestions.is_empty() {
+                writeln!(
+                    out,
+                    "no good answer for: {} (nothing in the knowledge base matches it)",
+                    req.question
+                )?;
             } else {
                 writeln!(
                     out,
@@ -195,6 +201,9 @@ pub enum KbCommand {
         /// Phrase library to index with it (default: the shipped one).
         #[arg(long, value_name = "FILE")]
         phrases: Option<PathBuf>,
+        /// Index no phrase library at all: the knowledge base alone.
+        #[arg(long, conflicts_with = "phrases")]
+        no_phrases: bool,
         /// The shop's own retrieval synonyms (`canonical: variant, …` per line), kept with the
         /// index and used by every command that opens it.
         #[arg(long, value_name = "FILE")]
@@ -252,6 +261,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
         KbCommand::Import {
             file,
             phrases,
+            no_phrases,
             synonyms,
             index,
         } => {
@@ -263,6 +273,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             let entries = load::<KbEntry>(&file, |e| &e.id)?;
             let phrases = match phrases {
                 Some(p) => load::<Phrase>(&p, |e| &e.id)?,
+                None if no_phrases => Vec::new(),
                 None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
             };
             let s = Suggester::build_with(&entries, &phrases, Some(&index), analyzer)?;

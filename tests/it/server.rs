@@ -876,6 +876,56 @@ fn the_threshold_is_the_shops_to_set() {
     );
 }
 
+/// `[server] no-phrases` serves the knowledge base alone; with a phrase file too it is refused.
+#[test]
+fn a_service_without_the_phrase_library() {
+    let dir = crate::scratch::work_dir("no-phrases");
+    std::fs::write(dir.join("kefu.toml"), "[server]\nno-phrases = true\n").unwrap();
+    let (mut child, addr) = serve(|cmd| {
+        cmd.current_dir(&dir);
+    });
+    let body = "{\"question\":\"抱歉让您久等了🙏\",\"k\":5,\"record\":false}";
+    let resp = http(
+        &addr,
+        &format!(
+            "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let json: Value = serde_json::from_str(&resp[resp.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    let sources: Vec<&str> = json["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert!(
+        !sources.is_empty() && sources.iter().all(|&s| s == "kb"),
+        "{sources:?}"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    std::fs::write(
+        dir.join("kefu.toml"),
+        "[server]\nno-phrases = true\nphrases = \"phrases.jsonl\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("`no-phrases` cannot be used with `phrases`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// The OpenAPI document describes exactly the routes the router answers.
 #[tokio::test]
 async fn openapi_covers_every_route() {

@@ -200,6 +200,65 @@ fn import_builds_an_index_the_other_commands_open() {
 }
 
 #[test]
+fn no_phrases_leaves_the_knowledge_base_alone() {
+    let dir = work_dir("no-phrases");
+    let sources = |o: &Output| -> Vec<String> {
+        json(o)["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["source"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let ask = ["suggest", "--no-record", "--format", "json", "-k", "5"];
+    // An apology is a phrase first, then entries; without the library, entries alone.
+    let apology = "抱歉让您久等了";
+    let with = kefu(&dir, &[&ask[..], &[apology]].concat(), "");
+    assert!(sources(&with).contains(&"phrase".to_owned()));
+    let without = kefu(&dir, &[&ask[..], &["--no-phrases", apology]].concat(), "");
+    let without = sources(&without);
+    assert!(
+        !without.is_empty() && without.iter().all(|s| s == "kb"),
+        "{without:?}"
+    );
+    // A greeting is all filler: with no phrase library nothing matches, and the text says so.
+    let o = kefu(
+        &dir,
+        &["suggest", "--no-record", "--no-phrases", "您好😊"],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("nothing in the knowledge base matches it"),
+        "{}",
+        out(&o)
+    );
+    // An index built without phrases; the flag can't be mixed with a phrase file or an index.
+    let kb = fixture("shop.csv");
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "import",
+            kb.to_str().unwrap(),
+            "--no-phrases",
+            "--index",
+            "idx",
+        ],
+        "",
+    );
+    assert!(out(&o).contains("3 entries and 0 phrases"), "{}", out(&o));
+    for args in [
+        &["suggest", "--no-phrases", "--phrases", "p.jsonl", "退款"][..],
+        &["suggest", "--no-phrases", "--index", "idx", "退款"],
+    ] {
+        let o = kefu(&dir, args, "");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(err(&o).contains("cannot be used with"), "{}", err(&o));
+    }
+}
+
+#[test]
 fn a_shops_own_synonyms_in_memory_and_kept_with_an_index() {
     let dir = work_dir("synonyms");
     let (kb, synonyms) = shop_files();
