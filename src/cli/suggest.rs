@@ -182,6 +182,9 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
                     s.lint.score
                 )?;
                 writeln!(out, "   matched: {}", s.matched.join(" "))?;
+                if !s.also.is_empty() {
+                    writeln!(out, "   same answer as: {}", s.also.join(", "))?;
+                }
                 writeln!(out, "   {}", s.answer)?;
                 if !s.missing_vars.is_empty() {
                     writeln!(out, "   fill in: {}", s.missing_vars.join(", "))?;
@@ -309,6 +312,25 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                     );
                     problems += 1;
                 }
+            }
+            // Not a problem (a generic answer may serve many questions), but worth knowing.
+            for group in kb::shared_answers(&loaded) {
+                const SHOWN: usize = 8;
+                let (line, first) = group[0];
+                let mut others: Vec<String> = group[1..]
+                    .iter()
+                    .take(SHOWN)
+                    .map(|(l, e)| format!("`{}` (line {l})", e.id))
+                    .collect();
+                if group.len() - 1 > SHOWN {
+                    others.push(format!("{} more", group.len() - 1 - SHOWN));
+                }
+                println!(
+                    "{}:{line}: note: `{}` has the same answer as {}: suggestions offer it once, for whichever matches best",
+                    file.display(),
+                    first.id,
+                    others.join(", ")
+                );
             }
             println!("{} entries, {problems} problem(s)", loaded.records.len());
             Ok(if problems == 0 {

@@ -320,6 +320,25 @@ pub fn validate(loaded: &Loaded<KbEntry>) -> Vec<LineError> {
     errors
 }
 
+/// Entries that give the very same answer, grouped by it in file order (each group's first
+/// entry first): suggestions offer such an answer once, so a KB owner may prefer one entry
+/// with similar questions. Entries with an answer of their own are left out.
+pub fn shared_answers(loaded: &Loaded<KbEntry>) -> Vec<Vec<(usize, &KbEntry)>> {
+    let mut groups: Vec<Vec<(usize, &KbEntry)>> = Vec::new();
+    let mut by_answer: HashMap<&str, usize> = HashMap::new();
+    for (line, e) in &loaded.records {
+        match by_answer.get(e.answer.as_str()) {
+            Some(&g) => groups[g].push((*line, e)),
+            None => {
+                by_answer.insert(e.answer.as_str(), groups.len());
+                groups.push(vec![(*line, e)]);
+            }
+        }
+    }
+    groups.retain(|g| g.len() > 1);
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,6 +98,9 @@ pub struct Suggestion {
     pub confidence: f32,
     /// Query terms found in the matched question or answer.
     pub matched: Vec<String>,
+    /// Other entries with the very same answer that matched too, lower: the answer is offered
+    /// once, and their places go to other answers.
+    pub also: Vec<String>,
     /// Variables the answer uses that the request did not fill (left as `{name}`).
     pub missing_vars: Vec<String>,
     pub category: String,
@@ -349,6 +352,7 @@ impl Suggester {
                     score: h.score,
                     confidence: h.confidence,
                     matched: h.matched,
+                    also: h.also.iter().map(|id| id.to_string()).collect(),
                     missing_vars,
                     category: h.doc.category.clone(),
                     lint,
@@ -450,6 +454,11 @@ impl Suggester {
             if !seen.insert(doc.id.as_str()) {
                 continue; // a better variant of this entry ranked first
             }
+            // An entry with the very answer of one above offers nothing new: it is folded in.
+            if let Some(twin) = hits.iter_mut().find(|h| h.doc.answer == doc.answer) {
+                twin.also.push(doc.id.as_str());
+                continue;
+            }
             let (share, matched) = coverage(&words, &bigrams, doc);
             // The lead over the best candidate with another answer: negative below the top.
             let rival = ranked
@@ -462,6 +471,7 @@ impl Suggester {
                 score,
                 confidence: share * clarity,
                 matched,
+                also: Vec::new(),
             });
             if hits.len() == k {
                 break;
@@ -544,6 +554,8 @@ pub struct Hit<'a> {
     pub score: f32,
     pub confidence: f32,
     pub matched: Vec<String>,
+    /// Lower-ranked entries with the very same answer, folded into this one.
+    pub also: Vec<&'a str>,
 }
 
 impl Hit<'_> {
@@ -825,6 +837,36 @@ mod retrieval_tests {
             "{}",
             weak[0].confidence
         );
+    }
+
+    /// Entries with the very same answer are offered once, at the best one's place, naming the
+    /// others; the places below go to other answers.
+    #[test]
+    fn the_same_answer_is_offered_once() {
+        let kb = kb::parse::<KbEntry>(concat!(
+            "id,question,answer\n",
+            "uk,英国银联客服电话,您可以于当地拨打00-800-800-95516咨询。\n",
+            "fr,法国银联客服电话,您可以于当地拨打00-800-800-95516咨询。\n",
+            "de,德国银联客服电话,您可以于当地拨打00-800-800-95516咨询。\n",
+            "kr,韩国银联客服电话,您可以于当地拨打001-800-800-95516咨询。\n",
+            "home,国内银联客服电话是多少,请您拨打95516。\n",
+        ))
+        .dedup_last_wins(|e| &e.id);
+        let s = Suggester::build(&kb, &[], None).unwrap();
+        // Traditional, with an emoji: the UK entry first, its twins folded into it.
+        let hits = s.search("在英國怎麼聯繫銀聯客服電話😥", 3).unwrap();
+        let ids: Vec<&str> = hits.iter().map(Hit::id).collect();
+        assert_eq!(ids[0], "uk");
+        let mut also = hits[0].also.clone();
+        also.sort_unstable();
+        assert_eq!(also, ["de", "fr"]);
+        assert_eq!(ids[1..], ["kr", "home"]);
+        let answers: std::collections::HashSet<&str> =
+            hits.iter().map(|h| h.doc.answer.as_str()).collect();
+        assert_eq!(answers.len(), 3, "three different answers");
+        // Asked about France, the French entry is the one offered.
+        let hits = s.search("法国的银联客服电话", 3).unwrap();
+        assert_eq!(hits[0].id(), "fr");
     }
 
     #[test]

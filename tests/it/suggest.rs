@@ -482,6 +482,14 @@ fn check_reports_lines_duplicates_and_impolite_answers() {
         !text.contains(":2: answer"),
         "b2's answer is polite: {text}"
     );
+    // Two entries with one answer are noted, not counted as a problem.
+    assert!(
+        text.contains(
+            "bad-answers.jsonl:2: note: `b2` has the same answer as `b4` (line 6): suggestions offer it once"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("4 entries, 5 problem(s)\n"), "{text}");
     let o = kefu(&dir, &["kb", "check", "nope.jsonl"], "");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("nope.jsonl"));

@@ -181,6 +181,12 @@
         m.textContent = `匹配：${s.matched.join('、')}`;
         foot.append(m);
       }
+      if (Array.isArray(s.also) && s.also.length) {
+        const a = document.createElement('span');
+        a.className = 'matched';
+        a.textContent = `同一答案：${s.also.join('、')}`;
+        foot.append(a);
+      }
       if (Array.isArray(s.missing_vars) && s.missing_vars.length) {
         const v = document.createElement('span');
         v.className = 'vars';
