@@ -111,8 +111,9 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
             && req.record
             && !result.answered
         {
-            let best = result.suggestions.first().map_or(0.0, |s| s.confidence);
-            log.record(&req.question, best).with_context(|| {
+            let best = result.suggestions.first();
+            let closest = best.map(|s| (s.id.as_str(), s.confidence));
+            log.record(&req.question, closest).with_context(|| {
                 format!(
                     "recording the unanswered question in {}",
                     log.path().display()
@@ -401,7 +402,15 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                         )?;
                     }
                     for g in &gaps {
-                        writeln!(out, "{:>5}  {}  {}", g.count, g.last_seen, g.question)?;
+                        write!(out, "{:>5}  {}  {}", g.count, g.last_seen, g.question)?;
+                        match &g.closest {
+                            Some(id) => writeln!(
+                                out,
+                                "  (closest: {id}, confidence {:.2})",
+                                g.best_confidence
+                            )?,
+                            None => writeln!(out, "  (nothing close)")?,
+                        }
                     }
                 }
             }

@@ -81,11 +81,15 @@ pub async fn suggest(
         && req.record
         && let Some(log) = state.settings.gaps.clone()
     {
-        let best = result.suggestions.first().map_or(0.0, |s| s.confidence);
+        let closest = result
+            .suggestions
+            .first()
+            .map(|s| (s.id.clone(), s.confidence));
         let question = req.question.clone();
         // Recording syncs to disk: off the reactor, and a failure must not fail the answer.
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = log.record(&question, best) {
+            let closest = closest.as_ref().map(|(id, c)| (id.as_str(), *c));
+            if let Err(e) = log.record(&question, closest) {
                 tracing::warn!(error = %e, "could not record an unanswered question");
             }
         });

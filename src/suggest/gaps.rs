@@ -1,6 +1,7 @@
 //! The record of questions the knowledge base could not answer (seed 002: 对于资料库内没有的问题,
 //! 记录问题内容): an append-only JSON-lines file, each write synced before it is acknowledged,
-//! summarised by question with counts and the last time it was asked.
+//! summarised by question with counts, the last time it was asked and the entry that came
+//! closest (where a similar question might go, if that entry is the right one).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -23,6 +24,10 @@ struct Line {
     /// Unix seconds.
     at: u64,
     confidence: f32,
+    /// The best suggestion's id (absent in files written before it was recorded, or when
+    /// nothing matched at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    closest: Option<String>,
 }
 
 /// One unanswered question, summarised.
@@ -35,6 +40,9 @@ pub struct Gap {
     pub last_seen: String,
     /// The best confidence any suggestion reached for it.
     pub best_confidence: f32,
+    /// The entry (or phrase) that reached it: where the question may belong as a similar
+    /// question, or the nearest thing the knowledge base has. Absent when nothing matched.
+    pub closest: Option<String>,
 }
 
 /// An append-only gap file.
@@ -67,8 +75,9 @@ impl GapLog {
         &self.path
     }
 
-    /// Appends one unanswered question; returns once it is on disk.
-    pub fn record(&self, question: &str, confidence: f32) -> Result<(), Error> {
+    /// Appends one unanswered question with its best suggestion's id and confidence, if any;
+    /// returns once it is on disk.
+    pub fn record(&self, question: &str, closest: Option<(&str, f32)>) -> Result<(), Error> {
         let at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -76,7 +85,8 @@ impl GapLog {
         let mut line = serde_json::to_vec(&Line {
             question: question.trim().to_owned(),
             at,
-            confidence,
+            confidence: closest.map_or(0.0, |c| c.1),
+            closest: closest.map(|c| c.0.to_owned()),
         })
         .map_err(|e| Error::Invalid(e.to_string()))?;
         line.push(b'\n');
@@ -97,7 +107,7 @@ impl GapLog {
         file.sync_data().map_err(io)
     }
 
-    /// Unanswered questions, most asked first (ties: most recent first). Questions that differ
+    /// Unanswered questions, most asked first (ties: most recent first, then by question). Questions that differ
     /// only in script, width, case or punctuation count as one. Unreadable lines are skipped.
     pub fn summary(&self) -> Result<Vec<Gap>, Error> {
         let text = match std::fs::read_to_string(&self.path) {
@@ -126,11 +136,15 @@ impl GapLog {
                         count: 0,
                         last_seen: String::new(),
                         best_confidence: 0.0,
+                        closest: None,
                     },
                     0,
                 )
             });
             entry.0.count += 1;
+            if l.confidence >= entry.0.best_confidence && l.closest.is_some() {
+                entry.0.closest = l.closest;
+            }
             entry.0.best_confidence = entry.0.best_confidence.max(l.confidence);
             if l.at >= entry.1 {
                 entry.1 = l.at;
@@ -138,7 +152,11 @@ impl GapLog {
             }
         }
         let mut gaps: Vec<(Gap, u64)> = by_key.into_values().collect();
-        gaps.sort_by(|a, b| b.0.count.cmp(&a.0.count).then(b.1.cmp(&a.1)));
+        gaps.sort_by(|a, b| {
+            (b.0.count.cmp(&a.0.count))
+                .then(b.1.cmp(&a.1))
+                .then_with(|| a.0.question.cmp(&b.0.question))
+        });
         Ok(gaps
             .into_iter()
             .map(|(mut g, at)| {
@@ -160,20 +178,35 @@ mod tests {
         let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
         let log = GapLog::new(dir.join("gaps.jsonl"));
-        log.record("可以开增值税专票吗？", 0.2).unwrap();
-        log.record("能寄到国外吗", 0.1).unwrap();
-        log.record("可以開增值稅專票嗎", 0.3).unwrap();
+        log.record("可以开增值税专票吗？", Some(("invoice-how", 0.2)))
+            .unwrap();
+        log.record("能寄到国外吗", None).unwrap();
+        log.record("可以開增值稅專票嗎", Some(("invoice-vat", 0.3)))
+            .unwrap();
+        // A line written before the closest entry was recorded still reads; a torn one is
+        // skipped.
         std::fs::OpenOptions::new()
             .append(true)
             .open(log.path())
             .unwrap()
-            .write_all(b"torn line\n")
+            .write_all(
+                "{\"question\":\"能便宜点吗\",\"at\":1,\"confidence\":0.1}\ntorn line\n".as_bytes(),
+            )
             .unwrap();
         let gaps = GapLog::new(log.path()).summary().unwrap();
-        assert_eq!(gaps.len(), 2);
+        assert_eq!(gaps.len(), 3);
         assert_eq!(gaps[0].count, 2, "Traditional and Simplified count as one");
         assert_eq!(gaps[0].question, "可以開增值稅專票嗎");
         assert!((gaps[0].best_confidence - 0.3).abs() < 1e-6);
+        assert_eq!(
+            gaps[0].closest.as_deref(),
+            Some("invoice-vat"),
+            "the best one's"
+        );
+        assert_eq!(gaps[1].question, "能寄到国外吗");
+        assert_eq!(gaps[1].closest, None, "nothing matched");
+        assert_eq!(gaps[2].question, "能便宜点吗");
+        assert_eq!(gaps[2].closest, None, "an older line, without it");
         assert!(gaps[0].last_seen.ends_with('Z'));
         std::fs::remove_dir_all(dir).ok();
     }

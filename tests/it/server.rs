@@ -667,6 +667,10 @@ async fn kb_routes_read_write_and_refuse() {
         1,
         "only the recorded question: {recorded}"
     );
+    assert!(
+        recorded["gaps"][0]["closest"].is_string(),
+        "the nearest entry is named: {recorded}"
+    );
 
     // Without an on-disk index the knowledge base is read-only.
     let put_ro = Request::builder()

@@ -77,6 +77,26 @@ fn unanswered_questions_are_recorded_and_listed() {
     assert_eq!(gaps[0]["count"], 2);
     assert_eq!(gaps[0]["question"], "你們賣不賣汽車輪胎");
     assert!(out(&kefu(&dir, &["kb", "gaps"], "")).contains("你们老板贵姓"));
+    // Each gap names the entry that came closest, the best time it was asked: where the
+    // question may go as a similar question, if that entry is the right one.
+    for q in ["衣服小了能换大一码吗", "衣服小了能換大一碼嗎👕"] {
+        kefu(&dir, &["suggest", q], "");
+    }
+    let o = kefu(&dir, &["kb", "gaps", "--format", "json"], "");
+    let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    let size = gaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["question"] == "衣服小了能換大一碼嗎👕")
+        .unwrap_or_else(|| panic!("{gaps}"));
+    assert_eq!(size["count"], 2, "{gaps}");
+    assert_eq!(size["closest"], "exchange-size", "{gaps}");
+    let text = out(&kefu(&dir, &["kb", "gaps"], ""));
+    assert!(
+        text.contains("(closest: exchange-size, confidence 0."),
+        "{text}"
+    );
     let o = kefu(&dir, &["suggest", "--no-record", "能寄到月球吗"], "");
     assert!(o.status.success());
     assert!(!out(&kefu(&dir, &["kb", "gaps"], "")).contains("月球"));
