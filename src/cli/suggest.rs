@@ -111,8 +111,7 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
             && req.record
             && !result.answered
         {
-            let best = result.suggestions.first();
-            let closest = best.map(|s| (s.id.as_str(), s.confidence));
+            let closest = (result.suggestions.first()).map(|s| (s.id.as_str(), s.confidence));
             log.record(&req.question, closest).with_context(|| {
                 format!(
                     "recording the unanswered question in {}",
@@ -315,8 +314,8 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 }
             }
             // Not a problem (a generic answer may serve many questions), but worth knowing.
+            const SHOWN: usize = 8;
             for group in kb::shared_answers(&loaded) {
-                const SHOWN: usize = 8;
                 let (line, first) = group[0];
                 let mut others: Vec<String> = group[1..]
                     .iter()

@@ -41,7 +41,7 @@ pub struct Gap {
     /// The best confidence any suggestion reached for it.
     pub best_confidence: f32,
     /// The entry (or phrase) that reached it: where the question may belong as a similar
-    /// question, or the nearest thing the knowledge base has. Absent when nothing matched.
+    /// question, or the nearest thing the knowledge base has. None (null) when nothing matched.
     pub closest: Option<String>,
 }
 
