@@ -278,10 +278,9 @@ impl Analyzer {
         }
     }
 
-    /// A customer's question: normalised once, then its distinct words and bigrams and its
-    /// characters, as `words`, `bigrams` and `chars` give them.
+    /// A customer's question: its distinct words and bigrams and its characters, from the
+    /// same analysis as a knowledge-base question's (`indexed`).
     pub fn query(&self, text: &str) -> Query {
-        let norm = self.normalize(text);
         let distinct = |terms: Vec<Term>| -> Vec<String> {
             let mut seen = HashSet::default();
             terms
@@ -290,14 +289,15 @@ impl Analyzer {
                 .filter(|t| seen.insert(t.clone()))
                 .collect()
         };
-        let cut = jieba().cut(&norm, false);
-        let words = distinct(self.kept(self.cut_words(&cut)));
-        let canonical = self.canonical(&cut);
-        let bigrams = distinct(self.normalized_bigrams(&canonical));
-        Query {
+        let Indexed {
             words,
             bigrams,
-            chars: self.normalized_chars(&canonical).map(|(_, c)| c).collect(),
+            chars,
+        } = self.indexed(text);
+        Query {
+            words: distinct(words),
+            bigrams: distinct(bigrams),
+            chars: chars.chars().collect(),
         }
     }
 
