@@ -529,9 +529,12 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                     .iter()
                     .map(|(id, q)| format!("[{id}] {q}"))
                     .collect();
-                let rank = m
+                let mut rank = m
                     .rank
                     .map_or("not in top 10".to_owned(), |r| format!("rank {r}"));
+                if let Some(r) = m.same_answer_at {
+                    rank.push_str(&format!("; its very answer at rank {r}"));
+                }
                 let got = m
                     .got
                     .as_ref()

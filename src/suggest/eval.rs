@@ -54,6 +54,11 @@ pub struct Miss {
     pub expected: Vec<(String, String)>,
     /// Rank (1-based) of the first relevant entry in the top 10, if it is there.
     pub rank: Option<usize>,
+    /// When a relevant entry has the very answer of a suggestion above it, and was folded into
+    /// it (`Hit::also`): that suggestion's rank (1-based). The customer would get the right
+    /// answer there; the measures still count only the relevant entries themselves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_answer_at: Option<usize>,
     /// The first suggestion, with its question.
     pub got: Option<(String, String)>,
 }
@@ -157,6 +162,10 @@ impl Tally {
                         .map(|id| (id.clone(), questions.get(id).cloned().unwrap_or_default()))
                         .collect(),
                     rank: rank.map(|r| r + 1),
+                    same_answer_at: hits
+                        .iter()
+                        .position(|h| h.also.iter().any(|a| q.relevant.iter().any(|r| r == a)))
+                        .map(|r| r + 1),
                     got: hits
                         .first()
                         .map(|h| (h.doc.id.clone(), h.doc.question.clone())),
@@ -240,6 +249,41 @@ mod tests {
             category: String::new(),
             tags: Vec::new(),
         }
+    }
+
+    /// A relevant entry folded into a suggestion with its very answer is still a miss, and the
+    /// miss says where that answer was offered.
+    #[test]
+    fn a_relevant_entry_folded_into_its_twin_is_a_miss_that_says_so() {
+        let call = "您可以于当地拨打00-800-800-95516咨询。";
+        let kb = [
+            entry("uk", "英国银联客服电话", &[], call),
+            entry("fr", "法国银联客服电话", &[], call),
+            entry("home", "国内银联客服电话是多少", &[], "请您拨打95516。"),
+        ];
+        let s = Suggester::build(&kb, &[], None).unwrap();
+        let query = |qid: &str, text: &str, relevant: &str| EvalQuery {
+            qid: qid.to_owned(),
+            text: text.to_owned(),
+            relevant: vec![relevant.to_owned()],
+        };
+        let r = run(
+            &s,
+            &[
+                query("q1", "在英國怎麼聯繫銀聯客服😥", "fr"),
+                query("q2", "在法国打什么客服电话", "fr"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            r.recall_at_1, 0.5,
+            "only the French question finds `fr` itself"
+        );
+        assert_eq!(r.misses.len(), 1);
+        let miss = &r.misses[0];
+        assert_eq!((miss.qid.as_str(), miss.rank), ("q1", None));
+        assert_eq!(miss.same_answer_at, Some(1));
+        assert_eq!(miss.got.as_ref().map(|g| g.0.as_str()), Some("uk"));
     }
 
     #[test]
