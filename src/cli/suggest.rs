@@ -246,14 +246,20 @@ pub enum KbCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// The questions customers asked that the knowledge base could not answer, most frequent first.
+    /// The questions customers asked that the knowledge base could not answer, most frequent
+    /// first. With the shop's knowledge base (--kb or --index) each is asked again: those it
+    /// answers now are closed, and left out unless --all.
     Gaps {
         /// The gap file (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
-        /// The on-disk index whose gap file (DIR/gaps.jsonl) to read.
-        #[arg(long, value_name = "DIR")]
-        index: Option<PathBuf>,
+        /// The knowledge base to ask them again (--index: also where the gap file is; the
+        /// shipped one is not asked, it only changes with kefu).
+        #[command(flatten)]
+        source: KbSource,
+        /// Also list the questions the knowledge base answers now.
+        #[arg(long)]
+        all: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -384,16 +390,28 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
         }
         KbCommand::Gaps {
             file,
-            index,
+            source,
+            all,
             format,
         } => {
-            let log = GapLog::chosen(file.as_deref(), index.as_deref());
-            let gaps = log.summary()?;
+            let log = source.gap_log(file.as_deref());
+            let mut gaps = log.summary()?;
+            let recorded = gaps.len();
+            // Only the shop's own knowledge base changes between the questions and now (and a
+            // gap file written with one KB must not be closed by another).
+            let shops_own = source.files.kb.is_some() || source.files.index.is_some();
+            if shops_own && recorded > 0 {
+                source.open()?.recheck(&mut gaps)?;
+            }
+            if !all {
+                gaps.retain(|g| g.answered_by.is_none());
+            }
+            let closed = recorded - gaps.iter().filter(|g| g.answered_by.is_none()).count();
             let mut out = io::stdout().lock();
             match format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string(&gaps)?)?,
                 Format::Text => {
-                    if gaps.is_empty() {
+                    if recorded == 0 {
                         writeln!(
                             out,
                             "no unanswered questions recorded in {}",
@@ -402,14 +420,21 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                     }
                     for g in &gaps {
                         write!(out, "{:>5}  {}  {}", g.count, g.last_seen, g.question)?;
-                        match &g.closest {
-                            Some(id) => writeln!(
+                        match (&g.answered_by, &g.closest) {
+                            (Some(id), _) => writeln!(out, "  (answered now: {id})")?,
+                            (None, Some(id)) => writeln!(
                                 out,
                                 "  (closest: {id}, confidence {:.2})",
                                 g.best_confidence
                             )?,
-                            None => writeln!(out, "  (nothing close)")?,
+                            (None, None) => writeln!(out, "  (nothing close)")?,
                         }
+                    }
+                    if closed > 0 && !all {
+                        writeln!(
+                            out,
+                            "({closed} more recorded, answered by the knowledge base now: --all lists them)"
+                        )?;
                     }
                 }
             }

@@ -83,13 +83,37 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found(format!("no entry `{id}`")))
 }
 
-pub async fn gaps(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GapsQuery {
+    /// Also the questions the knowledge base answers now (closed by an edit since).
+    #[serde(default)]
+    all: bool,
+}
+
+/// The recorded questions, each asked again of the live knowledge base (the one they were
+/// recorded against, edited since): those it answers now are closed and left out, unless
+/// `all`.
+pub async fn gaps(
+    State(state): State<AppState>,
+    query: Result<Query<GapsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
     let Some(log) = state.settings.gaps.clone() else {
         return Ok(Json(json!({"gaps": [], "recording": false})));
     };
-    let gaps = tokio::task::spawn_blocking(move || log.summary())
-        .await
-        .map_err(ApiError::internal)??;
+    let engine = state.engine();
+    let gaps = tokio::task::spawn_blocking(move || {
+        let mut gaps = log.summary()?;
+        engine.suggester.recheck(&mut gaps)?;
+        if !query.all {
+            gaps.retain(|g| g.answered_by.is_none());
+        }
+        Ok::<_, crate::Error>(gaps)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(Json(json!({"gaps": gaps, "recording": true})))
 }
 

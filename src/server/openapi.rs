@@ -137,7 +137,8 @@ fn kb_delete() {}
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn kb_import() {}
 
-#[utoipa::path(get, path = "/v1/kb/gaps", responses((status = 200, body = Gaps)))]
+#[utoipa::path(get, path = "/v1/kb/gaps", params(super::kb::GapsQuery),
+    responses((status = 200, body = Gaps), (status = 400, body = ErrorBody)))]
 fn kb_gaps() {}
 
 #[utoipa::path(post, path = "/v1/admin/reload", security(("bearer" = [])),

@@ -43,6 +43,10 @@ pub struct Gap {
     /// The entry (or phrase) that reached it: where the question may belong as a similar
     /// question, or the nearest thing the knowledge base has. None (null) when nothing matched.
     pub closest: Option<String>,
+    /// The entry that answers it now, confidently, when the knowledge base has been changed
+    /// since (`Suggester::recheck`): the gap is closed. None when it is still open, or not
+    /// checked.
+    pub answered_by: Option<String>,
 }
 
 /// An append-only gap file.
@@ -137,6 +141,7 @@ impl GapLog {
                         last_seen: String::new(),
                         best_confidence: 0.0,
                         closest: None,
+                        answered_by: None,
                     },
                     0,
                 )

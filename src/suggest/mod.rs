@@ -480,6 +480,18 @@ impl Suggester {
         Ok(hits)
     }
 
+    /// Asks each recorded gap again and sets `answered_by` where the knowledge base now answers
+    /// it: what a KB owner sees after adding the question, or a similar one, to an entry.
+    pub fn recheck(&self, gaps: &mut [gaps::Gap]) -> Result<(), Error> {
+        for gap in gaps {
+            let hits = self.search(&gap.question, 1)?;
+            gap.answered_by = (hits.first())
+                .filter(|h| h.confidence >= self.threshold)
+                .map(|h| h.id().to_owned());
+        }
+        Ok(())
+    }
+
     /// How `question` is analysed for this index, and how many entries hold each of its terms:
     /// what `kefu kb analyze` shows a KB owner checking synonyms and filler words. An empty
     /// question is an error.

@@ -671,6 +671,18 @@ async fn kb_routes_read_write_and_refuse() {
         recorded["gaps"][0]["closest"].is_string(),
         "the nearest entry is named: {recorded}"
     );
+    // The shop answers it: the gap is closed, listed again only on request.
+    let tyres = json!({"question": "卖汽车轮胎吗", "similar": ["你们卖不卖汽车轮胎"],
+                       "answer": "您好，本店暂不销售汽车轮胎，感谢您的关注。"});
+    assert_eq!(send(put("tyres", &tyres, true)).await.0, StatusCode::OK);
+    let (_, v) = send(get("/v1/kb/gaps")).await;
+    assert_eq!(v["gaps"], json!([]), "{v}");
+    let (_, v) = send(get("/v1/kb/gaps?all=true")).await;
+    assert_eq!(v["gaps"][0]["answered_by"], "tyres", "{v}");
+    assert_eq!(
+        send(get("/v1/kb/gaps?all=maybe")).await.0,
+        StatusCode::BAD_REQUEST
+    );
 
     // Without an on-disk index the knowledge base is read-only.
     let put_ro = Request::builder()

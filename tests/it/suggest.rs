@@ -214,6 +214,21 @@ fn import_builds_an_index_the_other_commands_open() {
         "gaps live beside the index"
     );
     assert!(out(&kefu(&dir, &["kb", "gaps", "--index", "idx"], "")).contains("你们卖汽车吗"));
+    // The shop answers it (a re-import keeps the gap file): the gap is closed, and listed
+    // again only with --all.
+    let mut csv = std::fs::read_to_string(fixture("shop.csv")).unwrap();
+    csv.push_str("car,卖汽车吗,你们卖汽车吗,您好，本店暂不销售汽车，感谢您的关注。,售前,\n");
+    std::fs::write(dir.join("shop2.csv"), csv).unwrap();
+    let o = kefu(&dir, &["kb", "import", "shop2.csv", "--index", "idx"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let open = out(&kefu(&dir, &["kb", "gaps", "--index", "idx"], ""));
+    assert!(!open.contains("你们卖汽车吗"), "{open}");
+    assert!(
+        open.contains("1 more recorded, answered by the knowledge base now"),
+        "{open}"
+    );
+    let all = out(&kefu(&dir, &["kb", "gaps", "--index", "idx", "--all"], ""));
+    assert!(all.contains("你们卖汽车吗  (answered now: car)"), "{all}");
     let o = kefu(&dir, &["suggest", "--index", "missing", "运费"], "");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("kefu kb import"), "{}", err(&o));
