@@ -216,8 +216,8 @@ pub enum KbCommand {
         #[arg(long, value_name = "DIR")]
         index: PathBuf,
     },
-    /// Validate a knowledge base: malformed lines, empty fields, duplicate ids, and answers that
-    /// break the service rules.
+    /// Validate a knowledge base: malformed lines, empty fields, duplicate ids, one question under
+    /// two entries, and answers that break the service rules.
     Check { file: PathBuf },
     /// Show how a question is analysed for retrieval: its normalised text, the same with every
     /// word in its canonical spelling (what characters and bigrams come from), each word and the

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::text::normalize::normalize_free;
 
 /// The shipped knowledge base and phrase library.
 pub const DEFAULT_KB: &str = include_str!("../../lexicons/kb.jsonl");
@@ -314,6 +315,33 @@ pub fn validate(loaded: &Loaded<KbEntry>) -> Vec<LineError> {
                 line: *line,
                 message: "an empty similar question".to_owned(),
             });
+        }
+    }
+    // The same question (script, width, case and punctuation aside) under two entries: a
+    // customer who asks it gets both answers, tied.
+    let mut asked: HashMap<String, (usize, &str)> = HashMap::new();
+    for (line, e) in &loaded.records {
+        for q in std::iter::once(&e.question).chain(&e.similar) {
+            let key: String = normalize_free(q)
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            if key.is_empty() {
+                continue;
+            }
+            match asked.get(&key) {
+                Some(&(first, id)) if id != e.id => errors.push(LineError {
+                    line: *line,
+                    message: format!(
+                        "the question `{}` is also asked under `{id}` (line {first}): a customer asking it gets both answers, tied",
+                        q.trim()
+                    ),
+                }),
+                Some(_) => {}
+                None => {
+                    asked.insert(key, (*line, e.id.as_str()));
+                }
+            }
         }
     }
     errors.sort_by_key(|e| e.line);
