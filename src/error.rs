@@ -29,3 +29,18 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A JSON-lines record that does not parse, said for its line: serde's message without its "at
+/// line 1 column N" (each record is the first line of its own text), with the column kept.
+pub fn json_line_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let what = message
+        .rfind(" at line ")
+        .map_or(&message[..], |i| &message[..i]);
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("not valid JSON: {what} (column {})", e.column())
+        }
+        _ => format!("{what} (column {})", e.column()),
+    }
+}

@@ -306,7 +306,10 @@ pub fn audit_text(
         {
             match serde_json::from_str::<model::Line>(l) {
                 Ok(line) => lines.push((i + 1, line)),
-                Err(e) => agg.bad_line(i + 1, format!("line {}: {e}", i + 1)),
+                Err(e) => agg.bad_line(
+                    i + 1,
+                    format!("line {}: {}", i + 1, crate::error::json_line_error(&e)),
+                ),
             }
         }
     }

@@ -138,7 +138,8 @@ fn read_utf8(path: &Path) -> Result<String> {
 fn jsonl(linter: &Linter, source: &str, fail_on: FailOn) -> Result<ExitCode> {
     let mut findings_fail = false;
     let bad_lines = super::jsonl::each_line(source, |line| {
-        let req: JsonRequest = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let req: JsonRequest =
+            serde_json::from_str(line).map_err(|e| kefu::error::json_line_error(&e))?;
         let result = linter.lint(&LintRequest {
             text: &req.text,
             role: req.role,

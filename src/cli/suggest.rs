@@ -46,6 +46,85 @@ impl KbSource {
     }
 }
 
+/// `kefu kb check FILE`: prints each problem of a knowledge base with its line, notes entries
+/// that share an answer, and returns how many problems there are.
+fn check_kb(file: &Path, linter: &Linter) -> Result<usize> {
+    let text = kb::read_file(file)?;
+    let loaded = kb::parse::<KbEntry>(&text);
+    let mut problems = 0;
+    for e in kb::validate(&loaded) {
+        println!("{}:{}: {}", file.display(), e.line, e.message);
+        problems += 1;
+    }
+    let answers = loaded
+        .records
+        .iter()
+        .map(|(l, e)| (*l, "answer", &e.id, &e.answer));
+    problems += lint_texts(file, linter, answers);
+    // Not a problem (a generic answer may serve many questions), but worth knowing.
+    const SHOWN: usize = 8;
+    for group in kb::shared_answers(&loaded) {
+        let (line, first) = group[0];
+        let mut others: Vec<String> = group[1..]
+            .iter()
+            .take(SHOWN)
+            .map(|(l, e)| format!("`{}` (line {l})", e.id))
+            .collect();
+        if group.len() - 1 > SHOWN {
+            others.push(format!("{} more", group.len() - 1 - SHOWN));
+        }
+        println!(
+            "{}:{line}: note: `{}` has the same answer as {}: suggestions offer it once, for whichever matches best",
+            file.display(),
+            first.id,
+            others.join(", ")
+        );
+    }
+    println!("{} entries, {problems} problem(s)", loaded.records.len());
+    Ok(problems)
+}
+
+/// `kefu kb check --phrases FILE`: as `check_kb`, for a phrase library.
+fn check_phrases(file: &Path, linter: &Linter) -> Result<usize> {
+    let text = kb::read_file(file)?;
+    let loaded = kb::parse::<Phrase>(&text);
+    let mut problems = 0;
+    for e in kb::validate_phrases(&loaded) {
+        println!("{}:{}: {}", file.display(), e.line, e.message);
+        problems += 1;
+    }
+    let texts = loaded
+        .records
+        .iter()
+        .map(|(l, p)| (*l, "phrase", &p.id, &p.text));
+    problems += lint_texts(file, linter, texts);
+    println!("{} phrases, {problems} problem(s)", loaded.records.len());
+    Ok(problems)
+}
+
+/// Lints each (line, what, id, text), prints every finding with its line, and counts them.
+fn lint_texts<'a>(
+    file: &Path,
+    linter: &Linter,
+    texts: impl Iterator<Item = (usize, &'a str, &'a String, &'a String)>,
+) -> usize {
+    let mut findings = 0;
+    for (line, what, id, text) in texts {
+        for f in &linter.lint(&LintRequest::new(text)).findings {
+            println!(
+                "{}:{line}: {what} of `{id}`: {}[{}] {} «{}»",
+                file.display(),
+                f.severity,
+                f.rule,
+                f.message,
+                f.text
+            );
+            findings += 1;
+        }
+    }
+    findings
+}
+
 /// Parses a `--threshold` value: a confidence, 0–1.
 pub(super) fn threshold(value: &str) -> Result<f32, String> {
     let t: f32 = value
@@ -124,7 +203,8 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
     if let Some(source) = &args.jsonl {
         let mut record_error = None;
         let failed = super::jsonl::each_line(source, |line| {
-            let req: SuggestRequest = serde_json::from_str(line).map_err(|e| e.to_string())?;
+            let req: SuggestRequest =
+                serde_json::from_str(line).map_err(|e| kefu::error::json_line_error(&e))?;
             let result = suggester
                 .suggest(&linter, &req)
                 .map_err(|e| e.to_string())?;
@@ -217,8 +297,16 @@ pub enum KbCommand {
         index: PathBuf,
     },
     /// Validate a knowledge base: malformed lines, empty fields, duplicate ids, one question under
-    /// two entries, and answers that break the service rules.
-    Check { file: PathBuf },
+    /// two entries, and answers that break the service rules; and a phrase library likewise.
+    Check {
+        /// Knowledge base, JSONL or CSV.
+        #[arg(required_unless_present = "phrases")]
+        file: Option<PathBuf>,
+        /// Phrase library to check (JSONL or CSV): malformed lines, empty fields, duplicate ids
+        /// and phrases that break the service rules.
+        #[arg(long, value_name = "FILE")]
+        phrases: Option<PathBuf>,
+    },
     /// Show how a question is analysed for retrieval: its normalised text, the same with every
     /// word in its canonical spelling (what characters and bigrams come from), each word and the
     /// term it is searched as (synonyms folded, filler dropped), and how many entries hold it.
@@ -295,50 +383,15 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        KbCommand::Check { file } => {
+        KbCommand::Check { file, phrases } => {
             let linter = Linter::new(&Config::discover(config)?)?;
-            let text = kb::read_file(&file)?;
-            let loaded = kb::parse::<KbEntry>(&text);
             let mut problems = 0;
-            for e in kb::validate(&loaded) {
-                println!("{}:{}: {}", file.display(), e.line, e.message);
-                problems += 1;
+            if let Some(file) = &file {
+                problems += check_kb(file, &linter)?;
             }
-            for (line, entry) in &loaded.records {
-                let r = linter.lint(&LintRequest::new(&entry.answer));
-                for f in &r.findings {
-                    println!(
-                        "{}:{line}: answer of `{}`: {}[{}] {} «{}»",
-                        file.display(),
-                        entry.id,
-                        f.severity,
-                        f.rule,
-                        f.message,
-                        f.text
-                    );
-                    problems += 1;
-                }
+            if let Some(file) = &phrases {
+                problems += check_phrases(file, &linter)?;
             }
-            // Not a problem (a generic answer may serve many questions), but worth knowing.
-            const SHOWN: usize = 8;
-            for group in kb::shared_answers(&loaded) {
-                let (line, first) = group[0];
-                let mut others: Vec<String> = group[1..]
-                    .iter()
-                    .take(SHOWN)
-                    .map(|(l, e)| format!("`{}` (line {l})", e.id))
-                    .collect();
-                if group.len() - 1 > SHOWN {
-                    others.push(format!("{} more", group.len() - 1 - SHOWN));
-                }
-                println!(
-                    "{}:{line}: note: `{}` has the same answer as {}: suggestions offer it once, for whichever matches best",
-                    file.display(),
-                    first.id,
-                    others.join(", ")
-                );
-            }
-            println!("{} entries, {problems} problem(s)", loaded.records.len());
             Ok(if problems == 0 {
                 ExitCode::SUCCESS
             } else {

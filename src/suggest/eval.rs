@@ -228,7 +228,7 @@ pub fn parse_queries(text: &str) -> (Vec<EvalQuery>, Vec<super::kb::LineError>) 
             Ok(q) => out.push(q),
             Err(e) => errors.push(super::kb::LineError {
                 line: i + 1,
-                message: e.to_string(),
+                message: crate::error::json_line_error(&e),
             }),
         }
     }

@@ -177,7 +177,7 @@ fn parse_jsonl<T: Record>(text: &str) -> Loaded<T> {
             continue;
         }
         match serde_json::from_str::<T>(line)
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::error::json_line_error(&e))
             .and_then(check)
         {
             Ok(r) => out.records.push((i + 1, r)),
@@ -302,14 +302,10 @@ pub fn load_file<T: Record>(
 /// Findings of `kb check`: everything wrong with a knowledge base, each with its line.
 pub fn validate(loaded: &Loaded<KbEntry>) -> Vec<LineError> {
     let mut errors = loaded.errors.clone();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    errors.extend(duplicate_ids(
+        loaded.records.iter().map(|(l, e)| (*l, e.id.as_str())),
+    ));
     for (line, e) in &loaded.records {
-        if let Some(first) = seen.insert(e.id.as_str(), *line) {
-            errors.push(LineError {
-                line: *line,
-                message: format!("duplicate id `{}` (first on line {first})", e.id),
-            });
-        }
         if e.similar.iter().any(|s| s.trim().is_empty()) {
             errors.push(LineError {
                 line: *line,
@@ -346,6 +342,30 @@ pub fn validate(loaded: &Loaded<KbEntry>) -> Vec<LineError> {
     }
     errors.sort_by_key(|e| e.line);
     errors
+}
+
+/// The problems of a phrase library: malformed lines and rows, empty fields, duplicate ids.
+pub fn validate_phrases(loaded: &Loaded<Phrase>) -> Vec<LineError> {
+    let mut errors = loaded.errors.clone();
+    errors.extend(duplicate_ids(
+        loaded.records.iter().map(|(l, p)| (*l, p.id.as_str())),
+    ));
+    errors.sort_by_key(|e| e.line);
+    errors
+}
+
+/// An error for each id seen on an earlier line.
+fn duplicate_ids<'a>(ids: impl Iterator<Item = (usize, &'a str)>) -> Vec<LineError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    ids.filter_map(|(line, id)| {
+        let first = seen.insert(id, line)?;
+        seen.insert(id, first);
+        Some(LineError {
+            line,
+            message: format!("duplicate id `{id}` (first on line {first})"),
+        })
+    })
+    .collect()
 }
 
 /// Entries that give the very same answer, grouped by it in file order (each group's first

@@ -532,6 +532,32 @@ fn check_reports_lines_duplicates_and_impolite_answers() {
         "{text}"
     );
     assert!(text.ends_with("5 entries, 6 problem(s)\n"), "{text}");
+    // A phrase library is checked the same way; a polite Traditional phrase passes.
+    let phrases = fixture("bad-phrases.jsonl");
+    let o = kefu(
+        &dir,
+        &["kb", "check", "--phrases", phrases.to_str().unwrap()],
+        "",
+    );
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1));
+    for expected in [
+        "bad-phrases.jsonl:2: duplicate id `p1` (first on line 1)",
+        "bad-phrases.jsonl:3: not valid JSON: expected ident (column 2)",
+        "bad-phrases.jsonl:4: `text` is empty",
+        "bad-phrases.jsonl:1: phrase of `p1`: warning[imperative-tone]",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(!text.contains(":5:"), "p4 is polite: {text}");
+    assert!(text.ends_with("3 phrases, 5 problem(s)\n"), "{text}");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("lexicons/phrases.jsonl");
+    let o = kefu(
+        &dir,
+        &["kb", "check", "--phrases", shipped.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let o = kefu(&dir, &["kb", "check", "nope.jsonl"], "");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("nope.jsonl"));
