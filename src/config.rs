@@ -87,7 +87,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_owned(),
-            source,
+            io: source,
         })?;
         let mut config = Self::parse(&path.display().to_string(), &text)?;
         config.source = Some(path.to_owned());

@@ -5,12 +5,10 @@ use std::path::PathBuf;
 /// What can go wrong while loading rules, lexicons, configuration or input files.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The I/O error is part of the message, not a `source()`: printed as a chain, it would
+    /// be said twice.
+    #[error("{}: {io}", path.display())]
+    Io { path: PathBuf, io: std::io::Error },
     /// A configuration problem, located as `file:line`.
     #[error("{location}: {message}")]
     Config { location: String, message: String },

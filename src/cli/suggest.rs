@@ -550,11 +550,28 @@ pub struct EvalArgs {
     /// its rank, and what came first.
     #[arg(long)]
     misses: bool,
+    /// Keep every query's rank in FILE (JSON lines), to compare a later run with.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Compare with a run kept by --save: the figures before and after over the queries both
+    /// asked, and the queries whose first suggestion became right or stopped being right.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     #[command(flatten)]
     source: KbSource,
 }
 
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
+    // A bad baseline is found before the run, not after it.
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let text = kb::read_file(path)?;
+            let ranks = eval::parse_ranks(&text)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.message))?;
+            Some((path, ranks))
+        }
+    };
     let suggester = args.source.open_for_eval()?;
     let mut r = match &args.queries {
         None => eval::holdout(&suggester)?,
@@ -573,8 +590,19 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     if !args.misses {
         r.misses.clear();
     }
+    let comparison = baseline.map(|(path, before)| (path, eval::compare(&before, &r.ranks)));
+    if let Some(path) = &args.save {
+        kb::write_replacing(path, eval::ranks_jsonl(&r.ranks).as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string(&r)?),
+        Format::Json => {
+            let mut v = serde_json::to_value(&r)?;
+            if let Some((_, c)) = &comparison {
+                v["baseline"] = serde_json::to_value(c)?;
+            }
+            println!("{v}");
+        }
         Format::Text => {
             match r.held_out_rounds {
                 Some(rounds) => println!(
@@ -624,7 +652,44 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                     expected.join(" / ")
                 );
             }
+            if let Some((path, c)) = &comparison {
+                print_comparison(path, c);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The text form of `eval --baseline`.
+fn print_comparison(path: &Path, c: &eval::Comparison) {
+    print!(
+        "\nagainst {} ({} queries in both",
+        path.display(),
+        c.queries
+    );
+    if c.new_queries > 0 {
+        print!("; {} new ones left out", c.new_queries);
+    }
+    println!(")");
+    let (b, a) = (&c.before, &c.after);
+    for (name, b, a) in [
+        ("recall@1", b.recall_at_1, a.recall_at_1),
+        ("recall@5", b.recall_at_5, a.recall_at_5),
+        ("MRR@10  ", b.mrr, a.mrr),
+    ] {
+        println!("{name}        {b:.3} → {a:.3} ({:+.3})", a - b);
+    }
+    let rank = |r: Option<usize>| r.map_or("not in top 10".to_owned(), |r| format!("rank {r}"));
+    for (title, changes) in [("first now", &c.fixed), ("no longer first", &c.broken)] {
+        println!("{title} ({}):", changes.len());
+        for ch in changes.iter() {
+            println!(
+                "  {} {} ({} → {})",
+                ch.qid,
+                ch.text,
+                rank(ch.before),
+                rank(ch.after)
+            );
+        }
+    }
 }

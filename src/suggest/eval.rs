@@ -42,6 +42,122 @@ pub struct Report {
     /// The queries whose first suggestion is not relevant, in input order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub misses: Vec<Miss>,
+    /// Every query's rank, in input order: what `--save` keeps for a later `--baseline`.
+    #[serde(skip)]
+    pub ranks: Vec<QueryRank>,
+}
+
+/// Where one query's first relevant entry ranked: a line of a saved run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryRank {
+    pub qid: String,
+    pub text: String,
+    /// 1-based, in the top 10; None (null) when it is not there.
+    pub rank: Option<usize>,
+}
+
+/// Recall@1, recall@5 and MRR@10 of a set of ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Figures {
+    pub recall_at_1: f64,
+    pub recall_at_5: f64,
+    pub mrr: f64,
+}
+
+impl Figures {
+    fn of<'a>(ranks: impl Iterator<Item = Option<usize>> + 'a) -> Self {
+        let (mut n, mut r1, mut r5, mut rr) = (0usize, 0usize, 0usize, 0.0);
+        for rank in ranks {
+            n += 1;
+            r1 += usize::from(rank == Some(1));
+            r5 += usize::from(rank.is_some_and(|r| r <= 5));
+            rr += rank.map_or(0.0, |r| 1.0 / r as f64);
+        }
+        let n = n.max(1) as f64;
+        Self {
+            recall_at_1: r1 as f64 / n,
+            recall_at_5: r5 as f64 / n,
+            mrr: rr / n,
+        }
+    }
+}
+
+/// A query whose first suggestion became right, or stopped being right.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub qid: String,
+    pub text: String,
+    pub before: Option<usize>,
+    pub after: Option<usize>,
+}
+
+/// This run against a saved one, over the queries both asked (matched by `qid`): what a change
+/// to the knowledge base or the synonyms won and lost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Queries in both runs; the figures are over these.
+    pub queries: usize,
+    /// Queries of this run the saved one did not ask.
+    pub new_queries: usize,
+    pub before: Figures,
+    pub after: Figures,
+    /// First now, not before.
+    pub fixed: Vec<Change>,
+    /// First before, not now.
+    pub broken: Vec<Change>,
+}
+
+/// Compares `after` with `before` (see `Comparison`).
+pub fn compare(before: &[QueryRank], after: &[QueryRank]) -> Comparison {
+    let was: HashMap<&str, Option<usize>> =
+        before.iter().map(|q| (q.qid.as_str(), q.rank)).collect();
+    let both: Vec<(&QueryRank, Option<usize>)> = after
+        .iter()
+        .filter_map(|q| Some((q, *was.get(q.qid.as_str())?)))
+        .collect();
+    let change = |(q, before): &(&QueryRank, Option<usize>)| Change {
+        qid: q.qid.clone(),
+        text: q.text.clone(),
+        before: *before,
+        after: q.rank,
+    };
+    Comparison {
+        queries: both.len(),
+        new_queries: after.len() - both.len(),
+        before: Figures::of(both.iter().map(|(_, b)| *b)),
+        after: Figures::of(both.iter().map(|(q, _)| q.rank)),
+        fixed: (both.iter())
+            .filter(|(q, b)| q.rank == Some(1) && *b != Some(1))
+            .map(change)
+            .collect(),
+        broken: (both.iter())
+            .filter(|(q, b)| q.rank != Some(1) && *b == Some(1))
+            .map(change)
+            .collect(),
+    }
+}
+
+/// Reads a run saved by `--save`: one `QueryRank` per line. A bad line is an error naming it.
+pub fn parse_ranks(text: &str) -> Result<Vec<QueryRank>, super::kb::LineError> {
+    (text.lines().enumerate())
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| super::kb::LineError {
+                line: i + 1,
+                message: crate::error::json_line_error(&e),
+            })
+        })
+        .collect()
+}
+
+/// A run's ranks as `parse_ranks` reads them.
+pub fn ranks_jsonl(ranks: &[QueryRank]) -> String {
+    let mut out = String::new();
+    for r in ranks {
+        out.push_str(&serde_json::to_string(r).expect("ranks serialize"));
+        out.push('\n');
+    }
+    out
 }
 
 /// A query whose first suggestion is not relevant: what a knowledge-base owner looks at to
@@ -118,14 +234,11 @@ pub fn holdout(suggester: &Suggester) -> Result<Report, Error> {
 /// Counts over the queries run so far.
 #[derive(Default)]
 struct Tally {
-    queries: usize,
-    r1: usize,
-    r5: usize,
-    mrr: f64,
     unanswered: usize,
     answered_right: usize,
     latencies: Vec<f64>,
     misses: Vec<Miss>,
+    ranks: Vec<QueryRank>,
 }
 
 impl Tally {
@@ -139,19 +252,14 @@ impl Tally {
             let start = Instant::now();
             let hits = suggester.search(&q.text, 10)?;
             self.latencies.push(start.elapsed().as_secs_f64() * 1e6);
-            self.queries += 1;
             let rank = hits
                 .iter()
                 .position(|h| q.relevant.iter().any(|r| r == h.id()));
-            if rank == Some(0) {
-                self.r1 += 1;
-            }
-            if rank.is_some_and(|r| r < 5) {
-                self.r5 += 1;
-            }
-            if let Some(r) = rank {
-                self.mrr += 1.0 / (r as f64 + 1.0);
-            }
+            self.ranks.push(QueryRank {
+                qid: q.qid.clone(),
+                text: q.text.clone(),
+                rank: rank.map(|r| r + 1),
+            });
             if rank != Some(0) {
                 self.misses.push(Miss {
                     qid: q.qid.clone(),
@@ -184,7 +292,7 @@ impl Tally {
     }
 
     fn report(mut self, threshold: f32, held_out_rounds: Option<usize>) -> Report {
-        let n = self.queries.max(1) as f64;
+        let n = self.ranks.len().max(1) as f64;
         self.latencies.sort_by(f64::total_cmp);
         let latencies = &self.latencies;
         let pct = |p: f64| {
@@ -194,13 +302,15 @@ impl Tally {
                 latencies[((latencies.len() - 1) as f64 * p).round() as usize]
             }
         };
-        let answered = self.queries - self.unanswered;
+        let queries = self.ranks.len();
+        let answered = queries - self.unanswered;
+        let figures = Figures::of(self.ranks.iter().map(|r| r.rank));
         Report {
-            queries: self.queries,
+            queries,
             held_out_rounds,
-            recall_at_1: self.r1 as f64 / n,
-            recall_at_5: self.r5 as f64 / n,
-            mrr: self.mrr / n,
+            recall_at_1: figures.recall_at_1,
+            recall_at_5: figures.recall_at_5,
+            mrr: figures.mrr,
             threshold,
             no_answer_rate: self.unanswered as f64 / n,
             answered_precision: if answered == 0 {
@@ -212,6 +322,7 @@ impl Tally {
             latency_us_p90: pct(0.9),
             latency_us_p99: pct(0.99),
             misses: self.misses,
+            ranks: self.ranks,
         }
     }
 }

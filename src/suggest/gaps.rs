@@ -96,7 +96,7 @@ impl GapLog {
         line.push(b'\n');
         let io = |source| Error::Io {
             path: self.path.clone(),
-            source,
+            io: source,
         };
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
@@ -111,8 +111,9 @@ impl GapLog {
         file.sync_data().map_err(io)
     }
 
-    /// Unanswered questions, most asked first (ties: most recent first, then by question). Questions that differ
-    /// only in script, width, case or punctuation count as one. Unreadable lines are skipped.
+    /// Unanswered questions, most asked first (ties: most recent first, then by question).
+    /// Questions that differ only in script, width, case or punctuation count as one.
+    /// Unreadable lines are skipped.
     pub fn summary(&self) -> Result<Vec<Gap>, Error> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
@@ -120,7 +121,7 @@ impl GapLog {
             Err(source) => {
                 return Err(Error::Io {
                     path: self.path.clone(),
-                    source,
+                    io: source,
                 });
             }
         };

@@ -325,7 +325,7 @@ fn store_analyzer(dir: &Path, analyzer: &Analyzer) -> Result<(), Error> {
     let write = |name: &str, text: &str| -> Result<(), Error> {
         let path = dir.join(name);
         super::kb::write_replacing(&path, text.as_bytes())
-            .map_err(|source| Error::Io { path, source })
+            .map_err(|source| Error::Io { path, io: source })
     };
     let synonyms = dir.join(SHOP_SYNONYMS_FILE);
     match analyzer.shop_synonyms() {
@@ -336,7 +336,7 @@ fn store_analyzer(dir: &Path, analyzer: &Analyzer) -> Result<(), Error> {
             {
                 return Err(Error::Io {
                     path: synonyms,
-                    source,
+                    io: source,
                 });
             }
         }
@@ -657,7 +657,7 @@ impl KbIndex {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|source| Error::Io {
                     path: dir.to_owned(),
-                    source,
+                    io: source,
                 })?;
                 let mmap = tantivy::directory::MmapDirectory::open(dir)
                     .map_err(|e| Error::Index(e.to_string()))?;
@@ -748,7 +748,7 @@ impl KbIndex {
         let (fresh, previous) = (with_suffix(".reindex"), with_suffix(".previous"));
         let io = |path: &Path| {
             let path = path.to_owned();
-            move |source| Error::Io { path, source }
+            move |source| Error::Io { path, io: source }
         };
         if fresh.exists() {
             std::fs::remove_dir_all(&fresh).map_err(io(&fresh))?;

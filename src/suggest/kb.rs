@@ -241,7 +241,7 @@ fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
 pub fn read_file(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_owned(),
-        source,
+        io: source,
     })?;
     String::from_utf8(bytes).map_err(|e| {
         let line = e.as_bytes()[..e.utf8_error().valid_up_to()]

@@ -587,6 +587,79 @@ fn eval_prints_the_figures() {
     assert!(r["latency_us_p99"].as_f64().unwrap() > 0.0);
 }
 
+/// A KB owner keeps a run, changes the knowledge base, and sees what the change won and lost.
+#[test]
+fn eval_compares_with_a_saved_run() {
+    let dir = work_dir("eval-baseline");
+    let queries = fixture("queries.jsonl");
+    let queries = queries.to_str().unwrap();
+    let shop = fixture("shop.csv");
+    let eval = |kb: &str, extra: &[&str]| {
+        let args = [&["eval", "--kb", kb, "--queries", queries][..], extra].concat();
+        kefu(&dir, &args, "")
+    };
+    let o = eval(shop.to_str().unwrap(), &["--save", "before.jsonl"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let saved = std::fs::read_to_string(dir.join("before.jsonl")).unwrap();
+    assert_eq!(saved.lines().count(), 4, "{saved}");
+    assert!(
+        saved.contains(r#"{"qid":"q2","text":"手機殼有什麼顏色","rank":1}"#),
+        "{saved}"
+    );
+    // The charger entry is gone: its query is no longer answered first.
+    let csv = std::fs::read_to_string(&shop).unwrap();
+    let without: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("s4,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.join("without-charger.csv"), without).unwrap();
+    let o = eval("without-charger.csv", &["--baseline", "before.jsonl"]);
+    let text = out(&o);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        text.contains("against before.jsonl (4 queries in both)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("recall@1        0.750 → 0.500 (-0.250)"),
+        "{text}"
+    );
+    assert!(text.contains("first now (0):"), "{text}");
+    assert!(
+        text.contains("no longer first (1):\n  q3 这个充电器功率多大 (rank 1 → not in top 10)"),
+        "{text}"
+    );
+    let o = eval(
+        "without-charger.csv",
+        &["--baseline", "before.jsonl", "--format", "json"],
+    );
+    let v = json(&o);
+    assert_eq!(v["baseline"]["broken"][0]["qid"], "q3", "{v}");
+    assert_eq!(v["baseline"]["before"]["recall_at_1"], 0.75, "{v}");
+    // A baseline that is not a saved run, or is missing, stops before anything is measured.
+    std::fs::write(
+        dir.join("bad.jsonl"),
+        "{\"qid\":\"q1\",\"rank\":1}\nnot json\n",
+    )
+    .unwrap();
+    let o = eval("without-charger.csv", &["--baseline", "bad.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("bad.jsonl:1: missing field `text`"),
+        "{}",
+        err(&o)
+    );
+    let o = eval("without-charger.csv", &["--baseline", "missing.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        err(&o).matches("(os error 2)").count(),
+        1,
+        "said once: {}",
+        err(&o)
+    );
+}
+
 /// Without labelled queries, the shipped KB is measured on its own similar questions, each held
 /// out of the index in its round.
 #[test]
