@@ -51,11 +51,7 @@ impl KbSource {
 fn check_kb(file: &Path, linter: &Linter) -> Result<usize> {
     let text = kb::read_file(file)?;
     let loaded = kb::parse::<KbEntry>(&text);
-    let mut problems = 0;
-    for e in kb::validate(&loaded) {
-        println!("{}:{}: {}", file.display(), e.line, e.message);
-        problems += 1;
-    }
+    let mut problems = print_line_errors(file, &kb::validate(&loaded));
     let answers = loaded
         .records
         .iter()
@@ -88,11 +84,7 @@ fn check_kb(file: &Path, linter: &Linter) -> Result<usize> {
 fn check_phrases(file: &Path, linter: &Linter) -> Result<usize> {
     let text = kb::read_file(file)?;
     let loaded = kb::parse::<Phrase>(&text);
-    let mut problems = 0;
-    for e in kb::validate_phrases(&loaded) {
-        println!("{}:{}: {}", file.display(), e.line, e.message);
-        problems += 1;
-    }
+    let mut problems = print_line_errors(file, &kb::validate_phrases(&loaded));
     let texts = loaded
         .records
         .iter()
@@ -100,6 +92,14 @@ fn check_phrases(file: &Path, linter: &Linter) -> Result<usize> {
     problems += lint_texts(file, linter, texts);
     println!("{} phrases, {problems} problem(s)", loaded.records.len());
     Ok(problems)
+}
+
+/// Prints each problem as `file:line: message` and counts them.
+fn print_line_errors(file: &Path, errors: &[kb::LineError]) -> usize {
+    for e in errors {
+        println!("{}:{}: {}", file.display(), e.line, e.message);
+    }
+    errors.len()
 }
 
 /// Lints each (line, what, id, text), prints every finding with its line, and counts them.
