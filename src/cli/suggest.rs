@@ -275,6 +275,13 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GapsFormat {
+    Text,
+    Json,
+    Csv,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum KbCommand {
     /// Build a persistent on-disk index from a knowledge base (duplicate ids: the last wins).
@@ -348,8 +355,10 @@ pub enum KbCommand {
         /// Also list the questions the knowledge base answers now.
         #[arg(long)]
         all: bool,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// csv: question, count, last seen, best confidence, closest and answering entry, with
+        /// a header row, for the spreadsheet the knowledge base is kept in.
+        #[arg(long, value_enum, default_value_t = GapsFormat::Text)]
+        format: GapsFormat,
     },
 }
 
@@ -462,8 +471,30 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             let closed = recorded - gaps.iter().filter(|g| g.answered_by.is_none()).count();
             let mut out = io::stdout().lock();
             match format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string(&gaps)?)?,
-                Format::Text => {
+                GapsFormat::Json => writeln!(out, "{}", serde_json::to_string(&gaps)?)?,
+                GapsFormat::Csv => {
+                    let mut csv = csv::Writer::from_writer(out);
+                    csv.write_record([
+                        "question",
+                        "count",
+                        "last_seen",
+                        "best_confidence",
+                        "closest",
+                        "answered_by",
+                    ])?;
+                    for g in &gaps {
+                        csv.write_record([
+                            g.question.as_str(),
+                            &g.count.to_string(),
+                            &g.last_seen,
+                            &format!("{:.2}", g.best_confidence),
+                            g.closest.as_deref().unwrap_or(""),
+                            g.answered_by.as_deref().unwrap_or(""),
+                        ])?;
+                    }
+                    csv.flush()?;
+                }
+                GapsFormat::Text => {
                     if recorded == 0 {
                         writeln!(
                             out,

@@ -229,6 +229,29 @@ fn import_builds_an_index_the_other_commands_open() {
     );
     let all = out(&kefu(&dir, &["kb", "gaps", "--index", "idx", "--all"], ""));
     assert!(all.contains("你们卖汽车吗  (answered now: car)"), "{all}");
+    // As CSV for the spreadsheet, a question with a comma quoted.
+    kefu(
+        &dir,
+        &["suggest", "--index", "idx", "有粉色的嗎,多少錢😀"],
+        "",
+    );
+    let o = kefu(
+        &dir,
+        &["kb", "gaps", "--index", "idx", "--all", "--format", "csv"],
+        "",
+    );
+    let csv = out(&o);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("question,count,last_seen,best_confidence,closest,answered_by")
+    );
+    assert!(csv.contains("\n\"有粉色的嗎,多少錢😀\",1,"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("你们卖汽车吗,1,") && l.ends_with(",car")),
+        "{csv}"
+    );
     let o = kefu(&dir, &["suggest", "--index", "missing", "运费"], "");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("kefu kb import"), "{}", err(&o));
