@@ -269,19 +269,18 @@ pub fn conversation_csv_header() -> &'static str {
 pub fn conversation_csv_row(a: &ConversationAudit) -> String {
     let mut rules: Vec<&str> = a.evidence.iter().map(|e| e.rule.as_str()).collect();
     rules.dedup();
-    format!(
-        "{},{},{:.1},{},{},{},{},{},{}",
-        csv_field(&a.id),
-        csv_field(&a.agent),
-        a.score,
-        a.agent_messages,
-        a.greeting,
-        a.farewell,
+    csv_line(&[
+        a.id.clone(),
+        a.agent.clone(),
+        format!("{:.1}", a.score),
+        a.agent_messages.to_string(),
+        a.greeting.to_string(),
+        a.farewell.to_string(),
         a.first_response_secs
             .map_or_else(String::new, |s| s.to_string()),
-        a.evidence.len(),
-        csv_field(&rules.join(" "))
-    )
+        a.evidence.len().to_string(),
+        rules.join(" "),
+    ])
 }
 
 /// CSV, one row per agent.
@@ -291,29 +290,53 @@ pub fn agent_csv(report: &Report) -> String {
     );
     let opt = |x: Option<f32>| x.map_or_else(String::new, |v| format!("{v:.1}"));
     for a in &report.agents {
-        out.push_str(&format!(
-            "{},{},{},{:.1},{:.1},{:.1},{},{},{},{}\n",
-            csv_field(&a.agent),
-            a.conversations,
-            a.messages,
-            a.score_mean,
-            a.score_median,
-            a.score_worst,
+        out.push_str(&csv_line(&[
+            a.agent.clone(),
+            a.conversations.to_string(),
+            a.messages.to_string(),
+            format!("{:.1}", a.score_mean),
+            format!("{:.1}", a.score_median),
+            format!("{:.1}", a.score_worst),
             a.first_response_p50_secs
                 .map_or_else(String::new, |s| s.to_string()),
             a.response_p90_secs
                 .map_or_else(String::new, |s| s.to_string()),
             opt(a.consistency.busy_score_mean),
             opt(a.consistency.idle_score_mean),
-        ));
+        ]));
+        out.push('\n');
     }
     out
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
+/// One CSV record (quoted where a field needs it), without its line end.
+fn csv_line(fields: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .buffer_capacity(256)
+        .from_writer(Vec::new());
+    w.write_record(fields).expect("writing to memory");
+    let mut bytes = w.into_inner().expect("writing to memory");
+    bytes.pop(); // the line end
+    String::from_utf8(bytes).expect("UTF-8 fields make a UTF-8 line")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_where_they_need_it() {
+        let line = csv_line(&[
+            "c,1".to_owned(),
+            "他说\"好\"".to_owned(),
+            "第一行\n第二行".to_owned(),
+            "小王😀".to_owned(),
+            String::new(),
+        ]);
+        assert_eq!(
+            line,
+            "\"c,1\",\"他说\"\"好\"\"\",\"第一行\n第二行\",小王😀,"
+        );
     }
 }
