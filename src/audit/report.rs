@@ -267,8 +267,13 @@ pub fn conversation_csv_header() -> &'static str {
 }
 
 pub fn conversation_csv_row(a: &ConversationAudit) -> String {
-    let mut rules: Vec<&str> = a.evidence.iter().map(|e| e.rule.as_str()).collect();
-    rules.dedup();
+    // Each rule once, in the order first met.
+    let mut rules: Vec<&str> = Vec::new();
+    for e in &a.evidence {
+        if !rules.contains(&e.rule.as_str()) {
+            rules.push(&e.rule);
+        }
+    }
     csv_line(&[
         a.id.clone(),
         a.agent.clone(),

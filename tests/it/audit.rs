@@ -97,6 +97,14 @@ fn jsonl_streams_csv_tables_and_gzip() {
     let csv = out(&o);
     assert!(csv.starts_with("id,agent,score,"), "{csv}");
     assert_eq!(csv.lines().count(), 6);
+    // The rules a conversation broke, each once (c2 misses an apology twice).
+    let c2 = csv.lines().find(|l| l.starts_with("c2,")).unwrap();
+    let rules: Vec<&str> = c2.rsplit(',').next().unwrap().split(' ').collect();
+    assert!(rules.contains(&"missing-apology"), "{c2}");
+    let mut unique = rules.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), rules.len(), "{c2}");
     let o = audit(&[
         fixture().to_str().unwrap(),
         "--format",
