@@ -2,7 +2,7 @@
 //! status, and internals are logged, never sent.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -74,6 +74,14 @@ impl From<JsonRejection> for ApiError {
             }
             other => Self::new(other.status(), "bad_request", other.body_text()),
         }
+    }
+}
+
+/// A query string that does not parse (`?limit=x`, `?all=maybe`): 400, axum's message naming
+/// the parameter.
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text())
     }
 }
 

@@ -53,8 +53,7 @@ pub async fn list(
     State(state): State<AppState>,
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(page) =
-        page.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let Query(page) = page?;
     if !(1..=500).contains(&page.limit) {
         return Err(ApiError::invalid(format!(
             "`limit` must be between 1 and 500, not {}",
@@ -98,8 +97,7 @@ pub async fn gaps(
     State(state): State<AppState>,
     query: Result<Query<GapsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) =
-        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let Query(query) = query?;
     let Some(log) = state.settings.gaps.clone() else {
         return Ok(Json(json!({"gaps": [], "recording": false})));
     };
