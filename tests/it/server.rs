@@ -841,23 +841,12 @@ fn server_settings_precedence() {
 fn the_threshold_is_the_shops_to_set() {
     let dir = crate::scratch::work_dir("threshold");
     let answered = |addr: &str| {
-        let body = "{\"question\":\"你们卖汽车吗\",\"record\":false}";
-        let resp = http(
+        post_json(
             addr,
-            &format!(
-                "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
-        );
-        let json = &resp[resp.find("\r\n\r\n").unwrap() + 4..];
-        serde_json::from_str::<Value>(json).unwrap()["answered"].clone()
-    };
-    let stop = |mut child: std::process::Child| {
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        child.wait().unwrap();
+            "/v1/suggest",
+            &json!({"question": "你们卖汽车吗", "record": false}),
+        )["answered"]
+            .clone()
     };
     // The default leaves an unrelated question unanswered…
     let (child, addr) = serve(|cmd| {
@@ -879,17 +868,8 @@ fn the_threshold_is_the_shops_to_set() {
     assert_eq!(answered(&addr), false);
     stop(child);
     std::fs::write(dir.join("kefu.toml"), "[server]\nthreshold = 1.5\n").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert_ne!(o.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("between 0 and 1, not 1.5"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let refused = refused_to_serve(&dir);
+    assert!(refused.contains("between 0 and 1, not 1.5"), "{refused}");
 }
 
 /// `[server] no-phrases` serves the knowledge base alone; with a phrase file too it is refused.
@@ -897,18 +877,14 @@ fn the_threshold_is_the_shops_to_set() {
 fn a_service_without_the_phrase_library() {
     let dir = crate::scratch::work_dir("no-phrases");
     std::fs::write(dir.join("kefu.toml"), "[server]\nno-phrases = true\n").unwrap();
-    let (mut child, addr) = serve(|cmd| {
+    let (child, addr) = serve(|cmd| {
         cmd.current_dir(&dir);
     });
-    let body = "{\"question\":\"抱歉让您久等了🙏\",\"k\":5,\"record\":false}";
-    let resp = http(
+    let json = post_json(
         &addr,
-        &format!(
-            "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
+        "/v1/suggest",
+        &json!({"question": "抱歉让您久等了🙏", "k": 5, "record": false}),
     );
-    let json: Value = serde_json::from_str(&resp[resp.find("\r\n\r\n").unwrap() + 4..]).unwrap();
     let sources: Vec<&str> = json["suggestions"]
         .as_array()
         .unwrap()
@@ -919,27 +895,51 @@ fn a_service_without_the_phrase_library() {
         !sources.is_empty() && sources.iter().all(|&s| s == "kb"),
         "{sources:?}"
     );
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    stop(child);
     std::fs::write(
         dir.join("kefu.toml"),
         "[server]\nno-phrases = true\nphrases = \"phrases.jsonl\"\n",
     )
     .unwrap();
+    let refused = refused_to_serve(&dir);
+    assert!(
+        refused.contains("`no-phrases` cannot be used with `phrases`"),
+        "{refused}"
+    );
+}
+
+/// POSTs `body` as JSON to a running `kefu serve` and returns the JSON answered.
+fn post_json(addr: &str, path: &str, body: &Value) -> Value {
+    let body = body.to_string();
+    let resp = http(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    serde_json::from_str(&resp[resp.find("\r\n\r\n").unwrap() + 4..]).unwrap()
+}
+
+/// Stops a `kefu serve` started by `serve` as an operator would, and waits for it.
+fn stop(mut child: std::process::Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
+
+/// Runs `kefu serve` in `dir`, expecting its configuration to be refused before it listens
+/// (exit 2); returns what it said on stderr.
+fn refused_to_serve(dir: &std::path::Path) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("`no-phrases` cannot be used with `phrases`"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The OpenAPI document describes exactly the routes the router answers.
