@@ -65,7 +65,7 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of<'a>(ranks: impl Iterator<Item = Option<usize>> + 'a) -> Self {
+    fn of(ranks: impl Iterator<Item = Option<usize>>) -> Self {
         let (mut n, mut r1, mut r5, mut rr) = (0usize, 0usize, 0usize, 0.0);
         for rank in ranks {
             n += 1;
