@@ -355,6 +355,9 @@ pub enum KbCommand {
         /// Also list the questions the knowledge base answers now.
         #[arg(long)]
         all: bool,
+        /// List only the N most asked.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
         /// csv: question, count, last seen, best confidence, closest and answering entry, with
         /// a header row, for the spreadsheet the knowledge base is kept in.
         #[arg(long, value_enum, default_value_t = GapsFormat::Text)]
@@ -454,6 +457,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             file,
             source,
             all,
+            limit,
             format,
         } => {
             let log = source.gap_log(file.as_deref());
@@ -469,6 +473,10 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 gaps.retain(|g| g.answered_by.is_none());
             }
             let closed = recorded - gaps.iter().filter(|g| g.answered_by.is_none()).count();
+            let listed = gaps.len();
+            if let Some(n) = limit {
+                gaps.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+            }
             let mut out = io::stdout().lock();
             match format {
                 GapsFormat::Json => writeln!(out, "{}", serde_json::to_string(&gaps)?)?,
@@ -513,6 +521,13 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                             )?,
                             (None, None) => writeln!(out, "  (nothing close)")?,
                         }
+                    }
+                    if gaps.len() < listed {
+                        writeln!(
+                            out,
+                            "({} more, asked less often: --limit lists more)",
+                            listed - gaps.len()
+                        )?;
                     }
                     if closed > 0 && !all {
                         writeln!(

@@ -30,6 +30,17 @@ fn default_limit() -> usize {
     50
 }
 
+/// Checks a page's `limit` (1–500).
+fn check_limit(limit: usize) -> Result<(), ApiError> {
+    if (1..=500).contains(&limit) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "`limit` must be between 1 and 500, not {limit}"
+        )))
+    }
+}
+
 /// The body of `PUT /v1/kb/{id}`: an entry, its id taken from the path.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,12 +65,7 @@ pub async fn list(
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(page) = page?;
-    if !(1..=500).contains(&page.limit) {
-        return Err(ApiError::invalid(format!(
-            "`limit` must be between 1 and 500, not {}",
-            page.limit
-        )));
-    }
+    check_limit(page.limit)?;
     let entries = state.engine().suggester.entries();
     let total = entries.len();
     let items: Vec<&KbEntry> = entries.iter().skip(page.offset).take(page.limit).collect();
@@ -88,23 +94,33 @@ pub struct GapsQuery {
     /// Also the questions the knowledge base answers now (closed by an edit since).
     #[serde(default)]
     all: bool,
+    #[serde(default)]
+    offset: usize,
+    /// 1–500, default 50.
+    #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 500)]
+    limit: usize,
 }
 
-/// The recorded questions, each asked again of the live knowledge base (the one they were
-/// recorded against, edited since): those it answers now are closed and left out, unless
-/// `all`.
+/// The recorded questions, most asked first and paged, each asked again of the live knowledge
+/// base (the one they were recorded against, edited since; once per question and knowledge
+/// base): those it answers now are closed and left out, unless `all`.
 pub async fn gaps(
     State(state): State<AppState>,
     query: Result<Query<GapsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
+    check_limit(query.limit)?;
+    let (offset, limit) = (query.offset, query.limit);
     let Some(log) = state.settings.gaps.clone() else {
-        return Ok(Json(json!({"gaps": [], "recording": false})));
+        return Ok(Json(
+            json!({"total": 0, "offset": offset, "limit": limit, "gaps": [], "recording": false}),
+        ));
     };
     let engine = state.engine();
     let gaps = tokio::task::spawn_blocking(move || {
         let mut gaps = log.summary()?;
-        engine.suggester.recheck(&mut gaps)?;
+        engine.recheck(&mut gaps)?;
         if !query.all {
             gaps.retain(|g| g.answered_by.is_none());
         }
@@ -112,7 +128,11 @@ pub async fn gaps(
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok(Json(json!({"gaps": gaps, "recording": true})))
+    let total = gaps.len();
+    let page: Vec<_> = gaps.into_iter().skip(offset).take(limit).collect();
+    Ok(Json(
+        json!({"total": total, "offset": offset, "limit": limit, "gaps": page, "recording": true}),
+    ))
 }
 
 fn index_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod openapi;
 mod web;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -31,6 +32,7 @@ pub use error::ApiError;
 
 use crate::lint::Linter;
 use crate::suggest::Suggester;
+use crate::suggest::gaps::Gap;
 
 /// Service limits and options.
 #[derive(Debug, Clone)]
@@ -73,14 +75,59 @@ impl Default for Settings {
 pub struct Engine {
     pub linter: Arc<Linter>,
     pub suggester: Arc<Suggester>,
+    /// Recorded questions already asked again of this knowledge base, with the entry that
+    /// answers each now (if any): listing the gaps asks each question once per knowledge base,
+    /// not once per request.
+    rechecked: std::sync::Mutex<HashMap<String, Option<String>>>,
 }
 
 impl Engine {
     pub fn new(linter: Linter, suggester: Suggester) -> Self {
+        Self::sharing(Arc::new(linter), suggester)
+    }
+
+    fn sharing(linter: Arc<Linter>, suggester: Suggester) -> Self {
         Self {
-            linter: Arc::new(linter),
+            linter,
             suggester: Arc::new(suggester),
+            rechecked: Default::default(),
         }
+    }
+
+    /// Sets each gap's `answered_by` from this knowledge base (`Suggester::recheck`), asking
+    /// only the questions it has not been asked before.
+    pub fn recheck(&self, gaps: &mut [Gap]) -> Result<(), crate::Error> {
+        let lock = || {
+            self.rechecked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let mut fresh: Vec<Gap> = {
+            let known = lock();
+            let mut fresh = Vec::new();
+            for gap in gaps.iter_mut() {
+                match known.get(&gap.question) {
+                    Some(answered_by) => gap.answered_by.clone_from(answered_by),
+                    None => fresh.push(gap.clone()),
+                }
+            }
+            fresh
+        };
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        // Asked without the lock: another listing may ask some of the same at once, harmlessly.
+        self.suggester.recheck(&mut fresh)?;
+        let mut known = lock();
+        for gap in fresh {
+            known.insert(gap.question, gap.answered_by);
+        }
+        for gap in gaps.iter_mut() {
+            if let Some(answered_by) = known.get(&gap.question) {
+                gap.answered_by.clone_from(answered_by);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -147,11 +194,7 @@ impl AppState {
             .engine
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let linter = guard.linter.clone();
-        *guard = Arc::new(Engine {
-            linter,
-            suggester: Arc::new(suggester),
-        });
+        *guard = Arc::new(Engine::sharing(guard.linter.clone(), suggester));
     }
 }
 

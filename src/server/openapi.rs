@@ -46,6 +46,10 @@ pub struct KbPage {
 
 #[derive(Serialize, ToSchema)]
 pub struct Gaps {
+    /// The gaps listed (all of them with `all=true`, else the open ones) before paging.
+    total: usize,
+    offset: usize,
+    limit: usize,
     gaps: Vec<Gap>,
     /// Whether this service records unanswered questions (it does with an on-disk index).
     recording: bool,

@@ -97,6 +97,16 @@ fn unanswered_questions_are_recorded_and_listed() {
         text.contains("(closest: exchange-size, confidence 0."),
         "{text}"
     );
+    // The most asked only: the two asked twice, then how many more there are.
+    let text = out(&kefu(&dir, &["kb", "gaps", "--limit", "2"], ""));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].trim_start().starts_with("2 "), "{text}");
+    assert!(lines[1].trim_start().starts_with("2 "), "{text}");
+    assert_eq!(lines[2], "(1 more, asked less often: --limit lists more)");
+    let o = kefu(&dir, &["kb", "gaps", "--limit", "0"], "");
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("--limit"), "{}", err(&o));
     let o = kefu(&dir, &["suggest", "--no-record", "能寄到月球吗"], "");
     assert!(o.status.success());
     assert!(!out(&kefu(&dir, &["kb", "gaps"], "")).contains("月球"));
