@@ -236,19 +236,18 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string(&result)?)?,
         Format::Text => {
+            let question = clipped(&req.question);
             if result.answered {
-                writeln!(out, "best answers for: {}", req.question)?;
+                writeln!(out, "best answers for: {question}")?;
             } else if result.suggestions.is_empty() {
                 writeln!(
                     out,
-                    "no good answer for: {} (nothing in the knowledge base matches it)",
-                    req.question
+                    "no good answer for: {question} (nothing in the knowledge base matches it)"
                 )?;
             } else {
                 writeln!(
                     out,
-                    "no good answer for: {} (closest candidates below)",
-                    req.question
+                    "no good answer for: {question} (closest candidates below)"
                 )?;
             }
             for (i, s) in result.suggestions.iter().enumerate() {
@@ -511,7 +510,8 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                         )?;
                     }
                     for g in &gaps {
-                        write!(out, "{:>5}  {}  {}", g.count, g.last_seen, g.question)?;
+                        let question = clipped(&g.question);
+                        write!(out, "{:>5}  {}  {question}", g.count, g.last_seen)?;
                         match (&g.answered_by, &g.closest) {
                             (Some(id), _) => writeln!(out, "  (answered now: {id})")?,
                             (None, Some(id)) => writeln!(
@@ -539,6 +539,18 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Most characters of a customer's message echoed in text output.
+const ECHOED: usize = 60;
+
+/// `text` as echoed in text output: a long message is cut after `ECHOED` characters, saying
+/// how long it is (the JSON output always carries it whole).
+fn clipped(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(ECHOED) {
+        None => text.into(),
+        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()).into(),
     }
 }
 

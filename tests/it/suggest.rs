@@ -50,6 +50,16 @@ fn suggest_prints_answers_with_confidence_and_lint() {
         3,
         "three suggestions by default"
     );
+    // A long message (a customer pasting the same complaint over and over) is echoed cut,
+    // with its length; it is still answered.
+    let long = "還沒發貨我想退錢😭".repeat(300);
+    let o = kefu(&dir, &["suggest", "--no-record", &long], "");
+    let text = out(&o);
+    let first = text.lines().next().unwrap();
+    assert_eq!(first.chars().count(), 18 + 60 + 19, "{first}");
+    assert!(first.ends_with("… (2700 characters)"), "{first}");
+    let best = text.lines().nth(2).unwrap_or_default();
+    assert!(best.contains("[refund-before-ship]"), "{best}");
     // A threshold is a confidence: anything else is refused before a question is asked, a
     // negative one too (not mistaken for a flag).
     for bad in ["1.5", "高", "-0.1"] {
