@@ -49,6 +49,18 @@ pub struct ServerConfig {
     #[serde(default)]
     pub cors_origins: Vec<String>,
     pub admin_token: Option<String>,
+    pub log_format: Option<LogFormat>,
+}
+
+/// How the service writes its log lines (stderr).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event, coloured on a terminal.
+    #[default]
+    Text,
+    /// One JSON object per event, for a log collector.
+    Json,
 }
 
 /// A shop's settings for one rule.

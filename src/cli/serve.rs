@@ -1,15 +1,17 @@
 //! `kefu serve`: the HTTP service on the shipped (or a shop's) rules, knowledge base and phrases.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use std::sync::Arc;
 
+use kefu::config::LogFormat;
 use kefu::server::{AppState, Engine, Settings, router};
 use kefu::{Config, Linter};
 
@@ -35,6 +37,31 @@ pub struct ServeArgs {
     /// An origin allowed to call from a browser (repeatable; also KEFU_CORS_ORIGINS, comma-separated).
     #[arg(long = "cors-origin", env = "KEFU_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
+    /// Log lines on stderr as text or as JSON objects, one per line (also KEFU_LOG_FORMAT;
+    /// default text). KEFU_LOG sets what is logged.
+    #[arg(long, env = "KEFU_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormatArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+/// Starts logging to stderr: `KEFU_LOG` filters (default: info, tantivy's warnings); colour
+/// only on a terminal.
+fn init_logging(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEFU_LOG")
+                .unwrap_or_else(|_| "info,tantivy=warn".into()),
+        )
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }
 
 /// The rules and knowledge base from the service's sources; called at start and on reload.
@@ -58,17 +85,15 @@ struct Sources {
 }
 
 pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEFU_LOG")
-                .unwrap_or_else(|_| "info,tantivy=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let started = Instant::now();
     // Precedence: the config file's [server] table, then environment variables, then flags
     // (clap has already merged the last two into `args`).
     let file = Config::discover(config)?.server;
+    init_logging(match args.log_format {
+        Some(LogFormatArg::Json) => LogFormat::Json,
+        Some(LogFormatArg::Text) => LogFormat::Text,
+        None => file.log_format.unwrap_or_default(),
+    });
     let addr: SocketAddr = match (args.addr, &file.addr) {
         (Some(a), _) => a,
         (None, Some(a)) => a

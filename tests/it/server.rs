@@ -870,6 +870,74 @@ fn server_settings_precedence() {
     child.wait().unwrap();
 }
 
+/// `[server] log-format = "json"`: every line the service logs is a JSON object a collector can
+/// read, requests carrying their id; the flag overrides the file, and a bad value in the file
+/// is refused at its line.
+#[test]
+fn logs_are_json_lines_when_asked() {
+    let dir = crate::scratch::work_dir("json-logs");
+    std::fs::write(dir.join("kefu.toml"), "[server]\nlog-format = \"json\"\n").unwrap();
+    let (mut child, addr) = serve(|cmd| {
+        cmd.current_dir(&dir)
+            .env("KEFU_LOG", "debug,tantivy=warn")
+            .stderr(Stdio::piped());
+    });
+    let stderr = child.stderr.take().unwrap();
+    let body = json!({"question": "還沒發貨可以退錢嗎🙏"}).to_string();
+    let resp = http(
+        &addr,
+        &format!(
+            "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nx-request-id: qa-42\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    stop(child);
+    let mut logged = String::new();
+    BufReader::new(stderr).read_to_string(&mut logged).unwrap();
+    let lines: Vec<Value> = logged
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let said = |message: &str| {
+        lines
+            .iter()
+            .find(|l| l["fields"]["message"] == message)
+            .unwrap_or_else(|| panic!("no `{message}` in {logged}"))
+    };
+    assert_eq!(said("serving")["fields"]["addr"], addr.as_str());
+    said("stopped");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == "qa-42" && l["span"]["path"] == "/v1/suggest"),
+        "{logged}"
+    );
+
+    // The flag wins over the file.
+    let (mut child, _) = serve(|cmd| {
+        cmd.current_dir(&dir)
+            .args(["--log-format", "text"])
+            .stderr(Stdio::piped());
+    });
+    let stderr = child.stderr.take().unwrap();
+    stop(child);
+    let mut logged = String::new();
+    BufReader::new(stderr).read_to_string(&mut logged).unwrap();
+    assert!(
+        logged.contains(" INFO ") && logged.contains("serving"),
+        "{logged}"
+    );
+    assert!(
+        !logged.contains('\u{1b}'),
+        "no colour codes off a terminal: {logged}"
+    );
+
+    std::fs::write(dir.join("kefu.toml"), "[server]\nlog-format = \"xml\"\n").unwrap();
+    let said = refused_to_serve(&dir);
+    assert!(said.contains("kefu.toml:2"), "{said}");
+}
+
 /// The confidence threshold of a running service: `[server] threshold`, overridden by the flag;
 /// one outside 0–1 stops it starting.
 #[test]
