@@ -104,24 +104,13 @@ impl Engine {
         };
         let mut fresh: Vec<Gap> = {
             let known = lock();
-            let mut fresh = Vec::new();
-            for gap in gaps.iter_mut() {
-                match known.get(&gap.question) {
-                    Some(answered_by) => gap.answered_by.clone_from(answered_by),
-                    None => fresh.push(gap.clone()),
-                }
-            }
-            fresh
+            let unknown = gaps.iter().filter(|g| !known.contains_key(&g.question));
+            unknown.cloned().collect()
         };
-        if fresh.is_empty() {
-            return Ok(());
-        }
         // Asked without the lock: another listing may ask some of the same at once, harmlessly.
         self.suggester.recheck(&mut fresh)?;
         let mut known = lock();
-        for gap in fresh {
-            known.insert(gap.question, gap.answered_by);
-        }
+        known.extend(fresh.into_iter().map(|g| (g.question, g.answered_by)));
         for gap in gaps.iter_mut() {
             if let Some(answered_by) = known.get(&gap.question) {
                 gap.answered_by.clone_from(answered_by);
