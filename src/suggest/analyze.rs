@@ -29,7 +29,8 @@ const EVERYDAY_IDF: f32 = 8.0;
 /// when the code changes what an indexed text becomes, so an index built before is refused.
 /// 2: characters and bigrams are taken from the text with its words in canonical spelling.
 /// 3: a number of `MIN_NUMBER` digits or more is one bigram, and a word of its own inside a word.
-const ANALYSIS_VERSION: &str = "3";
+/// 4: an A-not-A question word (能不能) yields no inner words.
+const ANALYSIS_VERSION: &str = "4";
 /// Digits from which a number is a code (an error code, a merchant or card number, an amount)
 /// that matches as a whole: 1000057 and 1000075 share four digit pairs and mean different
 /// things. The characters keep every digit, so a code quoted with a digit too many or too few
@@ -350,8 +351,12 @@ impl Analyzer {
                 continue;
             }
             // Search mode: a long word also yields the dictionary words inside it.
+            // Not in an A-not-A question (能不能, 是不是, 有没有, 可不可以): its inner words
+            // (不能, 不是, 没有) say the opposite of what is asked.
             let chars: Vec<(usize, char)> = w.word.char_indices().collect();
-            if chars.len() > 2 {
+            let a_not_a =
+                chars.len() > 2 && matches!(chars[1].1, '不' | '没') && chars[0].1 == chars[2].1;
+            if chars.len() > 2 && !a_not_a {
                 for n in [2, 3] {
                     for s in 0..chars.len().saturating_sub(n - 1) {
                         let start = chars[s].0;
@@ -632,6 +637,31 @@ mod tests {
             pos.iter().any(|(t, p)| t == "无理由" && *p == whole)
                 || pos.iter().any(|(t, p)| t == "理由" && *p == whole),
             "{pos:?}"
+        );
+    }
+
+    #[test]
+    fn a_not_a_questions_do_not_ask_their_negation() {
+        for (question, whole, negation) in [
+            ("能不能退款", "能不能", "不能"),
+            ("是不是正品", "是不是", "不是"),
+            ("有沒有優惠券🎫", "有没有", "没有"),
+        ] {
+            let terms = words(question);
+            assert!(
+                terms.iter().any(|t| t == whole || t == "可以"),
+                "{question}: {terms:?}"
+            );
+            assert!(
+                !terms.iter().any(|t| t == negation),
+                "{question}: {terms:?}"
+            );
+        }
+        // Other long words still yield theirs.
+        assert!(
+            words("七天无理由退货")
+                .iter()
+                .any(|t| t == "理由" || t == "无理由")
         );
     }
 
