@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::handlers::authorize;
 use super::{ApiError, AppState};
 use crate::suggest::Suggester;
+use crate::suggest::gaps::Gap;
 use crate::suggest::kb::{self, KbEntry};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -30,14 +31,26 @@ fn default_limit() -> usize {
     50
 }
 
-/// Checks a page's `limit` (1–500).
-fn check_limit(limit: usize) -> Result<(), ApiError> {
-    if (1..=500).contains(&limit) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(format!(
-            "`limit` must be between 1 and 500, not {limit}"
-        )))
+impl Page {
+    /// The page from a query string, its `limit` checked (1–500).
+    fn from_query(
+        page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+    ) -> Result<Self, ApiError> {
+        let Query(page) = page?;
+        if (1..=500).contains(&page.limit) {
+            Ok(page)
+        } else {
+            Err(ApiError::invalid(format!(
+                "`limit` must be between 1 and 500, not {}",
+                page.limit
+            )))
+        }
+    }
+
+    /// `{"total", "offset", "limit", <key>: [the items on this page]}`.
+    fn of<T: serde::Serialize>(&self, key: &str, items: &[T]) -> Value {
+        let on_page: Vec<&T> = items.iter().skip(self.offset).take(self.limit).collect();
+        json!({"total": items.len(), "offset": self.offset, "limit": self.limit, key: on_page})
     }
 }
 
@@ -64,13 +77,9 @@ pub async fn list(
     State(state): State<AppState>,
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(page) = page?;
-    check_limit(page.limit)?;
-    let entries = state.engine().suggester.entries();
-    let total = entries.len();
-    let items: Vec<&KbEntry> = entries.iter().skip(page.offset).take(page.limit).collect();
+    let page = Page::from_query(page)?;
     Ok(Json(
-        json!({"total": total, "offset": page.offset, "limit": page.limit, "entries": items}),
+        page.of("entries", &state.engine().suggester.entries()),
     ))
 }
 
@@ -94,12 +103,6 @@ pub struct GapsQuery {
     /// Also the questions the knowledge base answers now (closed by an edit since).
     #[serde(default)]
     all: bool,
-    #[serde(default)]
-    offset: usize,
-    /// 1–500, default 50.
-    #[serde(default = "default_limit")]
-    #[param(minimum = 1, maximum = 500)]
-    limit: usize,
 }
 
 /// The recorded questions, most asked first and paged, each asked again of the live knowledge
@@ -107,15 +110,15 @@ pub struct GapsQuery {
 /// base): those it answers now are closed and left out, unless `all`.
 pub async fn gaps(
     State(state): State<AppState>,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
     query: Result<Query<GapsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let page = Page::from_query(page)?;
     let Query(query) = query?;
-    check_limit(query.limit)?;
-    let (offset, limit) = (query.offset, query.limit);
     let Some(log) = state.settings.gaps.clone() else {
-        return Ok(Json(
-            json!({"total": 0, "offset": offset, "limit": limit, "gaps": [], "recording": false}),
-        ));
+        let mut none = page.of::<Gap>("gaps", &[]);
+        none["recording"] = false.into();
+        return Ok(Json(none));
     };
     let engine = state.engine();
     let gaps = tokio::task::spawn_blocking(move || {
@@ -128,11 +131,9 @@ pub async fn gaps(
     })
     .await
     .map_err(ApiError::internal)??;
-    let total = gaps.len();
-    let page: Vec<_> = gaps.into_iter().skip(offset).take(limit).collect();
-    Ok(Json(
-        json!({"total": total, "offset": offset, "limit": limit, "gaps": page, "recording": true}),
-    ))
+    let mut listed = page.of("gaps", &gaps);
+    listed["recording"] = true.into();
+    Ok(Json(listed))
 }
 
 fn index_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {

@@ -141,7 +141,7 @@ fn kb_delete() {}
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn kb_import() {}
 
-#[utoipa::path(get, path = "/v1/kb/gaps", params(super::kb::GapsQuery),
+#[utoipa::path(get, path = "/v1/kb/gaps", params(super::kb::Page, super::kb::GapsQuery),
     responses((status = 200, body = Gaps), (status = 400, body = ErrorBody)))]
 fn kb_gaps() {}
 

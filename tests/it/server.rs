@@ -626,37 +626,24 @@ async fn kb_routes_read_write_and_refuse() {
     assert_eq!(v["imported"], 1);
     assert_eq!(v["errors"][0]["line"], 3);
 
-    let unanswered = Request::builder()
-        .method("POST")
-        .uri("/v1/suggest")
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"question": "你们卖不卖汽车轮胎"}).to_string(),
-        ))
-        .unwrap();
-    // A lookup made as the user types asks not to be recorded.
-    let live = Request::builder()
-        .method("POST")
-        .uri("/v1/suggest")
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"question": "你们卖不卖自行车", "record": false}).to_string(),
-        ))
-        .unwrap();
-    let (s, v) = send(live).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["answered"], false, "{v}");
-    send(unanswered).await;
-    for _ in 0..3 {
-        let helmets = Request::builder()
+    let suggest = |body: Value| {
+        Request::builder()
             .method("POST")
             .uri("/v1/suggest")
             .header("content-type", "application/json")
-            .body(Body::from(
-                json!({"question": "有沒有賣摩托車頭盔的🏍️"}).to_string(),
-            ))
-            .unwrap();
-        send(helmets).await;
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // A lookup made as the user types asks not to be recorded.
+    let (s, v) = send(suggest(
+        json!({"question": "你们卖不卖自行车", "record": false}),
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["answered"], false, "{v}");
+    send(suggest(json!({"question": "你们卖不卖汽车轮胎"}))).await;
+    for _ in 0..3 {
+        send(suggest(json!({"question": "有沒有賣摩托車頭盔的🏍️"}))).await;
     }
     let recorded = async {
         for _ in 0..50 {
