@@ -157,12 +157,16 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {addr}"))?;
         let addr = listener.local_addr()?;
+        // Signals are taken over before the ready line: a supervisor that sends SIGTERM or
+        // SIGHUP as soon as it reads the line gets a graceful stop or a reload, not a kill.
+        let signals = Signals::register()?;
         // The first stdout line says where to connect (tests and scripts read it).
         println!("kefu listening on http://{addr}");
         tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "serving");
-        tokio::spawn(reload_on_sighup(state));
+        let Signals { stop, reload } = signals;
+        tokio::spawn(reload_on_sighup(state, reload));
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
+            .with_graceful_shutdown(shutdown(stop))
             .await?;
         tracing::info!("stopped");
         Ok::<_, anyhow::Error>(())
@@ -170,50 +174,75 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGHUP reloads rules, config and knowledge base; a broken file leaves the old set serving.
-async fn reload_on_sighup(state: AppState) {
+/// The signals `serve` answers, registered with the runtime.
+struct Signals {
+    /// SIGTERM and SIGINT: finish requests in flight, then exit.
     #[cfg(unix)]
-    {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            return;
-        };
-        while hup.recv().await.is_some() {
-            let s = state.clone();
-            match tokio::task::spawn_blocking(move || s.reload()).await {
-                Ok(Ok(())) => tracing::info!("SIGHUP: reloaded rules and knowledge base"),
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "SIGHUP: reload failed; the running set keeps serving")
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "SIGHUP: reload panicked; the running set keeps serving")
-                }
-            }
-        }
-    }
+    stop: [tokio::signal::unix::Signal; 2],
     #[cfg(not(unix))]
-    let _ = state;
+    stop: (),
+    /// SIGHUP: reload rules, config and knowledge base.
+    #[cfg(unix)]
+    reload: tokio::signal::unix::Signal,
+    #[cfg(not(unix))]
+    reload: (),
 }
 
-/// Resolves on Ctrl-C or SIGTERM; requests in flight then finish before the process exits.
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+impl Signals {
+    /// Takes the signals over from their default action (which ends the process) from now on.
+    /// Needs the runtime's context.
+    fn register() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                stop: [
+                    signal(SignalKind::terminate()).context("handling SIGTERM")?,
+                    signal(SignalKind::interrupt()).context("handling SIGINT")?,
+                ],
+                reload: signal(SignalKind::hangup()).context("handling SIGHUP")?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        #[cfg(not(unix))]
+        Ok(Self {
+            stop: (),
+            reload: (),
+        })
     }
+}
+
+/// SIGHUP reloads rules, config and knowledge base; a broken file leaves the old set serving.
+#[cfg(unix)]
+async fn reload_on_sighup(state: AppState, mut hup: tokio::signal::unix::Signal) {
+    while hup.recv().await.is_some() {
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || s.reload()).await {
+            Ok(Ok(())) => tracing::info!("SIGHUP: reloaded rules and knowledge base"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "SIGHUP: reload failed; the running set keeps serving")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "SIGHUP: reload panicked; the running set keeps serving")
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn reload_on_sighup(_state: AppState, _hup: ()) {}
+
+/// Resolves on SIGTERM or Ctrl-C; requests in flight then finish before the process exits.
+#[cfg(unix)]
+async fn shutdown([mut term, mut int]: [tokio::signal::unix::Signal; 2]) {
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(not(unix))]
+async fn shutdown((): ()) {
+    let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down: finishing requests in flight");
 }

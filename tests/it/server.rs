@@ -282,7 +282,7 @@ fn http(addr: &str, request: &str) -> String {
 /// The real binary: starts on a free port, answers over a socket, stops cleanly on SIGTERM.
 #[test]
 fn the_binary_serves_on_a_real_socket() {
-    let (mut child, addr) = serve(|_| {});
+    let (child, addr) = serve(|_| {});
     let body = "{\"text\":\"妳好，填寫退貨單號\"}";
     let resp = http(
         &addr,
@@ -301,13 +301,26 @@ fn the_binary_serves_on_a_real_socket() {
         resp.starts_with("HTTP/1.1 404") && resp.contains("\"not_found\""),
         "{resp}"
     );
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+    stop(child);
+}
+
+/// A supervisor may signal as soon as it reads the ready line: SIGHUP then reloads (the service
+/// keeps answering) and SIGTERM stops it gracefully, never the signals' default kill.
+#[test]
+fn signals_sent_with_the_ready_line_are_handled() {
+    // The window was a few microseconds wide: several rounds make a regression show.
+    for round in 0..10 {
+        let (child, addr) = serve(|_| {});
+        if round % 3 == 0 {
+            signal(&child, "-HUP");
+            let resp = http(
+                &addr,
+                &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+            );
+            assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        }
+        stop(child);
+    }
 }
 
 async fn form(body: &str) -> (StatusCode, Value) {
@@ -482,7 +495,7 @@ async fn admin_routes_are_refused_without_a_configured_token() {
 fn sighup_reloads_the_config() {
     let dir = crate::scratch::work_dir("hup");
     std::fs::write(dir.join("kefu.toml"), "").unwrap();
-    let (mut child, addr) = serve(|cmd| {
+    let (child, addr) = serve(|cmd| {
         cmd.current_dir(&dir);
     });
     let lint = || {
@@ -501,19 +514,12 @@ fn sighup_reloads_the_config() {
         "[rules.blunt-language]\nenabled = false\n",
     )
     .unwrap();
-    Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
+    signal(&child, "-HUP");
     let reloaded = (0..50).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
         !lint().contains("blunt-language")
     });
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    stop(child);
     assert!(reloaded, "SIGHUP did not reload the config");
 }
 
@@ -783,10 +789,7 @@ fn acknowledged_kb_writes_survive_sigkill() {
         acked
     });
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status()
-        .unwrap();
+    signal(&child, "-KILL");
     child.wait().unwrap();
     let acked = writer.join().unwrap();
     assert!(
@@ -794,7 +797,7 @@ fn acknowledged_kb_writes_survive_sigkill() {
         "too few writes before the kill to prove anything: {}",
         acked.len()
     );
-    let (mut child, addr) = start_server(&dir, "idx");
+    let (child, addr) = start_server(&dir, "idx");
     let missing: Vec<&String> = acked
         .iter()
         .filter(|id| {
@@ -805,11 +808,7 @@ fn acknowledged_kb_writes_survive_sigkill() {
             .starts_with("HTTP/1.1 200")
         })
         .collect();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    stop(child);
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged writes lost: {missing:?}",
@@ -850,11 +849,7 @@ fn server_settings_precedence() {
         line.starts_with("kefu listening on http://127.0.0.1:"),
         "the variable overrides the file: {line}"
     );
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    stop(child);
 }
 
 /// `[server] log-format = "json"`: every line the service logs is a JSON object a collector can
@@ -1011,13 +1006,21 @@ fn post_json(addr: &str, path: &str, body: &Value) -> Value {
     serde_json::from_str(&resp[resp.find("\r\n\r\n").unwrap() + 4..]).unwrap()
 }
 
-/// Stops a `kefu serve` started by `serve` as an operator would, and waits for it.
+/// Stops a `kefu serve` started by `serve` as an operator would (SIGTERM), and checks that it
+/// finished gracefully: exit 0, not killed by the signal.
 fn stop(mut child: std::process::Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    signal(&child, "-TERM");
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+}
+
+/// Sends a signal (`-TERM`, `-HUP`) to a child process.
+fn signal(child: &std::process::Child, which: &str) {
+    let sent = Command::new("kill")
+        .args([which, &child.id().to_string()])
         .status()
         .unwrap();
-    child.wait().unwrap();
+    assert!(sent.success(), "kill {which}");
 }
 
 /// Runs `kefu serve` in `dir`, expecting its configuration to be refused before it listens
