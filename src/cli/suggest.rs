@@ -361,7 +361,55 @@ pub enum KbCommand {
         /// a header row, for the spreadsheet the knowledge base is kept in.
         #[arg(long, value_enum, default_value_t = GapsFormat::Text)]
         format: GapsFormat,
+        /// Dismiss a recorded question the shop will not answer, written as listed (script,
+        /// width and punctuation aside); repeatable. It is listed again only if asked again.
+        #[arg(long, value_name = "QUESTION", conflicts_with_all = ["all", "limit", "format"])]
+        dismiss: Vec<String>,
+        /// Rewrite the gap file as one line per open question, dropping dismissed ones (after
+        /// any --dismiss). Safe while `kefu serve` or `kefu suggest` records into it.
+        #[arg(long, conflicts_with_all = ["all", "limit", "format"])]
+        compact: bool,
     },
+}
+
+/// `kb gaps --dismiss … --compact`: dismisses the questions named, then compacts the file.
+/// Exit 1 when a question named is not an open one (the others are still dismissed).
+fn tend_gaps(log: &GapLog, dismiss: &[String], compact: bool) -> Result<ExitCode> {
+    let file = log.path().display();
+    let mut out = io::stdout().lock();
+    let mut missing = 0;
+    for question in dismiss {
+        match log.dismiss(question)? {
+            Some(gap) => writeln!(
+                out,
+                "dismissed: {} (asked {} time{}, last {})",
+                clipped(&gap.question),
+                gap.count,
+                if gap.count == 1 { "" } else { "s" },
+                gap.last_seen
+            )?,
+            None => {
+                missing += 1;
+                eprintln!(
+                    "kefu: {file}: no open question `{}` to dismiss",
+                    clipped(question)
+                );
+            }
+        }
+    }
+    if compact {
+        let done = log.compact()?;
+        writeln!(
+            out,
+            "compacted {file}: {} lines → {}",
+            done.lines_before, done.lines_after
+        )?;
+    }
+    Ok(if missing > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
@@ -458,8 +506,13 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             all,
             limit,
             format,
+            dismiss,
+            compact,
         } => {
             let log = source.gap_log(file.as_deref());
+            if !dismiss.is_empty() || compact {
+                return tend_gaps(&log, &dismiss, compact);
+            }
             let mut gaps = log.summary()?;
             let recorded = gaps.len();
             // Only the shop's own knowledge base changes between the questions and now (and a

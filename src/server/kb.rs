@@ -136,6 +136,46 @@ pub async fn gaps(
     Ok(Json(listed))
 }
 
+/// The body of `POST /v1/kb/gaps/dismiss`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissBody {
+    /// The recorded question, as listed (script, width and punctuation aside).
+    #[schema(min_length = 1, pattern = r"\S")]
+    question: String,
+}
+
+/// Dismisses a recorded question the shop will not answer: it leaves the list until it is asked
+/// again. Needs the admin token.
+pub async fn dismiss_gap(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<DismissBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers)?;
+    let Json(DismissBody { question }) = body?;
+    if question.trim().is_empty() {
+        return Err(ApiError::invalid("`question` is empty"));
+    }
+    let Some(log) = state.settings.gaps.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_recording",
+            "this service records no unanswered questions: start it with --index DIR",
+        ));
+    };
+    let asked = question.clone();
+    let dismissed = tokio::task::spawn_blocking(move || log.dismiss(&asked))
+        .await
+        .map_err(ApiError::internal)??;
+    match dismissed {
+        Some(gap) => Ok(Json(json!({"status": "dismissed", "gap": gap}))),
+        None => Err(ApiError::not_found(format!(
+            "no open question `{question}` is recorded"
+        ))),
+    }
+}
+
 fn index_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
     state.settings.index_dir.clone().ok_or_else(|| {
         ApiError::new(

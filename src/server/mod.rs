@@ -216,6 +216,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audit", post(handlers::audit).layer(DefaultBodyLimit::max(s.max_batch_body * 8)))
         .route("/v1/kb", get(kb::list))
         .route("/v1/kb/gaps", get(kb::gaps))
+        .route("/v1/kb/gaps/dismiss", post(kb::dismiss_gap))
         .route("/v1/kb/import", post(kb::import).layer(DefaultBodyLimit::max(s.max_batch_body * 16)))
         .route("/v1/kb/{id}", get(kb::get).put(kb::put).delete(kb::delete))
         .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))

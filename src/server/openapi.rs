@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::handlers::{AnalyzeBody, BatchBody, LintBody};
-use super::kb::EntryBody;
+use super::kb::{DismissBody, EntryBody};
 use crate::lint::{Finding, Fix, LintResult, Role, Severity};
 use crate::suggest::analyze::AnalysedWord;
 use crate::suggest::gaps::Gap;
@@ -145,6 +145,12 @@ fn kb_import() {}
     responses((status = 200, body = Gaps), (status = 400, body = ErrorBody)))]
 fn kb_gaps() {}
 
+#[utoipa::path(post, path = "/v1/kb/gaps/dismiss", request_body = DismissBody, security(("bearer" = [])),
+    responses((status = 200, description = "{status: \"dismissed\", gap: the question as it was listed}", body = Object),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn kb_gaps_dismiss() {}
+
 #[utoipa::path(post, path = "/v1/admin/reload", security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn reload() {}
@@ -182,8 +188,8 @@ impl utoipa::Modify for Bearer {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kefu", description = "Service-language linting and reply suggestion for Chinese customer service."),
-    paths(lint, lint_batch, suggest, suggest_analyze, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, reload, audit, healthz, readyz, metrics, openapi_json),
-    components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, CheckForm, LintBody, BatchBody, EntryBody,
+    paths(lint, lint_batch, suggest, suggest_analyze, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, kb_gaps_dismiss, reload, audit, healthz, readyz, metrics, openapi_json),
+    components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, CheckForm, LintBody, BatchBody, EntryBody, DismissBody,
         LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap,
         AnalyzeBody, Analysis, WordInIndex, BigramInIndex, AnalysedWord)),
     modifiers(&Bearer)

@@ -1,9 +1,14 @@
 //! The record of questions the knowledge base could not answer (seed 002: 对于资料库内没有的问题,
 //! 记录问题内容): an append-only JSON-lines file, each write synced before it is acknowledged,
 //! summarised by question with counts, the last time it was asked and the entry that came
-//! closest (where a similar question might go, if that entry is the right one).
+//! closest (where a similar question might go, if that entry is the right one). A question the
+//! shop will never answer can be dismissed, and the file compacted to one line per question.
+//!
+//! Writers share a lock on `FILE.lock` beside the file; compaction takes it alone, so an append
+//! made while the file is rewritten is never lost, whichever process makes it.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,11 +28,87 @@ struct Line {
     question: String,
     /// Unix seconds.
     at: u64,
+    #[serde(default)]
     confidence: f32,
     /// The best suggestion's id (absent in files written before it was recorded, or when
     /// nothing matched at all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     closest: Option<String>,
+    /// How many times it was asked: one, but for a compacted file's lines.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    count: u64,
+    /// The shop dismissed the question at `at`: what was recorded of it before is dropped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    dismissed: bool,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+/// What `GapLog::compact` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Compacted {
+    /// Lines before, and after (one per open question, plus any unreadable line, kept as it
+    /// was).
+    pub lines_before: usize,
+    pub lines_after: usize,
+}
+
+/// One question's tally while a file is read; `at` is when it was last asked.
+struct Tally {
+    gap: Gap,
+    at: u64,
+}
+
+/// Questions that differ only in script, width, case or punctuation are one question.
+fn key(question: &str) -> String {
+    normalize_free(question)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// The file's open questions, in no particular order, and its unreadable lines.
+fn tally(text: &str) -> (Vec<Tally>, Vec<&str>) {
+    let mut by_key: HashMap<String, Tally> = HashMap::new();
+    let mut unreadable = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(l) = serde_json::from_str::<Line>(line) else {
+            unreadable.push(line);
+            continue;
+        };
+        let key = key(&l.question);
+        if l.dismissed {
+            by_key.remove(&key);
+            continue;
+        }
+        let entry = by_key.entry(key).or_insert_with(|| Tally {
+            gap: Gap {
+                question: l.question.clone(),
+                count: 0,
+                last_seen: String::new(),
+                best_confidence: 0.0,
+                closest: None,
+                answered_by: None,
+            },
+            at: 0,
+        });
+        entry.gap.count += l.count;
+        if l.confidence >= entry.gap.best_confidence && l.closest.is_some() {
+            entry.gap.closest = l.closest;
+        }
+        entry.gap.best_confidence = entry.gap.best_confidence.max(l.confidence);
+        if l.at >= entry.at {
+            entry.at = l.at;
+            entry.gap.question = l.question;
+        }
+    }
+    (by_key.into_values().collect(), unreadable)
 }
 
 /// One unanswered question, summarised.
@@ -82,97 +163,185 @@ impl GapLog {
     /// Appends one unanswered question with its best suggestion's id and confidence, if any;
     /// returns once it is on disk.
     pub fn record(&self, question: &str, closest: Option<(&str, f32)>) -> Result<(), Error> {
-        let at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
         let mut line = serde_json::to_vec(&Line {
             question: question.trim().to_owned(),
-            at,
+            at: now(),
             confidence: closest.map_or(0.0, |c| c.1),
             closest: closest.map(|c| c.0.to_owned()),
+            count: 1,
+            dismissed: false,
         })
         .map_err(|e| Error::Invalid(e.to_string()))?;
         line.push(b'\n');
+        self.append(&line)
+    }
+
+    /// Appends whole lines, synced, under the shared lock.
+    fn append(&self, lines: &[u8]) -> Result<(), Error> {
+        let _shared = self.lock(false)?;
         let io = |source| Error::Io {
             path: self.path.clone(),
             io: source,
         };
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
             .map_err(io)?;
         // One write of the whole line: appends from several processes don't interleave.
-        file.write_all(&line).map_err(io)?;
+        file.write_all(lines).map_err(io)?;
         file.sync_data().map_err(io)
+    }
+
+    /// `FILE.lock` beside the file, locked shared (appending) or alone (rewriting); the lock
+    /// goes with the returned handle. Creates the file's directory if need be.
+    fn lock(&self, alone: bool) -> Result<File, Error> {
+        let mut name = self.path.file_name().unwrap_or_default().to_owned();
+        name.push(".lock");
+        let path = self.path.with_file_name(name);
+        let io = |source| Error::Io {
+            path: path.clone(),
+            io: source,
+        };
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        if alone {
+            file.lock()
+        } else {
+            file.lock_shared()
+        }
+        .map_err(io)?;
+        Ok(file)
+    }
+
+    /// The file's text; None when there is no file yet.
+    fn read(&self) -> Result<Option<String>, Error> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(Error::Io {
+                path: self.path.clone(),
+                io: source,
+            }),
+        }
+    }
+
+    /// Dismisses an open question (matched as the summary matches them: script, width, case
+    /// and punctuation aside): it leaves the list, and is listed again only if asked again,
+    /// counted from then. Returns it as it was summarised, or None when no open question
+    /// matches.
+    pub fn dismiss(&self, question: &str) -> Result<Option<Gap>, Error> {
+        let wanted = key(question);
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        let Some(gap) = self
+            .summary()?
+            .into_iter()
+            .find(|g| key(&g.question) == wanted)
+        else {
+            return Ok(None);
+        };
+        let mut line = serde_json::to_vec(&Line {
+            question: gap.question.clone(),
+            at: now(),
+            confidence: 0.0,
+            closest: None,
+            count: 1,
+            dismissed: true,
+        })
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+        line.push(b'\n');
+        self.append(&line)?;
+        Ok(Some(gap))
+    }
+
+    /// Rewrites the file as one line per open question (its count, last time, best confidence
+    /// and closest entry), dropping the dismissed ones; unreadable lines are kept as they were.
+    /// Through a temporary file renamed over it, while no one appends: an interruption leaves
+    /// the old file whole.
+    pub fn compact(&self) -> Result<Compacted, Error> {
+        let _alone = self.lock(true)?;
+        let Some(text) = self.read()? else {
+            return Ok(Compacted {
+                lines_before: 0,
+                lines_after: 0,
+            });
+        };
+        let lines_before = text.lines().filter(|l| !l.trim().is_empty()).count();
+        let (mut tallies, unreadable) = tally(&text);
+        tallies.sort_by(|a, b| {
+            a.at.cmp(&b.at)
+                .then_with(|| a.gap.question.cmp(&b.gap.question))
+        });
+        let mut out = Vec::with_capacity(text.len() / 2);
+        for line in &unreadable {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+        for t in &tallies {
+            serde_json::to_writer(
+                &mut out,
+                &Line {
+                    question: t.gap.question.clone(),
+                    at: t.at,
+                    confidence: t.gap.best_confidence,
+                    closest: t.gap.closest.clone(),
+                    count: t.gap.count,
+                    dismissed: false,
+                },
+            )
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+            out.push(b'\n');
+        }
+        crate::suggest::kb::write_replacing(&self.path, &out).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            io: source,
+        })?;
+        Ok(Compacted {
+            lines_before,
+            lines_after: unreadable.len() + tallies.len(),
+        })
     }
 
     /// Unanswered questions, most asked first (ties: most recent first, then by question).
     /// Questions that differ only in script, width, case or punctuation count as one.
     /// Unreadable lines are skipped.
     pub fn summary(&self) -> Result<Vec<Gap>, Error> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(Error::Io {
-                    path: self.path.clone(),
-                    io: source,
-                });
-            }
+        let Some(text) = self.read()? else {
+            return Ok(Vec::new());
         };
-        let mut by_key: HashMap<String, (Gap, u64)> = HashMap::new();
-        for line in text.lines() {
-            let Ok(l) = serde_json::from_str::<Line>(line) else {
-                continue;
-            };
-            let key: String = normalize_free(&l.question)
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect();
-            let entry = by_key.entry(key).or_insert_with(|| {
-                (
-                    Gap {
-                        question: l.question.clone(),
-                        count: 0,
-                        last_seen: String::new(),
-                        best_confidence: 0.0,
-                        closest: None,
-                        answered_by: None,
-                    },
-                    0,
-                )
-            });
-            entry.0.count += 1;
-            if l.confidence >= entry.0.best_confidence && l.closest.is_some() {
-                entry.0.closest = l.closest;
-            }
-            entry.0.best_confidence = entry.0.best_confidence.max(l.confidence);
-            if l.at >= entry.1 {
-                entry.1 = l.at;
-                entry.0.question = l.question;
-            }
-        }
-        let mut gaps: Vec<(Gap, u64)> = by_key.into_values().collect();
-        gaps.sort_by(|a, b| {
-            (b.0.count.cmp(&a.0.count))
-                .then(b.1.cmp(&a.1))
-                .then_with(|| a.0.question.cmp(&b.0.question))
+        let (mut tallies, _) = tally(&text);
+        tallies.sort_by(|a, b| {
+            (b.gap.count.cmp(&a.gap.count))
+                .then(b.at.cmp(&a.at))
+                .then_with(|| a.gap.question.cmp(&b.gap.question))
         });
-        Ok(gaps
+        Ok(tallies
             .into_iter()
-            .map(|(mut g, at)| {
-                g.last_seen =
+            .map(|Tally { mut gap, at }| {
+                gap.last_seen =
                     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(at))
                         .to_string();
-                g
+                gap
             })
             .collect())
     }
+}
+
+/// Unix seconds.
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 #[cfg(test)]
@@ -215,5 +384,113 @@ mod tests {
         assert_eq!(gaps[2].closest, None, "an older line, without it");
         assert!(gaps[0].last_seen.ends_with('Z'));
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn dismissed_questions_leave_until_asked_again() {
+        let scratch = tempfile::tempdir().unwrap();
+        let log = GapLog::new(scratch.path().join("gaps.jsonl"));
+        for _ in 0..3 {
+            log.record("你们卖自行车吗🚲", Some(("faq-7", 0.1)))
+                .unwrap();
+        }
+        log.record("能开发票吗", None).unwrap();
+        assert_eq!(log.dismiss("有没有卖摩托车").unwrap(), None, "not recorded");
+        assert_eq!(log.dismiss("  ").unwrap(), None);
+        // Dismissed as written in Traditional, with other punctuation.
+        let gone = log.dismiss("你們賣自行車嗎？").unwrap().unwrap();
+        assert_eq!(
+            (gone.question.as_str(), gone.count),
+            ("你们卖自行车吗🚲", 3)
+        );
+        let gaps = log.summary().unwrap();
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].question, "能开发票吗");
+        assert_eq!(
+            log.dismiss("你们卖自行车吗🚲").unwrap(),
+            None,
+            "already dismissed"
+        );
+        log.record("你们卖自行车吗", None).unwrap();
+        let gaps = log.summary().unwrap();
+        let again = gaps
+            .iter()
+            .find(|g| g.question == "你们卖自行车吗")
+            .unwrap();
+        assert_eq!(again.count, 1, "counted from the dismissal on");
+        assert_eq!(again.closest, None, "what came before is dropped");
+    }
+
+    #[test]
+    fn compaction_keeps_the_summary_and_every_append() {
+        let scratch = tempfile::tempdir().unwrap();
+        let log = GapLog::new(scratch.path().join("sub").join("gaps.jsonl"));
+        assert_eq!(
+            log.compact().unwrap(),
+            Compacted {
+                lines_before: 0,
+                lines_after: 0
+            },
+            "no file yet"
+        );
+        log.record("可以开增值税专票吗？", Some(("invoice-how", 0.2)))
+            .unwrap();
+        log.record("可以開增值稅專票嗎", Some(("invoice-vat", 0.3)))
+            .unwrap();
+        log.record("能寄到国外吗", None).unwrap();
+        log.record("你们卖自行车吗", None).unwrap();
+        log.dismiss("你们卖自行车吗").unwrap().unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap()
+            .write_all(b"torn line\n")
+            .unwrap();
+        let before = log.summary().unwrap();
+        let done = log.compact().unwrap();
+        assert_eq!(
+            done,
+            Compacted {
+                lines_before: 6,
+                lines_after: 3
+            }
+        );
+        assert_eq!(log.summary().unwrap(), before, "the same list");
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        assert!(text.starts_with("torn line\n"), "kept as it was: {text}");
+        assert!(!text.contains("自行车"), "dismissed ones dropped: {text}");
+        // Counts go on from the compacted line.
+        log.record("能寄到國外嗎", None).unwrap();
+        let gaps = log.summary().unwrap();
+        let abroad = gaps.iter().find(|g| g.question == "能寄到國外嗎").unwrap();
+        assert_eq!(abroad.count, 2, "{gaps:?}");
+        assert_eq!(log.compact().unwrap().lines_after, 3);
+
+        // Appends made while the file is rewritten, from other threads, are all kept.
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        log.record(&format!("问题{w}号第{}遍", i % 5), None)
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..20 {
+            log.compact().unwrap();
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        let gaps = log.summary().unwrap();
+        let asked: u64 = gaps
+            .iter()
+            .filter(|g| g.question.starts_with("问题"))
+            .map(|g| g.count)
+            .sum();
+        assert_eq!(asked, 200, "{gaps:?}");
+        assert_eq!(log.compact().unwrap().lines_after, 3 + 20);
     }
 }

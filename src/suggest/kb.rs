@@ -256,7 +256,8 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
 }
 
 /// Writes `path` through a temporary file beside it (`NAME.partial`), synced, then renamed over
-/// it: an interruption leaves the old file, if any, whole, and never a half-written one.
+/// it (the directory synced too): an interruption leaves the old file, if any, whole, and never
+/// a half-written one.
 pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let Some(name) = path.file_name() else {
@@ -272,7 +273,19 @@ pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // The rename itself is durable once the directory is (a directory opens read-only on
+        // Unix; elsewhere the rename is left to the system).
+        #[cfg(unix)]
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     };
     write().inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);

@@ -655,7 +655,11 @@ async fn kb_routes_read_write_and_refuse() {
     let recorded = async {
         for _ in 0..250 {
             let (_, v) = send(get("/v1/kb/gaps")).await;
-            if v["gaps"].as_array().is_some_and(|g| g.len() == 2) {
+            // All four recorded: two questions, one asked three times.
+            let asked = v["gaps"].as_array().map_or(0, |g| {
+                g.iter().map(|g| g["count"].as_u64().unwrap_or(0)).sum()
+            });
+            if asked == 4 {
                 return v;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -713,6 +717,54 @@ async fn kb_routes_read_write_and_refuse() {
         StatusCode::BAD_REQUEST
     );
 
+    // A question the shop will not answer is dismissed (as listed, script and emoji aside).
+    let dismiss = |body: Value, token: bool| {
+        let req = Request::builder()
+            .method("POST")
+            .uri("/v1/kb/gaps/dismiss")
+            .header("content-type", "application/json");
+        if token { bearer(req) } else { req }
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    for (body, token, status) in [
+        (
+            json!({"question": "有没有卖摩托车头盔的"}),
+            false,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            json!({"question": " "}),
+            true,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"question": "有没有卖摩托车头盔的", "why": "x"}),
+            true,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"question": "有没有卖自行车"}),
+            true,
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (s, v) = send(dismiss(body.clone(), token)).await;
+        assert_eq!(s, status, "{body}: {v}");
+        assert!(v["error"]["message"].is_string(), "{body}: {v}");
+    }
+    let (s, v) = send(dismiss(json!({"question": "有没有卖摩托车头盔的？"}), true)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (&v["gap"]["question"], &v["gap"]["count"]),
+        (&json!("有沒有賣摩托車頭盔的🏍️"), &json!(3)),
+        "{v}"
+    );
+    let (_, v) = send(get("/v1/kb/gaps")).await;
+    assert_eq!(v["total"], 0, "{v}");
+    let (_, v) = send(get("/v1/kb/gaps?all=true")).await;
+    assert_eq!(v["total"], 1, "the closed one stays on record: {v}");
+
     // Without an on-disk index the knowledge base is read-only.
     let put_ro = Request::builder()
         .method("PUT")
@@ -724,6 +776,22 @@ async fn kb_routes_read_write_and_refuse() {
     assert_eq!(
         router(state_without_index())
             .oneshot(put_ro)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CONFLICT
+    );
+    // Nor does it record questions to dismiss.
+    let dismiss_ro = Request::builder()
+        .method("POST")
+        .uri("/v1/kb/gaps/dismiss")
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer whatever")
+        .body(Body::from(json!({"question": "能寄到国外吗"}).to_string()))
+        .unwrap();
+    assert_eq!(
+        router(state_without_index())
+            .oneshot(dismiss_ro)
             .await
             .unwrap()
             .status(),

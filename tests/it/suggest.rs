@@ -120,6 +120,48 @@ fn unanswered_questions_are_recorded_and_listed() {
     let o = kefu(&dir, &["suggest", "--no-record", "能寄到月球吗"], "");
     assert!(o.status.success());
     assert!(!out(&kefu(&dir, &["kb", "gaps"], "")).contains("月球"));
+
+    // The shop dismisses what it will never answer (as listed, script aside); one that is not
+    // recorded fails the command, the others are still dismissed.
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "gaps",
+            "--dismiss",
+            "你们卖不卖汽车轮胎？",
+            "--dismiss",
+            "能寄到月球吗",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        out(&o).starts_with("dismissed: 你們賣不賣汽車輪胎 (asked 2 times, last 20"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        err(&o).contains("kefu-gaps.jsonl: no open question `能寄到月球吗` to dismiss"),
+        "{}",
+        err(&o)
+    );
+    let text = out(&kefu(&dir, &["kb", "gaps"], ""));
+    assert!(
+        !text.contains("輪胎") && text.contains("你们老板贵姓"),
+        "{text}"
+    );
+    // Compaction: one line per open question, the same list.
+    let o = kefu(&dir, &["kb", "gaps", "--compact"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        "compacted kefu-gaps.jsonl: 6 lines → 2\n",
+        "five askings and one dismissal"
+    );
+    assert_eq!(out(&kefu(&dir, &["kb", "gaps"], "")), text);
+    let o = kefu(&dir, &["kb", "gaps", "--compact", "--limit", "1"], "");
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
 }
 
 #[test]
