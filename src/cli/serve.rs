@@ -148,6 +148,7 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
     let loader_sources = sources.clone();
     let state = AppState::from_engine(engine, settings)
         .with_loader(Arc::new(move || load_engine(&loader_sources)));
+    let at_exit = state.clone();
     let app = router(state.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -168,9 +169,13 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown(stop))
             .await?;
-        tracing::info!("stopped");
         Ok::<_, anyhow::Error>(())
     })?;
+    // The unanswered questions of the last requests are written before the process ends.
+    if let Err(e) = at_exit.flush_gaps() {
+        tracing::error!(error = %e, "the last unanswered questions were not recorded");
+    }
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 

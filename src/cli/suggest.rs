@@ -10,6 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use kefu::suggest::gaps::GapLog;
 use kefu::suggest::kb::{self, KbEntry, Phrase};
+use kefu::suggest::recorder::Recorder;
 use kefu::suggest::{Analysis, SuggestRequest, SuggestResult, Suggester, eval};
 use kefu::{Config, LintRequest, Linter};
 
@@ -184,38 +185,43 @@ pub enum Format {
 pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
     let linter = Linter::new(&Config::discover(config)?)?;
     let suggester = args.source.open()?;
-    let log = (!args.no_record).then(|| args.source.gap_log(args.gaps.as_deref()));
-    let record = |req: &SuggestRequest, result: &SuggestResult| -> Result<()> {
-        if let Some(log) = &log
-            && req.record
-            && !result.answered
-        {
-            let closest = (result.suggestions.first()).map(|s| (s.id.as_str(), s.confidence));
-            log.record(&req.question, closest).with_context(|| {
+    // Written by the recorder's thread while the questions are answered, in batches (one sync
+    // each); every one is written before the command ends.
+    let recorder = (!args.no_record)
+        .then(|| Recorder::start(args.source.gap_log(args.gaps.as_deref()), 1024))
+        .transpose()?;
+    let record = |req: &SuggestRequest, result: &SuggestResult| -> Result<(), kefu::Error> {
+        match &recorder {
+            Some(recorder) if req.record && !result.answered => {
+                let closest = (result.suggestions.first()).map(|s| (s.id.as_str(), s.confidence));
+                recorder.record_waiting(&req.question, closest)
+            }
+            _ => Ok(()),
+        }
+    };
+    let recorded = || -> Result<()> {
+        if let Some(recorder) = &recorder {
+            recorder.flush().with_context(|| {
                 format!(
-                    "recording the unanswered question in {}",
-                    log.path().display()
+                    "recording unanswered questions in {}",
+                    recorder.log().path().display()
                 )
             })?;
         }
         Ok(())
     };
     if let Some(source) = &args.jsonl {
-        let mut record_error = None;
         let failed = super::jsonl::each_line(source, |line| {
             let req: SuggestRequest =
                 serde_json::from_str(line).map_err(|e| kefu::error::json_line_error(&e))?;
             let result = suggester
                 .suggest(&linter, &req)
                 .map_err(|e| e.to_string())?;
-            if let Err(e) = record(&req, &result) {
-                record_error.get_or_insert(e);
-            }
+            // A failed write is reported by the flush below.
+            let _ = record(&req, &result);
             Ok(result)
         })?;
-        if let Some(e) = record_error {
-            return Err(e);
-        }
+        recorded()?;
         return Ok(if failed {
             ExitCode::from(1)
         } else {
@@ -231,7 +237,8 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
         ..SuggestRequest::default()
     };
     let result = suggester.suggest(&linter, &req)?;
-    record(&req, &result)?;
+    let _ = record(&req, &result);
+    recorded()?;
     let mut out = io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string(&result)?)?,

@@ -79,20 +79,12 @@ pub async fn suggest(
     let result = engine.suggester.suggest(&engine.linter, &req)?;
     if !result.answered
         && req.record
-        && let Some(log) = state.settings.gaps.clone()
+        && let Some(recorder) = &state.recorder
     {
-        let closest = result
-            .suggestions
-            .first()
-            .map(|s| (s.id.clone(), s.confidence));
-        let question = req.question.clone();
-        // Recording syncs to disk: off the reactor, and a failure must not fail the answer.
-        tokio::task::spawn_blocking(move || {
-            let closest = closest.as_ref().map(|(id, c)| (id.as_str(), *c));
-            if let Err(e) = log.record(&question, closest) {
-                tracing::warn!(error = %e, "could not record an unanswered question");
-            }
-        });
+        // Queued for the recorder's thread: the answer never waits on the disk, and a failure
+        // to record never fails it.
+        let closest = (result.suggestions.first()).map(|s| (s.id.as_str(), s.confidence));
+        recorder.record(&req.question, closest);
     }
     Ok(Json(result).into_response())
 }
@@ -184,7 +176,10 @@ pub async fn reload(
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.engine().suggester.num_docs()),
+        state.metrics.render(
+            state.engine().suggester.num_docs(),
+            state.recorder.as_ref().map(|r| r.stats()),
+        ),
     )
         .into_response()
 }

@@ -5,6 +5,8 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::suggest::recorder::Stats;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0,
@@ -43,8 +45,9 @@ impl Metrics {
         }
     }
 
-    /// Prometheus text exposition, plus the knowledge-base size.
-    pub fn render(&self, kb_documents: u64) -> String {
+    /// Prometheus text exposition, plus the knowledge-base size and, when the service records
+    /// unanswered questions, what became of them.
+    pub fn render(&self, kb_documents: u64, gaps: Option<Stats>) -> String {
         let routes = self
             .routes
             .lock()
@@ -91,6 +94,21 @@ impl Metrics {
         }
         out.push_str("# HELP kefu_kb_documents Indexed question variants and phrase triggers.\n# TYPE kefu_kb_documents gauge\n");
         let _ = writeln!(out, "kefu_kb_documents {kb_documents}");
+        if let Some(g) = gaps {
+            out.push_str("# HELP kefu_gaps_recorded_total Unanswered questions written to the gap file.\n# TYPE kefu_gaps_recorded_total counter\n");
+            let _ = writeln!(out, "kefu_gaps_recorded_total {}", g.recorded);
+            out.push_str("# HELP kefu_gaps_unrecorded_total Unanswered questions not recorded: the queue to the gap file was full, or the write failed.\n# TYPE kefu_gaps_unrecorded_total counter\n");
+            let _ = writeln!(
+                out,
+                "kefu_gaps_unrecorded_total{{reason=\"queue_full\"}} {}",
+                g.dropped
+            );
+            let _ = writeln!(
+                out,
+                "kefu_gaps_unrecorded_total{{reason=\"write_failed\"}} {}",
+                g.failed
+            );
+        }
         out
     }
 }

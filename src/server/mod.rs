@@ -33,6 +33,10 @@ pub use error::ApiError;
 use crate::lint::Linter;
 use crate::suggest::Suggester;
 use crate::suggest::gaps::Gap;
+use crate::suggest::recorder::Recorder;
+
+/// Unanswered questions that may wait for the gap file before more go unrecorded.
+const GAP_QUEUE: usize = 10_000;
 
 /// Service limits and options.
 #[derive(Debug, Clone)]
@@ -132,6 +136,8 @@ pub struct AppState {
     pub kb_writes: Arc<tokio::sync::Mutex<()>>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Writes unanswered questions to `settings.gaps`, if set.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl AppState {
@@ -140,7 +146,16 @@ impl AppState {
     }
 
     pub fn from_engine(engine: Engine, settings: Settings) -> Self {
+        let recorder = settings.gaps.clone().and_then(|log| {
+            Recorder::start(log, GAP_QUEUE)
+                .inspect_err(
+                    |e| tracing::error!(error = %e, "unanswered questions will not be recorded"),
+                )
+                .ok()
+                .map(Arc::new)
+        });
         Self {
+            recorder,
             engine: Arc::new(RwLock::new(Arc::new(engine))),
             loader: None,
             kb_writes: Arc::new(tokio::sync::Mutex::new(())),
@@ -175,6 +190,11 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
         Ok(())
+    }
+
+    /// Waits until the unanswered questions queued so far are written (at shutdown).
+    pub fn flush_gaps(&self) -> Result<(), crate::Error> {
+        self.recorder.as_ref().map_or(Ok(()), |r| r.flush())
     }
 
     /// Swaps in a new knowledge base, keeping the rules.

@@ -163,21 +163,12 @@ impl GapLog {
     /// Appends one unanswered question with its best suggestion's id and confidence, if any;
     /// returns once it is on disk.
     pub fn record(&self, question: &str, closest: Option<(&str, f32)>) -> Result<(), Error> {
-        let mut line = serde_json::to_vec(&Line {
-            question: question.trim().to_owned(),
-            at: now(),
-            confidence: closest.map_or(0.0, |c| c.1),
-            closest: closest.map(|c| c.0.to_owned()),
-            count: 1,
-            dismissed: false,
-        })
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-        line.push(b'\n');
-        self.append(&line)
+        self.append(&asked(question, closest)?)
     }
 
-    /// Appends whole lines, synced, under the shared lock.
-    fn append(&self, lines: &[u8]) -> Result<(), Error> {
+    /// Appends whole lines (`asked`'s), synced, under the shared lock: one write, so appends
+    /// from several processes don't interleave.
+    pub(crate) fn append(&self, lines: &[u8]) -> Result<(), Error> {
         let _shared = self.lock(false)?;
         let io = |source| Error::Io {
             path: self.path.clone(),
@@ -188,7 +179,6 @@ impl GapLog {
             .append(true)
             .open(&self.path)
             .map_err(io)?;
-        // One write of the whole line: appends from several processes don't interleave.
         file.write_all(lines).map_err(io)?;
         file.sync_data().map_err(io)
     }
@@ -334,6 +324,21 @@ impl GapLog {
             })
             .collect())
     }
+}
+
+/// The line that records one asking, now, with the best suggestion's id and confidence.
+pub(crate) fn asked(question: &str, closest: Option<(&str, f32)>) -> Result<Vec<u8>, Error> {
+    let mut line = serde_json::to_vec(&Line {
+        question: question.trim().to_owned(),
+        at: now(),
+        confidence: closest.map_or(0.0, |c| c.1),
+        closest: closest.map(|c| c.0.to_owned()),
+        count: 1,
+        dismissed: false,
+    })
+    .map_err(|e| Error::Invalid(e.to_string()))?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 /// Unix seconds.

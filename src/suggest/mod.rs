@@ -8,6 +8,7 @@ pub mod gaps;
 pub mod index;
 pub mod kb;
 pub mod overlap;
+pub mod recorder;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -243,6 +243,10 @@ async fn health_readiness_and_metrics() {
     );
     assert!(text.contains("kefu_request_duration_seconds_bucket{route=\"/v1/lint\",le=\"+Inf\"}"));
     assert!(text.contains("kefu_kb_documents "));
+    assert!(
+        !text.contains("kefu_gaps_"),
+        "this service records no gaps: {text}"
+    );
 }
 
 #[tokio::test]
@@ -676,6 +680,16 @@ async fn kb_routes_read_write_and_refuse() {
         "most asked first: {recorded}"
     );
     assert_eq!(recorded["gaps"][0]["count"], 3, "{recorded}");
+    let metrics = send(get("/metrics")).await.1;
+    let metrics = metrics.as_str().unwrap_or_default();
+    assert!(
+        metrics.contains("kefu_gaps_recorded_total 4\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kefu_gaps_unrecorded_total{reason=\"queue_full\"} 0\n"),
+        "{metrics}"
+    );
     assert_eq!(
         recorded["gaps"][1]["question"], "你们卖不卖汽车轮胎",
         "{recorded}"

@@ -162,6 +162,23 @@ fn unanswered_questions_are_recorded_and_listed() {
     assert_eq!(out(&kefu(&dir, &["kb", "gaps"], "")), text);
     let o = kefu(&dir, &["kb", "gaps", "--compact", "--limit", "1"], "");
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+
+    // A batch records every unanswered question before the command ends.
+    let batch: String = (0..300)
+        .map(|i| format!("{{\"question\":\"你们卖不卖{}号自行车🚲\"}}\n", i % 3))
+        .collect();
+    let o = kefu(&dir, &["suggest", "--jsonl", "-"], &batch);
+    assert!(o.status.success(), "{}", err(&o));
+    let o = kefu(&dir, &["kb", "gaps", "--format", "json"], "");
+    let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    let bikes: Vec<u64> = gaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["question"].as_str().unwrap().contains("自行车"))
+        .map(|g| g["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bikes, [100, 100, 100], "{gaps}");
 }
 
 #[test]
