@@ -832,6 +832,36 @@ fn start_server(dir: &std::path::Path, index: &str) -> (std::process::Child, Str
     })
 }
 
+/// The unanswered questions of the last requests are in the gap file once the service has
+/// stopped on SIGTERM, however soon after them it came.
+#[test]
+fn unanswered_questions_are_written_before_the_service_exits() {
+    let dir = crate::scratch::work_dir("gaps-at-exit");
+    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb/shop.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["kb", "import", csv.to_str().unwrap(), "--index", "idx"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let (child, addr) = start_server(&dir, "idx");
+    for i in 0..40 {
+        let body = json!({"question": format!("你們賣不賣{i}號自行車🚲")}).to_string();
+        let resp = http(
+            &addr,
+            &format!(
+                "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(resp.contains("\"answered\":false"), "{resp}");
+    }
+    stop(child);
+    let text = std::fs::read_to_string(dir.join("idx/gaps.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 40, "{text}");
+    assert!(text.contains("你們賣不賣39號自行車🚲"), "{text}");
+}
+
 /// Every write the service acknowledged is there after SIGKILL and a restart.
 #[test]
 fn acknowledged_kb_writes_survive_sigkill() {
