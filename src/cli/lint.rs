@@ -14,9 +14,9 @@ use super::render;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// The draft to check (read from stdin when omitted and no --file/--jsonl is given).
+    /// The draft to check; `-` or none reads it from stdin (when no --file/--jsonl is given).
     text: Option<String>,
-    /// Read the draft from a file.
+    /// Read the draft from a file (`-`: stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["text", "jsonl"])]
     file: Option<PathBuf>,
     /// Read one JSON request per line ({"text","role","customer"}) from FILE or - (stdin) and
@@ -99,10 +99,11 @@ pub fn run(args: LintArgs, config: Option<&Path>) -> Result<ExitCode> {
     if let Some(source) = &args.jsonl {
         return jsonl(&linter, source, args.fail_on);
     }
+    let stdin = Path::new("-");
     let text = match (&args.text, &args.file) {
-        (Some(t), _) => t.clone(),
-        (None, Some(path)) => read_utf8(path)?,
-        (None, None) => {
+        (Some(t), _) if t != "-" => t.clone(),
+        (None, Some(path)) if path != stdin => read_utf8(path)?,
+        _ => {
             let mut buf = Vec::new();
             io::stdin().read_to_end(&mut buf).context("reading stdin")?;
             String::from_utf8(buf).map_err(|_| anyhow::anyhow!("<stdin>: not valid UTF-8"))?

@@ -1,7 +1,7 @@
 //! `kefu suggest`, `kefu kb` and `kefu eval`: answers from the knowledge base, its maintenance,
 //! and measuring retrieval quality.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -156,7 +156,8 @@ fn load<T: kb::Record>(path: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
 
 #[derive(Debug, Args)]
 pub struct SuggestArgs {
-    /// The customer's question.
+    /// The customer's question; `-` reads it from stdin, as does none when stdin is not a
+    /// terminal.
     question: Option<String>,
     /// Read one request per line ({"question","k","vars"}) from FILE or - and write one result per line.
     #[arg(long, value_name = "FILE|-", num_args = 0..=1, default_missing_value = "-", conflicts_with = "question")]
@@ -228,8 +229,19 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
             ExitCode::SUCCESS
         });
     }
-    let Some(question) = args.question else {
-        bail!("give a question, or --jsonl to read requests");
+    let question = match args.question {
+        Some(q) if q != "-" => q,
+        None if io::stdin().is_terminal() => {
+            bail!("give a question, or --jsonl to read requests")
+        }
+        _ => {
+            let mut buf = Vec::new();
+            io::stdin().read_to_end(&mut buf).context("reading stdin")?;
+            String::from_utf8(buf)
+                .map_err(|_| anyhow::anyhow!("<stdin>: not valid UTF-8"))?
+                .trim()
+                .to_owned()
+        }
     };
     let req = SuggestRequest {
         question,

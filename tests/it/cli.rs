@@ -173,6 +173,16 @@ fn stdin_draft() {
         &std::env::temp_dir(),
     );
     assert_eq!(stdout(&o), "您好\n");
+    // `-` names stdin, as a draft or as --file, rather than being the draft.
+    for args in [&["lint", "-"][..], &["lint", "--file", "-"]] {
+        let o = kefu_in(
+            args,
+            Some("你這樣說我也沒辦法🙄".as_bytes()),
+            &std::env::temp_dir(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
+        assert!(stdout(&o).contains("error[shirking]"), "{}", stdout(&o));
+    }
 }
 
 #[test]

@@ -35,6 +35,29 @@ fn shop_files() -> (String, String) {
     (path("electronics.jsonl"), path("shop-synonyms.txt"))
 }
 
+/// A question piped in (or `-`) is asked as if given on the command line, its line end aside;
+/// with nothing to read, the command says what it needs.
+#[test]
+fn the_question_may_come_from_stdin() {
+    let dir = work_dir("stdin-question");
+    for args in [
+        &["suggest", "--no-record"][..],
+        &["suggest", "--no-record", "-"],
+    ] {
+        let o = kefu(&dir, args, "還沒發貨可以退錢嗎\n");
+        assert!(o.status.success(), "{}", err(&o));
+        let text = out(&o);
+        assert!(
+            text.starts_with("best answers for: 還沒發貨可以退錢嗎\n"),
+            "{text}"
+        );
+        assert!(text.contains("1. [refund-before-ship]"), "{text}");
+    }
+    let o = kefu(&dir, &["suggest", "--no-record"], "  \n");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("`question` is empty"), "{}", err(&o));
+}
+
 #[test]
 fn suggest_prints_answers_with_confidence_and_lint() {
     let dir = work_dir("text");
