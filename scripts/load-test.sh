@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test of the HTTP API on loopback with wrk (Debian's `wrk` package), against a release
-# build: /v1/lint and /v1/suggest at 16 connections, then /v1/lint at 64 connections.
+# build: /v1/lint and /v1/suggest at 16 connections, then /v1/lint at 64 connections, then
+# /v1/suggest with every question unanswered and recorded (serve --index).
 # Usage: scripts/load-test.sh [SECONDS]   (default 20; the recorded figures used 60 for the 64-connection run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +39,18 @@ echo "== /v1/lint, 64 connections, ${secs}s"
 wrk -t2 -c64 -d"${secs}s" --latency -s "$tmp/lint.lua" "$url/v1/lint" | grep -E "Requests/sec|p50"
 echo "== resident memory of the server"
 grep VmRSS "/proc/$pid/status"
+
+# A service that records unanswered questions (an on-disk index of the shipped knowledge base),
+# asked only a question it cannot answer: every request queues a line for the gap file.
+./target/release/kefu kb import lexicons/kb.jsonl --index "$tmp/idx" >/dev/null
+kill "$pid"; wait "$pid" 2>/dev/null || true
+./target/release/kefu serve --addr 127.0.0.1:0 --index "$tmp/idx" >"$tmp/out" 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 50); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
+url="$(sed -n 's/^kefu listening on //p' "$tmp/out")"
+[ -n "$url" ] || { echo "server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+post "$tmp/gap.lua" '{"question":"你们卖不卖自行车头盔"}'
+echo "== /v1/suggest, unanswered and recorded, 16 connections, ${secs}s"
+wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/gap.lua" "$url/v1/suggest" | grep -E "Requests/sec|p50"
+curl -fsS "$url/metrics" | grep '^kefu_gaps'
+grep Threads "/proc/$pid/status"
