@@ -160,11 +160,10 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         let addr = listener.local_addr()?;
         // Signals are taken over before the ready line: a supervisor that sends SIGTERM or
         // SIGHUP as soon as it reads the line gets a graceful stop or a reload, not a kill.
-        let signals = Signals::register()?;
+        let Signals { stop, reload } = Signals::register()?;
         // The first stdout line says where to connect (tests and scripts read it).
         println!("kefu listening on http://{addr}");
         tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "serving");
-        let Signals { stop, reload } = signals;
         tokio::spawn(reload_on_sighup(state, reload));
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown(stop))
