@@ -1,6 +1,6 @@
 //! `kefu lint`: one draft from the command line, a file or stdin, or many drafts as JSON lines.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -99,15 +99,10 @@ pub fn run(args: LintArgs, config: Option<&Path>) -> Result<ExitCode> {
     if let Some(source) = &args.jsonl {
         return jsonl(&linter, source, args.fail_on);
     }
-    let stdin = Path::new("-");
     let text = match (&args.text, &args.file) {
         (Some(t), _) if t != "-" => t.clone(),
-        (None, Some(path)) if path != stdin => read_utf8(path)?,
-        _ => {
-            let mut buf = Vec::new();
-            io::stdin().read_to_end(&mut buf).context("reading stdin")?;
-            String::from_utf8(buf).map_err(|_| anyhow::anyhow!("<stdin>: not valid UTF-8"))?
-        }
+        (None, Some(path)) => super::read_text(path)?,
+        _ => super::read_text(Path::new("-"))?,
     };
     let req = LintRequest {
         text: &text,
@@ -125,15 +120,6 @@ pub fn run(args: LintArgs, config: Option<&Path>) -> Result<ExitCode> {
         }
     }
     Ok(exit(args.fail_on.fails(&result)))
-}
-
-fn read_utf8(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        anyhow::anyhow!("{}:{line}: not valid UTF-8", path.display())
-    })
 }
 
 fn jsonl(linter: &Linter, source: &str, fail_on: FailOn) -> Result<ExitCode> {

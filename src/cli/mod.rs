@@ -95,3 +95,25 @@ pub fn run() -> Result<ExitCode> {
         Command::Audit(args) => audit::run(args, cli.config.as_deref()),
     }
 }
+
+/// The whole of a text file, or of stdin for `-`; invalid UTF-8 is an error naming the file
+/// (`<stdin>`) and line.
+fn read_text(path: &std::path::Path) -> Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    let (name, bytes) = if path == std::path::Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading stdin")?;
+        ("<stdin>".to_owned(), buf)
+    } else {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        (path.display().to_string(), bytes)
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        anyhow::anyhow!("{name}:{line}: not valid UTF-8")
+    })
+}

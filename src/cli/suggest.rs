@@ -1,7 +1,7 @@
 //! `kefu suggest`, `kefu kb` and `kefu eval`: answers from the knowledge base, its maintenance,
 //! and measuring retrieval quality.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -234,14 +234,7 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
         None if io::stdin().is_terminal() => {
             bail!("give a question, or --jsonl to read requests")
         }
-        _ => {
-            let mut buf = Vec::new();
-            io::stdin().read_to_end(&mut buf).context("reading stdin")?;
-            String::from_utf8(buf)
-                .map_err(|_| anyhow::anyhow!("<stdin>: not valid UTF-8"))?
-                .trim()
-                .to_owned()
-        }
+        _ => super::read_text(Path::new("-"))?.trim().to_owned(),
     };
     let req = SuggestRequest {
         question,
