@@ -65,12 +65,16 @@ struct Tally {
     at: u64,
 }
 
-/// Questions that differ only in script, width, case or punctuation are one question.
+/// Questions that differ only in script, width, case or punctuation are one question; one of
+/// no letters at all (🙏🙏, ？？) is itself.
 fn key(question: &str) -> String {
-    normalize_free(question)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
+    let normalized = normalize_free(question);
+    let letters: String = normalized.chars().filter(|c| c.is_alphanumeric()).collect();
+    if letters.is_empty() {
+        normalized.trim().to_owned()
+    } else {
+        letters
+    }
 }
 
 /// The file's open questions, in no particular order, and its unreadable lines.
@@ -424,6 +428,21 @@ mod tests {
             .unwrap();
         assert_eq!(again.count, 1, "counted from the dismissal on");
         assert_eq!(again.closest, None, "what came before is dropped");
+        // A question of emoji alone is a question of its own, and can be dismissed too.
+        log.record("🙏🙏", None).unwrap();
+        log.record("？？", None).unwrap();
+        assert_eq!(log.summary().unwrap().len(), 4);
+        assert_eq!(log.dismiss("🙏🙏").unwrap().unwrap().question, "🙏🙏");
+        let left: Vec<String> = log
+            .summary()
+            .unwrap()
+            .into_iter()
+            .map(|g| g.question)
+            .collect();
+        assert!(
+            left.contains(&"？？".to_owned()) && !left.contains(&"🙏🙏".to_owned()),
+            "{left:?}"
+        );
     }
 
     #[test]
