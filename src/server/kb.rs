@@ -165,9 +165,13 @@ pub async fn dismiss_gap(
         ));
     };
     let asked = question.clone();
-    let dismissed = tokio::task::spawn_blocking(move || log.dismiss(&asked))
-        .await
-        .map_err(ApiError::internal)??;
+    let recorder = state.recorder.clone();
+    let dismissed = tokio::task::spawn_blocking(move || match &recorder {
+        Some(r) => r.dismiss(&asked),
+        None => log.dismiss(&asked),
+    })
+    .await
+    .map_err(ApiError::internal)??;
     match dismissed {
         Some(gap) => Ok(Json(json!({"status": "dismissed", "gap": gap}))),
         None => Err(ApiError::not_found(format!(

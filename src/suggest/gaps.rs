@@ -189,7 +189,7 @@ impl GapLog {
 
     /// `FILE.lock` beside the file, locked shared (appending) or alone (rewriting); the lock
     /// goes with the returned handle. Creates the file's directory if need be.
-    fn lock(&self, alone: bool) -> Result<File, Error> {
+    pub(crate) fn lock(&self, alone: bool) -> Result<File, Error> {
         let mut name = self.path.file_name().unwrap_or_default().to_owned();
         name.push(".lock");
         let path = self.path.with_file_name(name);

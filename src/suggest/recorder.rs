@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use super::gaps::{GapLog, asked};
+use super::gaps::{Gap, GapLog, asked};
 use crate::error::Error;
 
 /// Most lines one write takes.
@@ -146,6 +146,13 @@ impl Recorder {
         }
     }
 
+    /// Dismisses a recorded question (`GapLog::dismiss`) once what is queued is written: an
+    /// asking still in the queue would otherwise follow the dismissal and bring it back.
+    pub fn dismiss(&self, question: &str) -> Result<Option<Gap>, Error> {
+        self.flush()?;
+        self.log.dismiss(question)
+    }
+
     pub fn stats(&self) -> Stats {
         Stats {
             recorded: self.counts.recorded.load(Ordering::Relaxed),
@@ -257,6 +264,26 @@ mod tests {
         assert_eq!(stats.dropped, 2000 - queued);
         assert!(stats.dropped > 0, "{stats:?}");
         assert_eq!(log.summary().unwrap().len() as u64, queued);
+    }
+
+    #[test]
+    fn a_question_still_queued_is_dismissed_too() {
+        let scratch = tempfile::tempdir().unwrap();
+        let log = GapLog::new(scratch.path().join("gaps.jsonl"));
+        let recorder = Arc::new(Recorder::start(log.clone(), 10).unwrap());
+        // The writer is held up (as by a compaction) while the question is asked and dismissed.
+        let held = log.lock(true).unwrap();
+        assert!(recorder.record("有賣滑板嗎🛹", None));
+        let dismissing = {
+            let recorder = Arc::clone(&recorder);
+            std::thread::spawn(move || recorder.dismiss("有卖滑板吗"))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!log.path().exists(), "the writer is held up");
+        drop(held);
+        let gone = dismissing.join().unwrap().unwrap();
+        assert_eq!(gone.map(|g| g.question).as_deref(), Some("有賣滑板嗎🛹"));
+        assert!(log.summary().unwrap().is_empty());
     }
 
     #[test]
