@@ -26,6 +26,21 @@ pub struct Config {
     /// The `[server]` table: `kefu serve`'s settings (environment variables and flags override
     /// them).
     pub server: ServerConfig,
+    /// The `[audit]` table: the shop's response-time policy for `kefu audit` and `/v1/audit`
+    /// (flags and query parameters override it).
+    pub audit: AuditConfig,
+}
+
+/// The shop's response-time policy; every field optional (`audit::Settings` has the defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AuditConfig {
+    /// Seconds a customer may wait before the reply should apologise for the wait.
+    #[serde(default, deserialize_with = "seconds")]
+    pub long_wait: Option<i64>,
+    /// Seconds within which an agent who promised to come back (稍等, 我去查) should.
+    #[serde(default, deserialize_with = "seconds")]
+    pub promise: Option<i64>,
 }
 
 /// `kefu serve` settings from the config file; every field optional.
@@ -81,6 +96,8 @@ struct RawConfig {
     rules: BTreeMap<Spanned<String>, RawRule>,
     #[serde(default)]
     server: ServerConfig,
+    #[serde(default)]
+    audit: AuditConfig,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +183,7 @@ impl Config {
             allow: raw.allow,
             source: None,
             server: raw.server,
+            audit: raw.audit,
         })
     }
 }
@@ -177,6 +195,24 @@ fn confidence<'de, D: serde::Deserializer<'de>>(
     crate::suggest::check_threshold(threshold)
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+    let seconds = i64::deserialize(d)?;
+    check_seconds(seconds)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// A span of time in whole seconds, at least one.
+pub fn check_seconds(seconds: i64) -> std::result::Result<i64, String> {
+    if seconds >= 1 {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "a time in seconds must be 1 or more, not {seconds}"
+        ))
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -234,6 +270,40 @@ mod tests {
         let e =
             Config::parse("shop.toml", "[rules.shirking]\n\nwords = [\"re:([\"]\n").unwrap_err();
         assert!(e.to_string().starts_with("shop.toml:3: bad regex"), "{e}");
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let c = Config::parse("kefu.toml.example", include_str!("../kefu.toml.example")).unwrap();
+        assert_eq!(c.rules["over-promise"].enabled, Some(false));
+        assert_eq!(c.audit.long_wait, Some(90));
+    }
+
+    #[test]
+    fn the_audit_policy_is_read_and_checked_at_its_line() {
+        let c = Config::parse("kefu.toml", "[audit]\nlong-wait = 90\npromise = 300\n").unwrap();
+        assert_eq!(
+            c.audit,
+            AuditConfig {
+                long_wait: Some(90),
+                promise: Some(300)
+            }
+        );
+        assert_eq!(
+            Config::parse("kefu.toml", "").unwrap().audit,
+            AuditConfig::default()
+        );
+        for (text, said) in [
+            (
+                "[audit]\nlong-wait = 0\n",
+                "kefu.toml:2: a time in seconds must be 1 or more, not 0",
+            ),
+            ("[audit]\n\npromise = \"2分钟\"\n", "kefu.toml:3:"),
+            ("[audit]\nlong_wait = 60\n", "kefu.toml:2:"),
+        ] {
+            let e = Config::parse("kefu.toml", text).unwrap_err().to_string();
+            assert!(e.starts_with(said), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -14,12 +14,23 @@ use crate::text::Span;
 use model::{Conversation, Speaker};
 
 /// Audit settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     /// A customer waiting longer than this (seconds) should get an apology for the wait.
     pub long_wait: i64,
     /// An agent who says they will come back (稍等, 我去查) should within this many seconds.
     pub promise: i64,
+}
+
+impl Settings {
+    /// The shop's policy (`[audit]` in kefu.toml) over the defaults.
+    pub fn from_config(config: &crate::config::AuditConfig) -> Self {
+        let default = Self::default();
+        Self {
+            long_wait: config.long_wait.unwrap_or(default.long_wait),
+            promise: config.promise.unwrap_or(default.promise),
+        }
+    }
 }
 
 impl Default for Settings {

@@ -31,9 +31,10 @@ pub struct AuditArgs {
     /// Fail on the first malformed line instead of reporting and skipping it.
     #[arg(long)]
     strict: bool,
-    /// A customer waiting longer than this many seconds should get an apology.
-    #[arg(long, default_value_t = 60)]
-    long_wait: i64,
+    /// A customer waiting longer than this many seconds should get an apology (default:
+    /// `[audit] long-wait` in kefu.toml, else 60).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
+    long_wait: Option<i64>,
     /// Match customer turns against the knowledge base: most-asked entries and unanswered
     /// questions (slower: one search per customer turn).
     #[arg(long)]
@@ -41,9 +42,17 @@ pub struct AuditArgs {
     /// The knowledge base for --topics (JSONL or CSV; default: the shipped one).
     #[arg(long, value_name = "FILE", requires = "topics")]
     kb: Option<PathBuf>,
-    /// An agent who promised to come back (稍等, 我去查) should within this many seconds.
-    #[arg(long, default_value_t = 120)]
-    promise: i64,
+    /// An agent who promised to come back (稍等, 我去查) should within this many seconds
+    /// (default: `[audit] promise` in kefu.toml, else 120).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
+    promise: Option<i64>,
+}
+
+fn seconds(s: &str) -> Result<i64, String> {
+    let n: i64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number of seconds"))?;
+    kefu::config::check_seconds(n)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -66,10 +75,13 @@ const CHUNK: usize = 4096;
 const JSON_KEEP: usize = 2_000;
 
 pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
-    let linter = Linter::new(&Config::discover(config)?)?;
+    let config = Config::discover(config)?;
+    let linter = Linter::new(&config)?;
+    // Flags over the shop's policy, over the defaults.
+    let policy = Settings::from_config(&config.audit);
     let settings = Settings {
-        long_wait: args.long_wait,
-        promise: args.promise,
+        long_wait: args.long_wait.unwrap_or(policy.long_wait),
+        promise: args.promise.unwrap_or(policy.promise),
     };
     let kb = if args.topics {
         let sources = kefu::suggest::Sources {

@@ -66,14 +66,15 @@ fn init_logging(format: LogFormat) {
 
 /// The rules and knowledge base from the service's sources; called at start and on reload.
 fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
-    let linter = Linter::new(&Config::discover(sources.config.as_deref())?)?;
+    let config = Config::discover(sources.config.as_deref())?;
+    let linter = Linter::new(&config)?;
     let suggester = sources.kb.open(|file, e| {
         tracing::warn!(file = %file.display(), line = e.line, "{} (skipped)", e.message);
     })?;
-    Ok(Engine::new(
-        linter,
-        suggester.with_threshold(sources.threshold),
-    ))
+    Ok(
+        Engine::new(linter, suggester.with_threshold(sources.threshold))
+            .with_audit(kefu::audit::Settings::from_config(&config.audit)),
+    )
 }
 
 /// Where the engine is loaded from.

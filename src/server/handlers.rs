@@ -4,8 +4,8 @@
 use std::any::Any;
 
 use axum::Json;
-use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -208,10 +208,37 @@ pub fn panicked(err: Box<dyn Any + Send + 'static>) -> Response {
 
 /// `POST /v1/audit`: conversations as JSONL (one conversation or message per line) or a JSON
 /// array of conversations; answers the JSON report.
+/// `/v1/audit`'s query: the response-time policy for this request, over the shop's.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Seconds a customer may wait before the reply should apologise (default: `[audit]
+    /// long-wait` in kefu.toml, else 60).
+    #[param(minimum = 1)]
+    long_wait: Option<i64>,
+    /// Seconds within which an agent who promised to come back should (default: `[audit]
+    /// promise`, else 120).
+    #[param(minimum = 1)]
+    promise: Option<i64>,
+}
+
 pub async fn audit(
     State(state): State<AppState>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query?;
+    let engine = state.engine();
+    let mut settings = engine.audit;
+    for (name, given, setting) in [
+        ("long_wait", query.long_wait, &mut settings.long_wait),
+        ("promise", query.promise, &mut settings.promise),
+    ] {
+        if let Some(seconds) = given {
+            *setting = crate::config::check_seconds(seconds)
+                .map_err(|e| ApiError::invalid(format!("`{name}`: {e}")))?;
+        }
+    }
     let text = String::from_utf8(body.to_vec()).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -219,9 +246,8 @@ pub async fn audit(
             "the body is not valid UTF-8",
         )
     })?;
-    let engine = state.engine();
     let report = tokio::task::spawn_blocking(move || {
-        crate::audit::audit_text(&engine.linter, &crate::audit::Settings::default(), &text)
+        crate::audit::audit_text(&engine.linter, &settings, &text)
     })
     .await
     .map_err(ApiError::internal)?

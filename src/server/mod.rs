@@ -79,6 +79,8 @@ impl Default for Settings {
 pub struct Engine {
     pub linter: Arc<Linter>,
     pub suggester: Arc<Suggester>,
+    /// The shop's response-time policy for `/v1/audit` (`[audit]` in kefu.toml).
+    pub audit: crate::audit::Settings,
     /// Recorded questions already asked again of this knowledge base, with the entry that
     /// answers each now (if any): listing the gaps asks each question once per knowledge base,
     /// not once per request.
@@ -87,13 +89,24 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(linter: Linter, suggester: Suggester) -> Self {
-        Self::sharing(Arc::new(linter), suggester)
+        Self::sharing(
+            Arc::new(linter),
+            suggester,
+            crate::audit::Settings::default(),
+        )
     }
 
-    fn sharing(linter: Arc<Linter>, suggester: Suggester) -> Self {
+    /// With the shop's audit policy instead of the default one.
+    pub fn with_audit(mut self, audit: crate::audit::Settings) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    fn sharing(linter: Arc<Linter>, suggester: Suggester, audit: crate::audit::Settings) -> Self {
         Self {
             linter,
             suggester: Arc::new(suggester),
+            audit,
             rechecked: Default::default(),
         }
     }
@@ -203,7 +216,11 @@ impl AppState {
             .engine
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *guard = Arc::new(Engine::sharing(guard.linter.clone(), suggester));
+        *guard = Arc::new(Engine::sharing(
+            guard.linter.clone(),
+            suggester,
+            guard.audit,
+        ));
     }
 }
 

@@ -155,9 +155,9 @@ fn kb_gaps_dismiss() {}
     responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn reload() {}
 
-#[utoipa::path(post, path = "/v1/audit", request_body(content = String, description = "JSONL (a conversation or a message per line) or a JSON array of conversations", content_type = "text/plain"),
+#[utoipa::path(post, path = "/v1/audit", params(super::handlers::AuditQuery), request_body(content = String, description = "JSONL (a conversation or a message per line) or a JSON array of conversations", content_type = "text/plain"),
     responses((status = 200, description = "{summary: {conversations, bad_lines, agents[…]}, conversations: [{id, agent, score, evidence[…], …}]}", body = Object),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn audit() {}
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Status)))]

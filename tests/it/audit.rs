@@ -199,3 +199,56 @@ fn html_report_is_self_contained() {
         "nothing is fetched from the network"
     );
 }
+
+/// The shop's response-time policy: `[audit]` in kefu.toml, overridden by the flags; c4's
+/// customer waited 95 s for a reply with no apology.
+#[test]
+fn the_response_time_policy_is_the_shops_to_set() {
+    let dir = crate::scratch::work_dir("audit-policy");
+    let in_dir = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kefu"))
+            .arg("audit")
+            .arg(fixture())
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let c4_flagged = |o: &Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_str(&out(o)).unwrap();
+        let c4 = v["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "c4")
+            .unwrap()
+            .clone();
+        c4["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == "no-apology-after-wait")
+    };
+    assert!(c4_flagged(&in_dir(&[])), "60 s by default");
+    std::fs::write(dir.join("kefu.toml"), "[audit]\nlong-wait = 120\n").unwrap();
+    assert!(!c4_flagged(&in_dir(&[])), "the shop allows two minutes");
+    assert!(c4_flagged(&in_dir(&["--long-wait", "90"])), "the flag wins");
+    for bad in ["0", "-5", "一分钟"] {
+        let o = in_dir(&["--long-wait", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("--long-wait"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    std::fs::write(dir.join("kefu.toml"), "[audit]\n\npromise = 0\n").unwrap();
+    let o = in_dir(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("kefu.toml:3"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

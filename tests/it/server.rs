@@ -1233,6 +1233,66 @@ async fn audit_route_takes_jsonl_or_an_array() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    // The response-time policy: the shop's (`[audit]`, carried by the engine), then the query's.
+    let waited = json!([{"id": "w1", "agent": "小王", "turns": [
+        {"role": "customer", "text": "在嗎？😠", "ts": 1714530005},
+        {"role": "agent", "text": "您好，請問有什麼可以幫您？", "ts": 1714530100}
+    ]}])
+    .to_string();
+    let flagged = |v: &Value| {
+        v["conversations"][0]["evidence"]
+            .to_string()
+            .contains("no-apology-after-wait")
+    };
+    let (_, v) = call(
+        "POST",
+        "/v1/audit",
+        Some("application/json"),
+        waited.clone(),
+    )
+    .await;
+    assert!(flagged(&v), "95 s > 60 s: {v}");
+    let (_, v) = call(
+        "POST",
+        "/v1/audit?long_wait=120",
+        Some("application/json"),
+        waited.clone(),
+    )
+    .await;
+    assert!(!flagged(&v), "{v}");
+    let patient = AppState::from_engine(
+        kefu::server::Engine::new(
+            Linter::with_defaults().unwrap(),
+            Suggester::with_defaults().unwrap(),
+        )
+        .with_audit(kefu::audit::Settings {
+            long_wait: 120,
+            promise: 120,
+        }),
+        Settings::default(),
+    );
+    let audit = |uri: &str| {
+        Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(waited.clone()))
+            .unwrap()
+    };
+    let (_, v) = send_to(patient.clone(), audit("/v1/audit")).await;
+    assert!(!flagged(&v), "the shop allows two minutes: {v}");
+    let (_, v) = send_to(patient, audit("/v1/audit?long_wait=90")).await;
+    assert!(flagged(&v), "the query wins: {v}");
+    for (uri, status) in [
+        ("/v1/audit?long_wait=0", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/v1/audit?promise=-1", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/v1/audit?long_wait=一分钟", StatusCode::BAD_REQUEST),
+    ] {
+        let (s, v) = call("POST", uri, Some("application/json"), waited.clone()).await;
+        assert_eq!(s, status, "{uri}: {v}");
+        assert!(v["error"]["message"].is_string(), "{uri}: {v}");
+    }
 }
 
 /// Starts `kefu serve` on a free loopback port (`configure` adds to the command) and returns it
