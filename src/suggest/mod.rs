@@ -374,7 +374,29 @@ impl Suggester {
     /// paraphrases that share no whole word: 单子 and 签购单), then the leading ones are
     /// reranked with the ordered character overlap. Variants are grouped by entry, the best one
     /// standing for it.
+    ///
+    /// A message that asks several things in several sentences (还没发货能退款吗？另外能开发票吗)
+    /// covers each answer only in part; an entry that is the best answer to one of its
+    /// sentences asked alone is as sure as that sentence makes it. The ranking stays the whole
+    /// message's.
     pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit<'_>>, Error> {
+        let mut hits = self.search_message(question, k)?;
+        let sentences = sentences(question);
+        if sentences.len() > 1 {
+            for sentence in sentences {
+                let Some(best) = self.search_message(sentence, 1)?.into_iter().next() else {
+                    continue;
+                };
+                if let Some(hit) = hits.iter_mut().find(|h| h.doc.answer == best.doc.answer) {
+                    hit.confidence = hit.confidence.max(best.confidence);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// `search` of the whole message at once.
+    fn search_message(&self, question: &str, k: usize) -> Result<Vec<Hit<'_>>, Error> {
         let analyzer = &self.kb.analyzer;
         let f = self.kb.fields;
         let analyze::Query {
@@ -590,6 +612,15 @@ impl Hit<'_> {
 /// character bigrams. It means the same thing for every query — 1.0 when everything the
 /// customer asked about is in the knowledge-base question, 0.5 when half of it is — which is
 /// why one threshold serves all queries. Also returns the query words found.
+/// The sentences of a message, split at sentence-final punctuation (either width) and line
+/// ends; those with no letter or digit are left out.
+fn sentences(message: &str) -> Vec<&str> {
+    message
+        .split(['。', '？', '！', '；', '?', '!', ';', '\n', '…'])
+        .filter(|s| s.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
 fn coverage(words: &[Weighted], bigrams: &[Weighted], doc: &index::DocInfo) -> (f32, Vec<String>) {
     let share = |terms: &[Weighted], have: &[u32]| {
         // Folds from +0.0: an empty float sum is −0.0, which would print as a confidence of -0.00.
@@ -673,6 +704,42 @@ mod retrieval_tests {
     fn top(question: &str) -> SuggestResult {
         let (s, l) = shipped();
         s.suggest(l, &SuggestRequest::new(question)).unwrap()
+    }
+
+    /// A message asking two things in two sentences is answered: each sentence's best entry
+    /// is as sure as that sentence alone makes it, in either script; the ranking is the whole
+    /// message's.
+    #[test]
+    fn a_message_of_two_questions_is_answered() {
+        for message in [
+            "还没发货能退款吗？另外能开发票吗",
+            "還沒發貨能退款嗎？另外能開發票嗎🙏",
+            "还没发货能退款吗\n能开发票吗",
+        ] {
+            let r = top(message);
+            assert!(r.answered, "{message}: {r:?}");
+            for id in ["refund-before-ship", "invoice-how"] {
+                let s = r.suggestions.iter().find(|s| s.id == id);
+                assert!(
+                    s.is_some_and(|s| s.confidence >= 0.5),
+                    "{message}: {id} in {r:?}"
+                );
+            }
+            let (s, _) = shipped();
+            let whole = s.search_message(message, 3).unwrap();
+            let ids = |hits: &[Hit]| hits.iter().map(|h| h.id().to_owned()).collect::<Vec<_>>();
+            assert_eq!(
+                ids(&s.search(message, 3).unwrap()),
+                ids(&whole),
+                "{message}"
+            );
+        }
+        // One sentence, or sentences with nothing to ask, are searched once.
+        assert_eq!(sentences("还没发货能退款吗"), ["还没发货能退款吗"]);
+        assert_eq!(
+            sentences("在吗？？🙏。能开发票吗？"),
+            ["在吗", "能开发票吗"]
+        );
     }
 
     /// Real ways customers ask, and the entry that answers them.
