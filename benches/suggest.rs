@@ -164,6 +164,11 @@ fn bench(c: &mut Criterion) {
         let req = SuggestRequest::new(QUESTIONS[0]);
         b.iter(|| black_box(shipped.suggest(&linter, black_box(&req)).unwrap()));
     });
+    // A message of two sentences: the whole message, then each sentence alone.
+    group.bench_function("search-two-sentences/shipped", |b| {
+        let message = "还没发货能退款吗？另外能开发票吗";
+        b.iter(|| black_box(shipped.search(black_box(message), 3).unwrap()));
+    });
     group.finish();
 
     let mut build = c.benchmark_group("index-build");
