@@ -71,6 +71,9 @@ const CANDIDATES_PER_SUGGESTION: usize = 4;
 /// asked for. On the evaluation set ranking is the same from 10 up to all 50.
 const RERANKED: usize = 20;
 
+/// Sentences of one message asked alone (`Suggester::search`), at most.
+const MAX_SENTENCES: usize = 8;
+
 /// Where a suggestion comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -383,7 +386,9 @@ impl Suggester {
         let mut hits = self.search_message(question, k)?;
         let sentences = sentences(question);
         if sentences.len() > 1 {
-            for sentence in sentences {
+            // A customer asks a few things at once; a pasted wall of text is not asked
+            // sentence by sentence beyond the first few.
+            for sentence in sentences.into_iter().take(MAX_SENTENCES) {
                 let Some(best) = self.search_message(sentence, 1)?.into_iter().next() else {
                     continue;
                 };
