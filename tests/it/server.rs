@@ -822,6 +822,17 @@ fn state_without_index() -> AppState {
     )
 }
 
+/// Builds `DIR/idx` from the shop fixture with `kefu kb import`.
+fn import_shop(dir: &std::path::Path) {
+    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb/shop.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["kb", "import", csv.to_str().unwrap(), "--index", "idx"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+}
+
 fn start_server(dir: &std::path::Path, index: &str) -> (std::process::Child, String) {
     serve(|cmd| {
         cmd.args(["--index", index])
@@ -835,24 +846,15 @@ fn start_server(dir: &std::path::Path, index: &str) -> (std::process::Child, Str
 #[test]
 fn unanswered_questions_are_written_before_the_service_exits() {
     let dir = crate::scratch::work_dir("gaps-at-exit");
-    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb/shop.csv");
-    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(["kb", "import", csv.to_str().unwrap(), "--index", "idx"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
+    import_shop(&dir);
     let (child, addr) = start_server(&dir, "idx");
     for i in 0..40 {
-        let body = json!({"question": format!("你們賣不賣{i}號自行車🚲")}).to_string();
-        let resp = http(
+        let v = post_json(
             &addr,
-            &format!(
-                "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
+            "/v1/suggest",
+            &json!({"question": format!("你們賣不賣{i}號自行車🚲")}),
         );
-        assert!(resp.contains("\"answered\":false"), "{resp}");
+        assert_eq!(v["answered"], false, "{v}");
     }
     stop(child);
     let text = std::fs::read_to_string(dir.join("idx/gaps.jsonl")).unwrap();
@@ -864,13 +866,7 @@ fn unanswered_questions_are_written_before_the_service_exits() {
 #[test]
 fn acknowledged_kb_writes_survive_sigkill() {
     let dir = crate::scratch::work_dir("durable");
-    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kb/shop.csv");
-    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(["kb", "import", csv.to_str().unwrap(), "--index", "idx"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    import_shop(&dir);
     let (mut child, addr) = start_server(&dir, "idx");
     let writer_addr = addr.clone();
     let writer = std::thread::spawn(move || {
