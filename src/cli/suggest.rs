@@ -191,13 +191,14 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
     let recorder = (!args.no_record)
         .then(|| Recorder::start(args.source.gap_log(args.gaps.as_deref()), 1024))
         .transpose()?;
-    let record = |req: &SuggestRequest, result: &SuggestResult| -> Result<(), kefu::Error> {
-        match &recorder {
-            Some(recorder) if req.record && !result.answered => {
-                let closest = (result.suggestions.first()).map(|s| (s.id.as_str(), s.confidence));
-                recorder.record_waiting(&req.question, closest)
-            }
-            _ => Ok(()),
+    // A write that fails (or a writer that stopped) is reported by the flush, `recorded`.
+    let record = |req: &SuggestRequest, result: &SuggestResult| {
+        if let Some(recorder) = &recorder
+            && req.record
+            && !result.answered
+        {
+            let closest = (result.suggestions.first()).map(|s| (s.id.as_str(), s.confidence));
+            let _ = recorder.record_waiting(&req.question, closest);
         }
     };
     let recorded = || -> Result<()> {
@@ -218,8 +219,7 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
             let result = suggester
                 .suggest(&linter, &req)
                 .map_err(|e| e.to_string())?;
-            // A failed write is reported by the flush below.
-            let _ = record(&req, &result);
+            record(&req, &result);
             Ok(result)
         })?;
         recorded()?;
@@ -242,7 +242,7 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
         ..SuggestRequest::default()
     };
     let result = suggester.suggest(&linter, &req)?;
-    let _ = record(&req, &result);
+    record(&req, &result);
     recorded()?;
     let mut out = io::stdout().lock();
     match args.format {
