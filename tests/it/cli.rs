@@ -183,6 +183,18 @@ fn stdin_draft() {
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
         assert!(stdout(&o).contains("error[shirking]"), "{}", stdout(&o));
     }
+    // Bytes that are not UTF-8 are refused at their line.
+    let o = kefu_in(
+        &["lint", "-"],
+        Some(b"\xe4\xbd\xa0\xe5\xa5\xbd\n\xff"),
+        &std::env::temp_dir(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("<stdin>:2: not valid UTF-8"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
