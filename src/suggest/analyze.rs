@@ -284,10 +284,11 @@ impl Analyzer {
     pub fn query(&self, text: &str) -> Query {
         let distinct = |terms: Vec<Term>| -> Vec<String> {
             let mut seen = HashSet::default();
+            let first: Vec<bool> = terms.iter().map(|t| seen.insert(t.text.as_str())).collect();
             terms
                 .into_iter()
-                .map(|t| t.text)
-                .filter(|t| seen.insert(t.clone()))
+                .zip(first)
+                .filter_map(|(t, first)| first.then_some(t.text))
                 .collect()
         };
         let Indexed {
@@ -469,11 +470,12 @@ impl Analyzer {
             if a + ca.len_utf8() != b {
                 continue;
             }
+            let to = b + cb.len_utf8();
             out.push(Term {
-                text: String::from_iter([ca, cb]),
+                text: norm[a..to].to_owned(),
                 position: i,
                 from: a,
-                to: b + cb.len_utf8(),
+                to,
             });
         }
         if out.is_empty()
