@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use std::sync::Arc;
 
 use kefu::config::LogFormat;
+use axum::serve::ListenerExt;
 use kefu::server::{AppState, Engine, Settings, router};
 use kefu::{Config, Linter};
 
@@ -166,6 +167,13 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         println!("kefu listening on http://{addr}");
         tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "serving");
         tokio::spawn(reload_on_sighup(state, reload));
+        // Replies go out as soon as they are written: Nagle's algorithm would hold a small
+        // segment written after another until the first is acknowledged.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set on a connection");
+            }
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown(stop))
             .await?;
