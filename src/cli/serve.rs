@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 
 use std::sync::Arc;
 
-use kefu::config::LogFormat;
 use axum::serve::ListenerExt;
+use kefu::config::LogFormat;
 use kefu::server::{AppState, Engine, Settings, router};
 use kefu::{Config, Linter};
 
