@@ -1,7 +1,7 @@
 //! `missing-please`: a request to the customer that doesn't lead with 请 or another polite
 //! marker (三要: 「请」字当头).
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use aho_corasick::AhoCorasick;
 
@@ -17,19 +17,21 @@ pub const RULE: RuleDef = RuleDef {
         severity: Severity::Warning,
         message: "向客户提出请求时，请以“请”字当头",
         message_en: "Lead a request to the customer with 请",
-        what: "a request to the customer (提供/发/稍等/确认/填写/上传/联系…, or 把…发过来) with no 请/麻烦/劳驾/烦请 before it",
+        what: "a request to the customer (提供/发/稍等/确认/填写/上传/联系…, 把…发过来, or the object first: 订单号发一下) with no 请/麻烦/劳驾/烦请 before it",
         why: "没有“请”的要求听起来像命令；“请”字当头，客户更愿意配合。",
         bad: &[
             "把订单号发过来",
             "稍等一下",
             "您提供一下收货地址",
             "填寫退貨單號",
+            "收货地址发我一下",
         ],
         good: &[
             "请把订单号发给我们",
             "麻烦您稍等一下",
             "我们发货后会通知您",
             "如果方便的话提供一下订单号",
+            "订单帮您查一下",
         ],
         instead: "在请求前加“请”或“麻烦您”：请您提供一下收货地址",
         whole_message: false,
@@ -47,8 +49,14 @@ struct MissingPlease {
     skip: AhoCorasick,
     /// Words that introduce the object before the verb (把订单号发过来).
     disposal: Vec<String>,
+    /// Words after a request verb that make a clause naming its object first a request
+    /// (订单号发一下, 地址发我一下), where a bare noun and verb may be a label (订单确认).
+    marker: HashSet<String>,
+    /// The markers, longest first, and their last characters (most clauses end with none).
+    markers_by_length: Vec<String>,
+    marker_ends: HashSet<char>,
     /// First characters of the verbs and disposal words: a clause whose core starts with none of
-    /// them is no request, and needs no segmentation.
+    /// them, and ends with no marker, is no request, and needs no segmentation.
     starts: HashSet<char>,
 }
 
@@ -56,6 +64,8 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     let lex = cx.lexicon(RULE.doc.id);
     let verbs: HashSet<String> = lex.words("verb").into_iter().collect();
     let disposal = lex.words("disposal");
+    let mut markers = lex.words("marker");
+    markers.sort_by_key(|m| std::cmp::Reverse(m.len()));
     let starts = verbs
         .iter()
         .chain(&disposal)
@@ -66,7 +76,50 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
         starts,
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
         disposal,
+        marker: markers.iter().cloned().collect(),
+        marker_ends: markers
+            .iter()
+            .filter_map(|m| m.chars().next_back())
+            .collect(),
+        markers_by_length: markers,
     }))
+}
+
+impl MissingPlease {
+    /// The length of `text` without the request markers that end it (发我一下 → 发).
+    fn without_markers(&self, mut text: &str) -> usize {
+        while text
+            .chars()
+            .next_back()
+            .is_some_and(|c| self.marker_ends.contains(&c))
+        {
+            let Some(m) = self
+                .markers_by_length
+                .iter()
+                .find(|m| text.ends_with(m.as_str()) && m.len() < text.len())
+            else {
+                break;
+            };
+            text = &text[..text.len() - m.len()];
+        }
+        text.len()
+    }
+
+    /// Where the verb starts in a clause, its ending markers left out, that names its object
+    /// first and then asks for it (订单号发, of 订单号发一下): a request verb ends it, and what
+    /// comes before is one noun (订单号, 收货地址), which jieba's dictionary tags as such.
+    fn object_first(&self, text: &str) -> Option<usize> {
+        let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).rev().take(4).collect();
+        starts.reverse();
+        // The longest verb first: 告诉 rather than 诉.
+        let at = starts
+            .into_iter()
+            .find(|&i| i > 0 && self.verbs.contains(&text[i..]))?;
+        // A dictionary lookup first: tagging costs more, and most clauses fail the lookup.
+        let object = &text[..at];
+        (crate::text::segment::jieba().has_word(object) && crate::text::segment::pos(object) == 'n')
+            .then_some(at)
+    }
 }
 
 impl Check for MissingPlease {
@@ -75,39 +128,79 @@ impl Check for MissingPlease {
         for clause in &draft.clauses().clauses {
             let ctext = clause.span.slice(fold);
             let core = draft.core(clause.span);
-            if !fold[core.start..]
+            let core_text = core.slice(fold);
+            let verb_first = core_text
                 .chars()
                 .next()
-                .is_some_and(|c| self.starts.contains(&c))
-                || draft.is_ours(clause.span)
+                .is_some_and(|c| self.starts.contains(&c));
+            // Only the markers ending a clause can name us without making it ours (发给我们,
+            // 地址发我一下): a clause about us before them needs no segmenting.
+            let unmarked = self.without_markers(core_text);
+            let marked = unmarked < core_text.len();
+            // The object first, with nothing before it (订单号发一下; not 这个问题确认一下,
+            // which may be what we do): 请 goes with 把 before it.
+            let object_first = (marked
+                && !fold[clause.span.start..core.start]
+                    .chars()
+                    .any(char::is_alphanumeric))
+            .then(|| self.object_first(&core_text[..unmarked]))
+            .flatten();
+            if !(verb_first || object_first.is_some())
+                || draft.is_ours(Span::new(clause.span.start, core.start + unmarked))
                 || self.skip.is_match(ctext)
                 || draft.polite_before(clause)
             {
                 continue;
             }
-            let words = draft.words_in(clause.span);
-            let mut words = words
+            if object_first.is_some() {
+                out.push(Hit {
+                    span: core,
+                    fix: Some(Fix {
+                        replacement: format!("{}{}", draft.say("请把"), core.slice(draft.text)),
+                        safe: true,
+                    }),
+                    suggestions: Vec::new(),
+                });
+                continue;
+            }
+            let words: Vec<(Span, &str)> = draft
+                .words_in(clause.span)
                 .iter()
                 .map(|w| (w.span, w.span.slice(fold)))
                 .skip_while(|(_, w)| {
                     draft.common.lead.contains(*w)
                         || *w == "你"
                         || !w.chars().any(char::is_alphanumeric)
-                });
-            let Some((first, word)) = words.next() else {
+                })
+                .filter(|(s, _)| s.end <= core.end)
+                .collect();
+            let Some(&(_, word)) = words.first() else {
                 continue;
             };
-            let verb_end = if self.verbs.contains(word) {
-                Some(first.end)
+            let verb_at = if self.verbs.contains(word) {
+                0
             } else if self.disposal.iter().any(|d| d == word) {
-                words
-                    .find(|(_, w)| self.verbs.contains(*w))
-                    .map(|(s, _)| s.end)
+                let Some(at) = words.iter().position(|(_, w)| self.verbs.contains(*w)) else {
+                    continue;
+                };
+                at
             } else {
-                None
+                continue;
             };
-            let Some(end) = verb_end else { continue };
-            let span = Span::new(clause.span.start, end);
+            let verb = words[verb_at].0;
+            // Who acts is said before the verb: 我们确认一下 is what we do. After it, 我 and 我们
+            // alone (发给我们, 稍等我一下) are who the customer does it for; with more (通知我们的
+            // 仓库) the clause may be what we do, and is left alone.
+            let tail = &words[verb_at + 1..];
+            let asked = if tail.iter().all(|(_, w)| self.marker.contains(*w)) {
+                Span::new(clause.span.start, verb.start)
+            } else {
+                clause.span
+            };
+            if draft.is_ours(asked) {
+                continue;
+            }
+            let span = Span::new(clause.span.start, verb.end);
             out.push(Hit {
                 span,
                 fix: Some(Fix {
@@ -148,6 +241,39 @@ mod tests {
                     "a condition, politely put",
                 ),
                 ("发货后会通知您", &[], "发货 is not the request verb 发"),
+                ("订单号发一下", &["订单号发一下"], "the object first"),
+                (
+                    "亲，收货地址发我一下哈",
+                    &["收货地址发我一下"],
+                    "object first, with 我",
+                ),
+                (
+                    "照片上傳一下",
+                    &["照片上傳一下"],
+                    "object first, Traditional",
+                ),
+                ("订单号告诉我", &["订单号告诉我"], "object first, 告诉我"),
+                ("订单帮您查一下", &[], "we look it up for the customer"),
+                ("这个问题确认一下", &[], "no noun first: could be ours"),
+                ("稍后发一下", &[], "an adverb, not an object"),
+                ("订单确认", &[], "a label, no request marker"),
+                (
+                    "订单号发一下就可以了",
+                    &[],
+                    "a condition: more follows the request",
+                ),
+                ("麻烦订单号发一下", &[], "polite already"),
+                (
+                    "把订单号发给我们",
+                    &["把订单号发给"],
+                    "us after the verb: still a request",
+                ),
+                ("如有疑问，联系我们", &["联系"], "us alone after the verb"),
+                ("我们确认一下", &[], "us before the verb: what we do"),
+                ("我这边核实一下", &[], "what I do"),
+                ("稍等我一下", &["稍等"], "me after the verb"),
+                ("通知我们的仓库尽快发货", &[], "may be what we do"),
+                ("看我们这边能不能帮您申请", &[], "what we look into"),
             ],
         );
     }
@@ -158,5 +284,9 @@ mod tests {
         assert_eq!(r.fixed, "您好，請填寫退貨單號");
         let r = linter().lint(&LintRequest::new("把订单号发过来"));
         assert_eq!(r.fixed, "请把订单号发过来");
+        let r = linter().lint(&LintRequest::new("亲，订单号发一下"));
+        assert_eq!(r.fixed, "亲，请把订单号发一下");
+        let r = linter().lint(&LintRequest::new("訂單號發一下"));
+        assert_eq!(r.fixed, "請把訂單號發一下");
     }
 }
