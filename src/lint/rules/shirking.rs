@@ -54,6 +54,16 @@ mod tests {
             "shirking",
             &[
                 ("这不归我管", &["这不归我管"], "shirking"),
+                (
+                    "反正我们是按规定来的",
+                    &["我们是按规定来的"],
+                    "hiding behind the rules",
+                ),
+                (
+                    "我们会按规定为您办理退款",
+                    &[],
+                    "following the rules for the customer",
+                ),
                 ("你去找快递吧", &["你去找快递"], "pushing to the courier"),
                 (
                     "这是仓库的问题，跟我们没关系",
