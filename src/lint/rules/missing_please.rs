@@ -272,6 +272,8 @@ mod tests {
                 ("我们确认一下", &[], "us before the verb: what we do"),
                 ("我这边核实一下", &[], "what I do"),
                 ("稍等我一下", &["稍等"], "me after the verb"),
+                ("记得五星好评哦", &["记得"], "a reminder is a request too"),
+                ("我记得您上次买过", &[], "what I remember"),
                 ("通知我们的仓库尽快发货", &[], "may be what we do"),
                 ("看我们这边能不能帮您申请", &[], "what we look into"),
             ],
