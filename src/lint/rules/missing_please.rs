@@ -52,6 +52,9 @@ struct MissingPlease {
     /// Words after a request verb that make a clause naming its object first a request
     /// (订单号发一下, 地址发我一下), where a bare noun and verb may be a label (订单确认).
     marker: HashSet<String>,
+    /// The request verbs a clause naming its object first may end with (发, 提供, 填写…): not
+    /// looking or checking, which is more often what we do (订单看一下).
+    handover: HashSet<String>,
     /// The markers, longest first, and their last characters (most clauses end with none).
     markers_by_length: Vec<String>,
     marker_ends: HashSet<char>,
@@ -77,6 +80,7 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
         disposal,
         marker: markers.iter().cloned().collect(),
+        handover: lex.words("handover").into_iter().collect(),
         marker_ends: markers
             .iter()
             .filter_map(|m| m.chars().next_back())
@@ -106,7 +110,7 @@ impl MissingPlease {
     }
 
     /// Where the verb starts in a clause, its ending markers left out, that names its object
-    /// first and then asks for it (订单号发, of 订单号发一下): a request verb ends it, and what
+    /// first and then asks for it (订单号发, of 订单号发一下): a handover verb ends it, and what
     /// comes before is one noun (订单号, 收货地址), which jieba's dictionary tags as such.
     fn object_first(&self, text: &str) -> Option<usize> {
         let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).rev().take(4).collect();
@@ -114,7 +118,7 @@ impl MissingPlease {
         // The longest verb first: 告诉 rather than 诉.
         let at = starts
             .into_iter()
-            .find(|&i| i > 0 && self.verbs.contains(&text[i..]))?;
+            .find(|&i| i > 0 && self.handover.contains(&text[i..]))?;
         // A dictionary lookup first: tagging costs more, and most clauses fail the lookup.
         let object = &text[..at];
         (crate::text::segment::jieba().has_word(object) && crate::text::segment::pos(object) == 'n')
@@ -257,6 +261,13 @@ mod tests {
                 ("这个问题确认一下", &[], "no noun first: could be ours"),
                 ("稍后发一下", &[], "an adverb, not an object"),
                 ("订单确认", &[], "a label, no request marker"),
+                ("订单看一下", &[], "more often what we are about to do"),
+                ("物流核实一下", &[], "checking is ours"),
+                (
+                    "颜色选一下哦",
+                    &["颜色选一下"],
+                    "choosing is the customer's",
+                ),
                 (
                     "订单号发一下就可以了",
                     &[],
