@@ -207,7 +207,7 @@ pub struct Common {
     /// Words that make a clause about us or for the customer (我们, 为您…).
     pub ours: AhoCorasick,
     /// Words that may lead a clause before its core (亲, 那, 就…).
-    pub lead: std::collections::HashSet<String>,
+    pub lead: rustc_hash::FxHashSet<String>,
     /// The same words, for finding the longest one at the start of a text.
     lead_prefix: AhoCorasick,
     /// Particles that may end a clause (了, 啊, 哦…), one character each.

@@ -1,7 +1,7 @@
 //! `curt-reply`: a whole reply that is only 嗯/哦/好/行/知道了 — seed 001: don't sound like a cold
 //! robot.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::error::Error;
 use crate::lexicon::DEFAULT_SECTION;

@@ -1,7 +1,7 @@
 //! `imperative-tone`: orders at the customer (你必须/赶紧/快点/等着/不准…, and bare verb-first
 //! commands ending in ！) — seed 003: 避免用命令式.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::error::Error;
 use crate::lexicon::DEFAULT_SECTION;
