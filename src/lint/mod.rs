@@ -135,6 +135,18 @@ impl Hit {
             suggestions: Vec::new(),
         }
     }
+
+    /// A hit whose fix is safe to apply unseen: `replacement` takes the place of `span`.
+    pub fn safe_fix(span: Span, replacement: String) -> Self {
+        Self {
+            span,
+            fix: Some(Fix {
+                replacement,
+                safe: true,
+            }),
+            suggestions: Vec::new(),
+        }
+    }
 }
 
 /// One problem in a draft. `span` (bytes), `chars` and `utf16` all slice the input to `text`.

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::lexicon::DEFAULT_SECTION;
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::rules::LexiconCheck;
-use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
+use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
 use crate::text::Span;
 
 pub const RULE: RuleDef = RuleDef {
@@ -65,14 +65,7 @@ impl Check for EmotionalTone {
                 '!' => "!",
                 _ => "！",
             };
-            out.push(Hit {
-                span: Span::new(m.start(), m.end()),
-                fix: Some(Fix {
-                    replacement: one.to_owned(),
-                    safe: true,
-                }),
-                suggestions: Vec::new(),
-            });
+            out.push(Hit::safe_fix(Span::new(m.start(), m.end()), one.to_owned()));
         }
     }
 }

@@ -4,7 +4,7 @@ use aho_corasick::AhoCorasick;
 
 use crate::error::Error;
 use crate::lint::registry::{RuleDef, RuleDoc};
-use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
+use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
 use crate::text::Span;
 
 pub const RULE: RuleDef = RuleDef {
@@ -81,14 +81,10 @@ impl Check for InformalAddress {
                     continue;
                 }
             }
-            out.push(Hit {
-                span: Span::new(i, i + c.len_utf8()),
-                fix: Some(Fix {
-                    replacement: "您".to_owned(),
-                    safe: true,
-                }),
-                suggestions: Vec::new(),
-            });
+            out.push(Hit::safe_fix(
+                Span::new(i, i + c.len_utf8()),
+                "您".to_owned(),
+            ));
         }
     }
 }

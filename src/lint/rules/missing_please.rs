@@ -7,7 +7,7 @@ use aho_corasick::AhoCorasick;
 
 use crate::error::Error;
 use crate::lint::registry::{RuleDef, RuleDoc};
-use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
+use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
 use crate::text::Span;
 
 pub const RULE: RuleDef = RuleDef {
@@ -50,13 +50,13 @@ struct MissingPlease {
     /// Words that introduce the object before the verb (把订单号发过来).
     disposal: Vec<String>,
     /// Words after a request verb that make a clause naming its object first a request
-    /// (订单号发一下, 地址发我一下), where a bare noun and verb may be a label (订单确认).
-    marker: HashSet<String>,
+    /// (订单号发一下, 地址发我一下), where a bare noun and verb may be a label (订单确认); longest
+    /// first, for taking them off the end of a clause.
+    markers: Vec<String>,
     /// The request verbs a clause naming its object first may end with (发, 提供, 填写…): not
     /// looking or checking, which is more often what we do (订单看一下).
     handover: HashSet<String>,
-    /// The markers, longest first, and their last characters (most clauses end with none).
-    markers_by_length: Vec<String>,
+    /// The markers' last characters: most clauses end with none of them.
     marker_ends: HashSet<char>,
     /// First characters of the verbs and disposal words: a clause whose core starts with none of
     /// them, and ends with no marker, is no request, and needs no segmentation.
@@ -79,13 +79,12 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
         starts,
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
         disposal,
-        marker: markers.iter().cloned().collect(),
         handover: lex.words("handover").into_iter().collect(),
         marker_ends: markers
             .iter()
             .filter_map(|m| m.chars().next_back())
             .collect(),
-        markers_by_length: markers,
+        markers,
     }))
 }
 
@@ -98,7 +97,7 @@ impl MissingPlease {
             .is_some_and(|c| self.marker_ends.contains(&c))
         {
             let Some(m) = self
-                .markers_by_length
+                .markers
                 .iter()
                 .find(|m| text.ends_with(m.as_str()) && m.len() < text.len())
             else {
@@ -113,12 +112,14 @@ impl MissingPlease {
     /// first and then asks for it (订单号发, of 订单号发一下): a handover verb ends it, and what
     /// comes before is one noun (订单号, 收货地址), which jieba's dictionary tags as such.
     fn object_first(&self, text: &str) -> Option<usize> {
-        let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).rev().take(4).collect();
-        starts.reverse();
-        // The longest verb first: 告诉 rather than 诉.
-        let at = starts
-            .into_iter()
-            .find(|&i| i > 0 && self.handover.contains(&text[i..]))?;
+        // The longest verb of up to four characters: 告诉 rather than 诉.
+        let at = text
+            .char_indices()
+            .rev()
+            .take(4)
+            .map(|(i, _)| i)
+            .filter(|&i| i > 0 && self.handover.contains(&text[i..]))
+            .last()?;
         // A dictionary lookup first: tagging costs more, and most clauses fail the lookup.
         let object = &text[..at];
         (crate::text::segment::jieba().has_word(object) && crate::text::segment::pos(object) == 'n')
@@ -156,15 +157,15 @@ impl Check for MissingPlease {
             {
                 continue;
             }
+            // 请 goes before the request: with 把 before an object named first.
+            let ask = |span: Span, please: &str| {
+                Hit::safe_fix(
+                    span,
+                    format!("{}{}", draft.say(please), span.slice(draft.text)),
+                )
+            };
             if object_first.is_some() {
-                out.push(Hit {
-                    span: core,
-                    fix: Some(Fix {
-                        replacement: format!("{}{}", draft.say("请把"), core.slice(draft.text)),
-                        safe: true,
-                    }),
-                    suggestions: Vec::new(),
-                });
+                out.push(ask(core, "请把"));
                 continue;
             }
             let words: Vec<(Span, &str)> = draft
@@ -196,7 +197,10 @@ impl Check for MissingPlease {
             // alone (发给我们, 稍等我一下) are who the customer does it for; with more (通知我们的
             // 仓库) the clause may be what we do, and is left alone.
             let tail = &words[verb_at + 1..];
-            let asked = if tail.iter().all(|(_, w)| self.marker.contains(*w)) {
+            let asked = if tail
+                .iter()
+                .all(|(_, w)| self.markers.iter().any(|m| m == w))
+            {
                 Span::new(clause.span.start, verb.start)
             } else {
                 clause.span
@@ -204,15 +208,7 @@ impl Check for MissingPlease {
             if draft.is_ours(asked) {
                 continue;
             }
-            let span = Span::new(clause.span.start, verb.end);
-            out.push(Hit {
-                span,
-                fix: Some(Fix {
-                    replacement: format!("{}{}", draft.say("请"), span.slice(draft.text)),
-                    safe: true,
-                }),
-                suggestions: Vec::new(),
-            });
+            out.push(ask(Span::new(clause.span.start, verb.end), "请"));
         }
     }
 }
@@ -246,6 +242,11 @@ mod tests {
                 ),
                 ("发货后会通知您", &[], "发货 is not the request verb 发"),
                 ("订单号发一下", &["订单号发一下"], "the object first"),
+                (
+                    "订单号发一下😊",
+                    &["订单号发一下"],
+                    "object first, emoji after",
+                ),
                 (
                     "亲，收货地址发我一下哈",
                     &["收货地址发我一下"],
