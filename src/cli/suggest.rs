@@ -336,6 +336,21 @@ pub enum KbCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// List the phrase library (快捷短语) as a quick-reply panel shows it: its scenes, and the
+    /// phrases of one scene or all, each with the variables to fill and its lint result.
+    Phrases {
+        /// Only this scene's phrases (greeting, waiting, closing…; letter case aside).
+        #[arg(long)]
+        scene: Option<String>,
+        /// The shop's phrase library (JSONL or CSV) instead of the shipped one.
+        #[arg(long, value_name = "FILE", conflicts_with = "index")]
+        phrases: Option<PathBuf>,
+        /// The phrase library of the on-disk index built by `kefu kb import`.
+        #[arg(long, value_name = "DIR")]
+        index: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Rebuild an on-disk index from its own entries and phrases with this kefu's word lists
     /// (and the shop's synonyms kept in it): after an upgrade, without losing edits made over HTTP.
     Reindex {
@@ -479,6 +494,40 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             match format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string(&analysis)?)?,
                 Format::Text => write_analysis(&mut out, &question, &analysis)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Phrases {
+            scene,
+            phrases,
+            index,
+            format,
+        } => {
+            let sources = kefu::suggest::Sources {
+                phrases,
+                index,
+                ..Default::default()
+            };
+            let library = sources.phrases(warn_skipped)?;
+            let linter = Linter::new(&Config::discover(config)?)?;
+            let panel = kefu::suggest::panel::list(&library, &linter, scene.as_deref());
+            if let Some(scene) = &scene
+                && !panel.has_scene(scene)
+            {
+                let scenes: Vec<&str> = panel.scenes.iter().map(|s| s.scene.as_str()).collect();
+                bail!(
+                    "no phrase has the scene `{scene}`; the scenes are: {}",
+                    if scenes.is_empty() {
+                        "none (the library is empty)".to_owned()
+                    } else {
+                        scenes.join(", ")
+                    }
+                );
+            }
+            let mut out = io::stdout().lock();
+            match format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string(&panel)?)?,
+                Format::Text => write_panel(&mut out, &panel)?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -815,4 +864,35 @@ fn print_comparison(path: &Path, c: &eval::Comparison) {
             );
         }
     }
+}
+
+/// The phrase panel as text: the scenes with their counts, then each listed scene's phrases.
+fn write_panel(out: &mut impl Write, panel: &kefu::suggest::panel::PhraseList) -> io::Result<()> {
+    if panel.scenes.is_empty() {
+        return writeln!(out, "the phrase library is empty");
+    }
+    let scenes: Vec<String> = panel
+        .scenes
+        .iter()
+        .map(|s| format!("{} {}", s.scene, s.phrases))
+        .collect();
+    writeln!(out, "scenes: {}", scenes.join(" · "))?;
+    let mut scene = None;
+    for p in &panel.phrases {
+        if scene != Some(&p.scene) {
+            writeln!(out, "\n{}", p.scene)?;
+            scene = Some(&p.scene);
+        }
+        write!(out, "  [{}] {}", p.id, p.text)?;
+        if !p.vars.is_empty() {
+            write!(out, "  (fill: {})", p.vars.join(", "))?;
+        }
+        if !p.lint.findings.is_empty() {
+            let mut rules: Vec<&str> = p.lint.findings.iter().map(|f| f.rule).collect();
+            rules.dedup();
+            write!(out, "  (lint {}/100: {})", p.lint.score, rules.join(", "))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }

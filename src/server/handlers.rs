@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
 use crate::lint::{LintRequest, LintResult, Role};
+use crate::suggest::panel::PhraseList;
 use crate::suggest::{Analysis, SuggestRequest};
 
 /// The body of `/v1/lint` and of each batch item.
@@ -87,6 +88,26 @@ pub async fn suggest(
         recorder.record(&req.question, closest);
     }
     Ok(Json(result).into_response())
+}
+
+/// The query of `GET /v1/phrases`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PhrasesQuery {
+    /// Only this scene's phrases (greeting, waiting, closing…; letter case aside). The scenes
+    /// are listed either way.
+    scene: Option<String>,
+}
+
+/// The phrase library for a quick-reply panel: its scenes and the phrases of one or all.
+pub async fn phrases(
+    State(state): State<AppState>,
+    query: Result<Query<PhrasesQuery>, QueryRejection>,
+) -> Result<Json<PhraseList>, ApiError> {
+    let Query(query) = query?;
+    let engine = state.engine();
+    let scene = query.scene.as_deref().filter(|s| !s.trim().is_empty());
+    Ok(Json(engine.suggester.phrase_panel(&engine.linter, scene)))
 }
 
 /// The body of `/v1/suggest/analyze`.

@@ -246,6 +246,7 @@ pub fn router(state: AppState) -> Router {
             post(handlers::lint_batch).layer(DefaultBodyLimit::max(s.max_batch_body)),
         )
         .route("/v1/suggest", post(handlers::suggest).layer(DefaultBodyLimit::max(s.max_body)))
+        .route("/v1/phrases", get(handlers::phrases))
         .route("/v1/suggest/analyze", post(handlers::analyze).layer(DefaultBodyLimit::max(s.max_body)))
         .route("/v2/check", post(languagetool::check).layer(DefaultBodyLimit::max(s.max_body)))
         .route("/v2/languages", get(languagetool::languages))

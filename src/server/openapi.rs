@@ -13,6 +13,7 @@ use crate::lint::{Finding, Fix, LintResult, Role, Severity};
 use crate::suggest::analyze::AnalysedWord;
 use crate::suggest::gaps::Gap;
 use crate::suggest::kb::KbEntry;
+use crate::suggest::panel::{PanelPhrase, PhraseList, Scene};
 use crate::suggest::{
     Analysis, BigramInIndex, Source, SuggestRequest, SuggestResult, Suggestion, WordInIndex,
 };
@@ -112,6 +113,10 @@ fn suggest() {}
     responses((status = 200, body = Analysis), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn suggest_analyze() {}
 
+#[utoipa::path(get, path = "/v1/phrases", params(super::handlers::PhrasesQuery),
+    responses((status = 200, body = PhraseList), (status = 400, body = ErrorBody)))]
+fn phrases() {}
+
 #[utoipa::path(post, path = "/v2/check", request_body(content = CheckForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "LanguageTool's check response: software, warnings, language, matches[] with UTF-16 offset/length", body = Object),
               (status = 400, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -188,10 +193,10 @@ impl utoipa::Modify for Bearer {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kefu", description = "Service-language linting and reply suggestion for Chinese customer service."),
-    paths(lint, lint_batch, suggest, suggest_analyze, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, kb_gaps_dismiss, reload, audit, healthz, readyz, metrics, openapi_json),
+    paths(lint, lint_batch, suggest, suggest_analyze, phrases, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, kb_gaps_dismiss, reload, audit, healthz, readyz, metrics, openapi_json),
     components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, CheckForm, LintBody, BatchBody, EntryBody, DismissBody,
         LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap,
-        AnalyzeBody, Analysis, WordInIndex, BigramInIndex, AnalysedWord)),
+        AnalyzeBody, Analysis, WordInIndex, BigramInIndex, AnalysedWord, PhraseList, PanelPhrase, Scene)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -728,6 +728,22 @@ impl KbIndex {
     /// The knowledge-base entries and the phrases, rebuilt from their documents, in id order.
     pub fn contents(&self) -> (Vec<KbEntry>, Vec<Phrase>) {
         regroup(self.docs.iter().map(StoredDoc::from))
+    }
+
+    /// The phrases, in the order they were indexed (the library's own order).
+    pub fn phrases(&self) -> Vec<Phrase> {
+        let mut seen = FxHashSet::default();
+        let phrases = self.docs.iter().filter(|d| d.source == "phrase");
+        // A phrase is one document per trigger; the first stands for it.
+        let firsts = phrases.filter(|d| seen.insert(d.id.as_str()));
+        firsts
+            .map(|d| Phrase {
+                id: d.id.clone(),
+                scene: d.question.clone(),
+                text: d.answer.clone(),
+                tags: d.tags.clone(),
+            })
+            .collect()
     }
 
     /// The knowledge-base entries (not phrases), rebuilt from their question variants, in id order.

@@ -8,6 +8,7 @@ pub mod gaps;
 pub mod index;
 pub mod kb;
 pub mod overlap;
+pub mod panel;
 pub mod recorder;
 
 use std::collections::BTreeMap;
@@ -216,12 +217,32 @@ impl Sources {
             Some(p) => kb::load_file::<KbEntry>(p, |e| &e.id, &mut warn)?,
             None => kb::parse::<KbEntry>(kb::DEFAULT_KB).dedup_last_wins(|e| &e.id),
         };
-        let phrases = match &self.phrases {
-            Some(p) => kb::load_file::<Phrase>(p, |p| &p.id, &mut warn)?,
+        let phrases = self.phrase_file(&mut warn)?;
+        Suggester::build_with(&entries, &phrases, None, analyzer)
+    }
+
+    /// The phrase library alone, in its own order, with nothing indexed but an on-disk index
+    /// opened: what a quick-reply panel lists. Bad lines go to `warn` as for `open`.
+    pub fn phrases(
+        &self,
+        mut warn: impl FnMut(&Path, &kb::LineError),
+    ) -> Result<Vec<Phrase>, Error> {
+        match &self.index {
+            Some(dir) => Ok(Suggester::open(dir)?.phrases()),
+            None => self.phrase_file(&mut warn),
+        }
+    }
+
+    /// The named phrase library, none, or the shipped one.
+    fn phrase_file(
+        &self,
+        warn: &mut impl FnMut(&Path, &kb::LineError),
+    ) -> Result<Vec<Phrase>, Error> {
+        Ok(match &self.phrases {
+            Some(p) => kb::load_file::<Phrase>(p, |p| &p.id, warn)?,
             None if self.no_phrases => Vec::new(),
             None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
-        };
-        Suggester::build_with(&entries, &phrases, None, analyzer)
+        })
     }
 
     /// The shipped analysis, plus the shop's synonyms when a file is named.
@@ -297,6 +318,17 @@ impl Suggester {
     /// The knowledge-base entries, in id order.
     pub fn entries(&self) -> Vec<KbEntry> {
         self.kb.entries()
+    }
+
+    /// The phrase library, in its own order.
+    pub fn phrases(&self) -> Vec<Phrase> {
+        self.kb.phrases()
+    }
+
+    /// The phrase library as a quick-reply panel shows it: every scene, and the phrases of
+    /// `scene` (all of them without one), each with its variables and lint result.
+    pub fn phrase_panel(&self, linter: &Linter, scene: Option<&str>) -> panel::PhraseList {
+        panel::list(&self.kb.phrases(), linter, scene)
     }
 
     /// The knowledge-base entries and the phrases, in id order: what this was built from.

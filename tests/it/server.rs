@@ -169,6 +169,51 @@ async fn analyze_shows_how_a_question_is_searched() {
 }
 
 #[tokio::test]
+async fn phrases_fill_a_quick_reply_panel() {
+    let (status, all) = call("GET", "/v1/phrases", None, "").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let scenes = all["scenes"].as_array().unwrap();
+    let listed: u64 = scenes.iter().map(|s| s["phrases"].as_u64().unwrap()).sum();
+    assert_eq!(listed as usize, all["phrases"].as_array().unwrap().len());
+    assert!(scenes.iter().any(|s| s["scene"] == "greeting"), "{all}");
+    // Every shipped phrase is polite; the one with a courier and a tracking number says so.
+    for p in all["phrases"].as_array().unwrap() {
+        assert_eq!(p["lint"]["findings"], json!([]), "{p}");
+    }
+    assert!(
+        all["phrases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["vars"].as_array().is_some_and(|v| !v.is_empty())),
+        "{all}"
+    );
+    // One scene, named in any letter case; the scenes are listed all the same.
+    let (status, closing) = call("GET", "/v1/phrases?scene=Closing", None, "").await;
+    assert_eq!(status, StatusCode::OK, "{closing}");
+    assert_eq!(closing["scenes"], all["scenes"]);
+    let phrases = closing["phrases"].as_array().unwrap();
+    assert!(!phrases.is_empty());
+    for p in phrases {
+        assert_eq!(p["scene"], "closing", "{p}");
+        assert!(p["text"].as_str().unwrap().contains("再见"), "{p}");
+    }
+    // A scene the library lacks lists no phrase, and the scenes it has.
+    let (status, none) = call("GET", "/v1/phrases?scene=%E5%91%8A%E5%88%AB", None, "").await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!(none["phrases"], json!([]));
+    assert_eq!(none["scenes"], all["scenes"]);
+    let (status, v) = call("GET", "/v1/phrases?scene=a&scene=b", None, "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("scene"),
+        "{v}"
+    );
+    let (status, _) = call("POST", "/v1/phrases", Some("application/json"), "{}").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
 async fn errors_are_json_with_the_right_status() {
     let (s, v) = call("POST", "/v1/lint", Some("application/json"), "{bad json").await;
     assert_eq!(
@@ -1169,6 +1214,7 @@ async fn openapi_covers_every_route() {
         "/v1/lint/batch",
         "/v1/suggest",
         "/v1/suggest/analyze",
+        "/v1/phrases",
         "/v2/check",
         "/v2/languages",
         "/v1/kb",

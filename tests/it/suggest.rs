@@ -612,6 +612,92 @@ fn analyze_shows_how_a_question_is_searched() {
 }
 
 #[test]
+fn phrases_are_listed_by_scene_from_a_file_or_an_index() {
+    let dir = work_dir("phrases");
+    // The shipped library: every scene, then its phrases, the variables to fill named.
+    let o = kefu(&dir, &["kb", "phrases"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.starts_with("scenes: greeting "), "{text}");
+    assert!(text.contains("\ngreeting\n  [greet-1] 您好"), "{text}");
+    assert!(text.contains("(fill: "), "{text}");
+    assert!(
+        !text.contains("(lint "),
+        "shipped phrases are polite: {text}"
+    );
+    // The shop's own file: bad lines named and skipped, an impolite phrase marked.
+    let shop = dir.join("phrases.jsonl");
+    std::fs::write(
+        &shop,
+        "{\"id\":\"w1\",\"scene\":\"waiting\",\"text\":\"等着，别催了\"}\n\
+         not json\n\
+         {\"id\":\"t1\",\"scene\":\"thanks\",\"text\":\"感謝您的耐心等待🙏\",\"tags\":[\"謝謝\"]}\n",
+    )
+    .unwrap();
+    let shop = shop.to_str().unwrap();
+    let o = kefu(
+        &dir,
+        &["kb", "phrases", "--phrases", shop, "--format", "json"],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("phrases.jsonl:2: not valid JSON"),
+        "{}",
+        err(&o)
+    );
+    let v = json(&o);
+    assert_eq!(
+        v["scenes"],
+        serde_json::json!([{"scene": "waiting", "phrases": 1}, {"scene": "thanks", "phrases": 1}])
+    );
+    assert!(
+        v["phrases"][0]["lint"]["score"].as_u64().unwrap() < 100,
+        "{v}"
+    );
+    assert_eq!(v["phrases"][1]["text"], "感謝您的耐心等待🙏");
+    assert_eq!(v["phrases"][1]["tags"], serde_json::json!(["謝謝"]));
+    let o = kefu(
+        &dir,
+        &["kb", "phrases", "--phrases", shop, "--scene", "waiting"],
+        "",
+    );
+    assert!(out(&o).contains("[w1] 等着，别催了  (lint "), "{}", out(&o));
+    assert!(!out(&o).contains("[t1]"), "{}", out(&o));
+    // A scene the library lacks: an error naming the scenes it has.
+    let o = kefu(
+        &dir,
+        &["kb", "phrases", "--phrases", shop, "--scene", "closing"],
+        "",
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        err(&o).contains("the scenes are: waiting, thanks"),
+        "{}",
+        err(&o)
+    );
+    // An index lists the phrases it was imported with.
+    let (kb, _) = shop_files();
+    let index = dir.join("index");
+    let index = index.to_str().unwrap();
+    let o = kefu(
+        &dir,
+        &["kb", "import", &kb, "--phrases", shop, "--index", index],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = kefu(
+        &dir,
+        &["kb", "phrases", "--index", index, "--format", "json"],
+        "",
+    );
+    assert_eq!(json(&o)["scenes"], v["scenes"]);
+    let o = kefu(&dir, &["kb", "phrases", "--phrases", "missing.jsonl"], "");
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err(&o).contains("missing.jsonl"), "{}", err(&o));
+}
+
+#[test]
 fn check_reports_lines_duplicates_and_impolite_answers() {
     let dir = work_dir("check");
     let o = kefu(
