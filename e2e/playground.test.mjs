@@ -190,6 +190,29 @@ test('a suggested answer goes into the draft with its variables marked to fill i
   await until(async () => (await marks(page)).filter((m) => m.text === '{courier}').length === 0, 'the filled variable unmarked');
 });
 
+test('the phrase panel lists the library by scene and puts a phrase into the draft', async () => {
+  await page.locator('#phrases summary').click();
+  const tabs = page.locator('#scenes button');
+  await until(() => tabs.count(), 'the scene tabs');
+  const library = await (await fetch(`${kefu.url}/v1/phrases`)).json();
+  assert.equal(await tabs.count(), library.scenes.length);
+  assert.equal(await tabs.first().getAttribute('aria-selected'), 'true');
+  // Another scene opens on a click: only its phrases.
+  await page.locator('#scenes button[data-scene="closing"]').click();
+  assert.equal(await page.locator('#scenes button[data-scene="closing"]').getAttribute('aria-selected'), 'true');
+  const phrases = page.locator('#phrase-list button');
+  const closing = library.phrases.filter((p) => p.scene === 'closing').map((p) => p.text);
+  assert.deepEqual(await phrases.allTextContents(), closing);
+  await phrases.first().click();
+  assert.equal(await page.locator('#draft').inputValue(), closing[0]);
+  // A phrase with variables goes in with the first one selected to type over.
+  await page.locator('#draft').fill('');
+  await page.locator('#scenes button[data-scene="logistics"]').click();
+  await page.locator('#phrase-list button[data-id="ship-1"]').click();
+  const selected = await page.locator('#draft').evaluate((t) => t.value.slice(t.selectionStart, t.selectionEnd));
+  assert.equal(selected, '{courier}');
+});
+
 test('a Traditional question gets Traditional answers; nonsense gets an honest no', async () => {
   await page.locator('#question').fill('我拍下了還沒付款，訂單怎麼就關閉了');
   await page.locator('#question').press('Enter');

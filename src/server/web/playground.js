@@ -1,5 +1,6 @@
-// The playground page: a draft box checked as the agent types, and a question box that finds
-// answers in the knowledge base. Talks to the same server that served it.
+// The playground page: a draft box checked as the agent types, a question box that finds
+// answers in the knowledge base, and the phrase library by scene. Talks to the same server
+// that served it.
 (function () {
   'use strict';
 
@@ -224,9 +225,60 @@
     ask(true);
   });
 
+  // ---- the phrase panel (快捷短语) ---------------------------------------------------
+
+  const SCENE_LABEL = {
+    greeting: '问候', waiting: '稍等', apology: '致歉', thanks: '感谢', closing: '结束语',
+    confirm: '确认', ask: '询问', promise: '承诺', soothe: '安抚', notice: '告知', logistics: '物流',
+  };
+  const scenesEl = $('scenes');
+  const phraseListEl = $('phrase-list');
+
+  /** Shows the scene tabs of the library and the first scene's phrases. */
+  function showPhrases(panel) {
+    scenesEl.replaceChildren();
+    const show = (scene) => {
+      for (const tab of scenesEl.children) {
+        tab.setAttribute('aria-selected', String(tab.dataset.scene === scene));
+      }
+      phraseListEl.replaceChildren();
+      for (const p of panel.phrases.filter((x) => x.scene === scene)) {
+        const li = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.dataset.id = p.id;
+        button.textContent = p.text;
+        button.title = p.vars.length ? `插入回复草稿，待填：${p.vars.join('、')}` : '插入回复草稿';
+        // Inserted like an answer: its {variables} marked, the first selected to type over.
+        button.addEventListener('click', () => hl.insert(p.text));
+        li.append(button);
+        phraseListEl.append(li);
+      }
+    };
+    for (const { scene, phrases } of panel.scenes) {
+      const tab = document.createElement('button');
+      tab.type = 'button';
+      tab.setAttribute('role', 'tab');
+      tab.dataset.scene = scene;
+      tab.textContent = `${SCENE_LABEL[scene] || scene} ${phrases}`;
+      tab.addEventListener('click', () => show(scene));
+      scenesEl.append(tab);
+    }
+    if (panel.scenes.length) show(panel.scenes[0].scene);
+  }
+
   // ---- the server's state -------------------------------------------------------------
 
   api('/readyz')
     .then((r) => setStatus(`已连接：${r.rules} 条规则，知识库 ${r.kb_documents} 条`, 'ok'))
     .catch((err) => setStatus(`无法连接：${err.message}`, 'error'));
+  // A library without phrases, or a server that can't list them, leaves the panel out.
+  api('/v1/phrases')
+    .then((panel) => {
+      $('phrases').hidden = !panel.scenes.length;
+      showPhrases(panel);
+    })
+    .catch(() => {
+      $('phrases').hidden = true;
+    });
 })();
