@@ -67,6 +67,24 @@ mod tests {
                     "negated: the agent clears the customer",
                 ),
                 ("可能是我们没有说明清楚", &[], "taking the blame"),
+                (
+                    "详情页写得很清楚了",
+                    &["写得很清楚了"],
+                    "it is written clearly: read it",
+                ),
+                ("我已经說得很明白了", &["說得很明白了"], "Traditional"),
+                (
+                    "说明书上写得清清楚楚的",
+                    &["写得清清楚楚"],
+                    "doubled intensive",
+                ),
+                ("可能是我们之前没有讲得很清楚了", &[], "negated: ours"),
+                (
+                    "说明书写得很清楚，您可以按步骤操作",
+                    &[],
+                    "pointing to instructions is no reproach",
+                ),
+                ("我这样说清楚了吗", &[], "asking whether it is clear"),
             ],
         );
     }
