@@ -85,6 +85,34 @@ mod tests {
                     "pointing to instructions is no reproach",
                 ),
                 ("我这样说清楚了吗", &[], "asking whether it is clear"),
+                (
+                    "这个问题我刚才已经回答过了",
+                    &["这个问题我刚才已经回答过了"],
+                    "answered already",
+                ),
+                ("没看到我发的消息吗", &["没看到我发的消息"], "scroll up"),
+                ("自己往上翻", &["自己往上翻"], "scroll up"),
+                (
+                    "拍之前不问清楚",
+                    &["拍之前不问清楚"],
+                    "you should have asked",
+                ),
+                (
+                    "您买的时候怎么不看清楚",
+                    &["买的时候怎么不看清楚"],
+                    "you should have looked",
+                ),
+                (
+                    "如果您买的时候没看清楚也没关系，我们支持七天无理由",
+                    &[],
+                    "reassuring, not reproaching",
+                ),
+                ("下次注意点", &["下次注意点"], "lecturing"),
+                (
+                    "给您添麻烦了，下次我们一定注意点",
+                    &[],
+                    "our own promise to take care",
+                ),
             ],
         );
     }

@@ -55,6 +55,14 @@ mod tests {
             "blunt-language",
             &[
                 ("不知道！", &["不知道"], "bare refusal"),
+                ("谁知道呢，可能快递慢了", &["谁知道呢"], "shrugging it off"),
+                ("不行就算了", &["不行就算了"], "take it or leave it"),
+                (
+                    "一分钱一分货",
+                    &["一分钱一分货"],
+                    "you get what you pay for",
+                ),
+                ("別激動", &["別激動"], "Traditional"),
                 (
                     "我也不知道啊",
                     &["我也不知道啊"],
