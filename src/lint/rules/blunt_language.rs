@@ -63,6 +63,12 @@ mod tests {
                     "you get what you pay for",
                 ),
                 ("別激動", &["別激動"], "Traditional"),
+                ("懂了吗？", &["懂了吗"], "condescending check"),
+                ("明白了，我马上处理", &[], "the agent understood"),
+                ("还有事吗", &["还有事吗"], "curt"),
+                ("请问还有其他问题吗", &[], "the polite form"),
+                ("没事我下了", &["没事我下了"], "leaving"),
+                ("没有为什么", &["没有为什么"], "no reason given"),
                 (
                     "我也不知道啊",
                     &["我也不知道啊"],

@@ -54,6 +54,11 @@ mod tests {
             "shirking",
             &[
                 ("这不归我管", &["这不归我管"], "shirking"),
+                ("这事得找售后", &["这事得找售后"], "sent elsewhere"),
+                ("我帮您找售后处理", &[], "we act for the customer"),
+                ("您需要找售后吗？我帮您转接", &[], "offering the handover"),
+                ("按规定只能这样", &["按规定只能这样"], "the rules say so"),
+                ("我们又不是故意的", &["我们又不是故意的"], "defensive"),
                 (
                     "反正我们是按规定来的",
                     &["我们是按规定来的"],
