@@ -180,6 +180,32 @@ test('sites that are not enabled are left alone', async () => {
   await page.close();
 });
 
+test('the popup lists the phrase library by scene and copies a phrase', async () => {
+  await configure({ server: kefu.url, sites: [pages.host] });
+  const page = await ext.context.newPage();
+  await page.goto(`chrome-extension://${ext.extensionId}/popup.html`);
+  await until(() => page.locator('#phrases').isVisible(), 'the phrase section');
+  const library = await (await fetch(`${kefu.url}/v1/phrases`)).json();
+  assert.equal(await page.locator('#scene option').count(), library.scenes.length);
+  assert.equal(await page.locator('#scene option[value="greeting"]').textContent(), `问候（${library.scenes[0].phrases}）`);
+  await page.locator('#scene').selectOption('closing');
+  const closing = library.phrases.filter((p) => p.scene === 'closing').map((p) => p.text);
+  assert.deepEqual(await page.locator('#phrase-list button').allTextContents(), closing);
+  await page.locator('#phrase-list button').first().click();
+  await until(() => page.locator('#copied').textContent().then((t) => t === '已复制'), 'the copied note');
+  // Pasted into the workbench's reply box, it is the phrase.
+  const { page: workbench } = await openWorkbench();
+  await workbench.locator('textarea').first().focus();
+  await workbench.keyboard.press('Control+V');
+  assert.equal(await workbench.locator('textarea').first().inputValue(), closing[0]);
+  await workbench.close();
+  // A phrase with variables says which to fill in after pasting.
+  await page.locator('#scene').selectOption('logistics');
+  await page.locator('#phrase-list button[data-id="ship-1"]').click();
+  await until(() => page.locator('#copied').textContent().then((t) => t.includes('courier')), 'the variables to fill');
+  await page.close();
+});
+
 test('a server that cannot be reached shows on the badge, and the page keeps working', async () => {
   await configure({ server: 'http://127.0.0.1:9', sites: [pages.host] });
   const { page, problems } = await openWorkbench();

@@ -16,6 +16,10 @@ chrome.runtime.onMessage.addListener((message, _sender, reply) => {
     call('/v1/lint', body).then(reply);
     return true;
   }
+  if (message.type === 'phrases') {
+    call('/v1/phrases').then(reply);
+    return true;
+  }
   if (message.type === 'ready') {
     call('/readyz').then(reply);
     return true;

@@ -1,6 +1,7 @@
 // One call to a kefu server, answered as {ok: true, result} or {ok: false, error} with an error a
-// person can act on. Shared by the playground page, the extension's service worker and its
-// options page, so they all say the same thing when the server is slow, down or refuses.
+// person can act on, and the names of the phrase library's scenes. Shared by the playground page,
+// the extension's service worker, its options page and its popup, so they all say the same thing
+// when the server is slow, down or refuses.
 (function (root) {
   'use strict';
   if (root.KefuApi) return;
@@ -37,5 +38,12 @@
     return data ? { ok: true, result: data } : { ok: false, error: 'kefu 服务的回答无法解析' };
   }
 
-  root.KefuApi = { call, TIMEOUT_MS };
+  /** The shipped phrase library's scenes, as an agent reads them; a shop's own stay as written. */
+  const SCENES = {
+    greeting: '问候', waiting: '稍等', apology: '致歉', thanks: '感谢', closing: '结束语',
+    confirm: '确认', ask: '询问', promise: '承诺', soothe: '安抚', notice: '告知', logistics: '物流',
+  };
+  const sceneLabel = (scene) => SCENES[scene] || scene;
+
+  root.KefuApi = { call, sceneLabel, TIMEOUT_MS };
 })(globalThis);

@@ -1,4 +1,5 @@
-// The toolbar popup: turn checking on or off for the current site, see whether the server answers.
+// The toolbar popup: turn checking on or off for the current site, see whether the server answers,
+// and copy a phrase of the shop's library (快捷短语) to paste into any reply box.
 (async function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -31,6 +32,45 @@
   $('options').addEventListener('click', (e) => {
     e.preventDefault();
     chrome.runtime.openOptionsPage();
+  });
+  chrome.runtime.sendMessage({ type: 'phrases' }, (r) => {
+    // No library, or a server that can't list it: the section stays hidden.
+    if (!r || !r.ok || !r.result.scenes.length) return;
+    const { scenes, phrases } = r.result;
+    const select = $('scene');
+    const list = $('phrase-list');
+    const note = $('copied');
+    for (const { scene, phrases: n } of scenes) {
+      const option = document.createElement('option');
+      option.value = scene;
+      option.textContent = `${KefuApi.sceneLabel(scene)}（${n}）`;
+      select.append(option);
+    }
+    const show = () => {
+      list.replaceChildren();
+      for (const p of phrases.filter((x) => x.scene === select.value)) {
+        const li = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.dataset.id = p.id;
+        button.textContent = p.text;
+        button.addEventListener('click', async () => {
+          try {
+            await navigator.clipboard.writeText(p.text);
+            note.textContent = p.vars.length ? `已复制，粘贴后请填写：${p.vars.join('、')}` : '已复制';
+            note.className = 'note ok';
+          } catch (_) {
+            note.textContent = '无法复制，请选中文字后手动复制';
+            note.className = 'note error';
+          }
+        });
+        li.append(button);
+        list.append(li);
+      }
+    };
+    select.addEventListener('change', show);
+    show();
+    $('phrases').hidden = false;
   });
   chrome.runtime.sendMessage({ type: 'ready' }, (r) => {
     const el = $('server');

@@ -227,10 +227,6 @@
 
   // ---- the phrase panel (快捷短语) ---------------------------------------------------
 
-  const SCENE_LABEL = {
-    greeting: '问候', waiting: '稍等', apology: '致歉', thanks: '感谢', closing: '结束语',
-    confirm: '确认', ask: '询问', promise: '承诺', soothe: '安抚', notice: '告知', logistics: '物流',
-  };
   const scenesEl = $('scenes');
   const phraseListEl = $('phrase-list');
 
@@ -260,7 +256,7 @@
       tab.type = 'button';
       tab.setAttribute('role', 'tab');
       tab.dataset.scene = scene;
-      tab.textContent = `${SCENE_LABEL[scene] || scene} ${phrases}`;
+      tab.textContent = `${KefuApi.sceneLabel(scene)} ${phrases}`;
       tab.addEventListener('click', () => show(scene));
       scenesEl.append(tab);
     }
