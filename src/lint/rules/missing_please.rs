@@ -179,23 +179,30 @@ impl Check for MissingPlease {
                 })
                 .filter(|(s, _)| s.end <= core.end)
                 .collect();
-            let Some(&(_, word)) = words.first() else {
+            let Some(&(first, word)) = words.first() else {
                 continue;
             };
-            let verb_at = if self.verbs.contains(word) {
-                0
+            // A verb jieba cuts in two (等 + 一下 of 等一下) is one verb of the list.
+            let joined = words
+                .get(1)
+                .map(|&(next, _)| (next, &fold[first.start..next.end]))
+                .filter(|(_, w)| self.verbs.contains(*w));
+            let (verb_at, verb) = if self.verbs.contains(word) {
+                (0, first)
+            } else if let Some((next, _)) = joined {
+                (1, Span::new(first.start, next.end))
             } else if self.disposal.iter().any(|d| d == word) {
                 let Some(at) = words.iter().position(|(_, w)| self.verbs.contains(*w)) else {
                     continue;
                 };
-                at
+                (at, words[at].0)
             } else {
                 continue;
             };
-            let verb = words[verb_at].0;
             // Who acts is said before the verb: 我们确认一下 is what we do. After it, 我 and 我们
-            // alone (发给我们, 稍等我一下) are who the customer does it for; with more (通知我们的
-            // 仓库) the clause may be what we do, and is left alone.
+            // alone (发给我们, 稍等我一下), or ending the clause (拍个视频给我), are who the
+            // customer does it for; elsewhere (通知我们的仓库) the clause may be what we do, and
+            // is left alone.
             let tail = &words[verb_at + 1..];
             let asked = if tail
                 .iter()
@@ -203,7 +210,7 @@ impl Check for MissingPlease {
             {
                 Span::new(clause.span.start, verb.start)
             } else {
-                clause.span
+                Span::new(clause.span.start, core.start + unmarked)
             };
             if draft.is_ours(asked) {
                 continue;
@@ -284,6 +291,12 @@ mod tests {
                 ("我们确认一下", &[], "us before the verb: what we do"),
                 ("我这边核实一下", &[], "what I do"),
                 ("稍等我一下", &["稍等"], "me after the verb"),
+                ("等一下", &["等一下"], "a verb jieba cuts in two"),
+                ("您等一下哈", &["您等一下"], "cut in two, after 您"),
+                ("我们等一下再处理", &[], "what we do"),
+                ("等下次活动再买更划算", &[], "等 of 等下次 is no request"),
+                ("拍个视频给我", &["拍"], "me ending the clause"),
+                ("留个电话给我们", &["留"], "us ending the clause"),
                 ("记得五星好评哦", &["记得"], "a reminder is a request too"),
                 ("我记得您上次买过", &[], "what I remember"),
                 ("通知我们的仓库尽快发货", &[], "may be what we do"),
