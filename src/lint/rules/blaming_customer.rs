@@ -108,6 +108,7 @@ mod tests {
                     "reassuring, not reproaching",
                 ),
                 ("下次注意点", &["下次注意点"], "lecturing"),
+                ("这个很简单的，您都不会吗", &["您都不会吗"], "can't even"),
                 (
                     "给您添麻烦了，下次我们一定注意点",
                     &[],
