@@ -50,8 +50,9 @@ struct MissingPlease {
     /// Words that introduce the object before the verb (把订单号发过来).
     disposal: Vec<String>,
     /// Words after a request verb that make a clause naming its object first a request
-    /// (订单号发一下, 地址发我一下), where a bare noun and verb may be a label (订单确认); longest
-    /// first, for taking them off the end of a clause.
+    /// (订单号发一下, 地址发我一下), where a bare noun and verb may be a label (订单确认), and
+    /// whose 我/我们 name whom the customer acts for; longest first, for taking them off the end
+    /// of a clause.
     markers: Vec<String>,
     /// The request verbs a clause naming its object first may end with (发, 提供, 填写…): not
     /// looking or checking, which is more often what we do (订单看一下).
@@ -138,8 +139,9 @@ impl Check for MissingPlease {
                 .chars()
                 .next()
                 .is_some_and(|c| self.starts.contains(&c));
-            // Only the markers ending a clause can name us without making it ours (发给我们,
-            // 地址发我一下): a clause about us before them needs no segmenting.
+            // Who acts: 我 or 我们 anywhere in a clause make it what we do (我们确认一下, 通知我们的
+            // 仓库), except as the markers ending it, which name whom the customer does it for
+            // (发给我们, 稍等我一下, 拍个视频给我). A clause about us needs no segmenting.
             let unmarked = self.without_markers(core_text);
             let marked = unmarked < core_text.len();
             // The object first, with nothing before it (订单号发一下; not 这个问题确认一下,
@@ -182,39 +184,22 @@ impl Check for MissingPlease {
             let Some(&(first, word)) = words.first() else {
                 continue;
             };
-            // A verb jieba cuts in two (等 + 一下 of 等一下) is one verb of the list.
-            let joined = words
+            let verb = if self.verbs.contains(word) {
+                first
+            } else if let Some(&(next, _)) = words
                 .get(1)
-                .map(|&(next, _)| (next, &fold[first.start..next.end]))
-                .filter(|(_, w)| self.verbs.contains(*w));
-            let (verb_at, verb) = if self.verbs.contains(word) {
-                (0, first)
-            } else if let Some((next, _)) = joined {
-                (1, Span::new(first.start, next.end))
+                .filter(|(next, _)| self.verbs.contains(&fold[first.start..next.end]))
+            {
+                // A verb jieba cuts in two (等 + 一下 of 等一下) is one verb of the list.
+                Span::new(first.start, next.end)
             } else if self.disposal.iter().any(|d| d == word) {
-                let Some(at) = words.iter().position(|(_, w)| self.verbs.contains(*w)) else {
+                let Some(&(verb, _)) = words.iter().find(|(_, w)| self.verbs.contains(*w)) else {
                     continue;
                 };
-                (at, words[at].0)
+                verb
             } else {
                 continue;
             };
-            // Who acts is said before the verb: 我们确认一下 is what we do. After it, 我 and 我们
-            // alone (发给我们, 稍等我一下), or ending the clause (拍个视频给我), are who the
-            // customer does it for; elsewhere (通知我们的仓库) the clause may be what we do, and
-            // is left alone.
-            let tail = &words[verb_at + 1..];
-            let asked = if tail
-                .iter()
-                .all(|(_, w)| self.markers.iter().any(|m| m == w))
-            {
-                Span::new(clause.span.start, verb.start)
-            } else {
-                Span::new(clause.span.start, core.start + unmarked)
-            };
-            if draft.is_ours(asked) {
-                continue;
-            }
             out.push(ask(Span::new(clause.span.start, verb.end), "请"));
         }
     }
