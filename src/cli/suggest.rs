@@ -888,8 +888,13 @@ fn write_panel(out: &mut impl Write, panel: &kefu::suggest::panel::PhraseList) -
             write!(out, "  (fill: {})", p.vars.join(", "))?;
         }
         if !p.lint.findings.is_empty() {
-            let mut rules: Vec<&str> = p.lint.findings.iter().map(|f| f.rule).collect();
-            rules.dedup();
+            // Each rule once, in the order the draft breaks them.
+            let mut rules: Vec<&str> = Vec::new();
+            for f in &p.lint.findings {
+                if !rules.contains(&f.rule) {
+                    rules.push(f.rule);
+                }
+            }
             write!(out, "  (lint {}/100: {})", p.lint.score, rules.join(", "))?;
         }
         writeln!(out)?;

@@ -231,6 +231,19 @@ impl<'a> From<&'a DocInfo> for StoredDoc<'a> {
     }
 }
 
+impl StoredDoc<'_> {
+    /// The phrase a phrase document belongs to: its scene is kept as the question, its text as
+    /// the answer.
+    fn phrase(&self) -> Phrase {
+        Phrase {
+            id: self.id.to_owned(),
+            scene: self.question.to_owned(),
+            text: self.answer.to_owned(),
+            tags: self.tags.to_vec(),
+        }
+    }
+}
+
 /// Knowledge-base entries and phrases put back together from their documents (one per
 /// question variant; phrases have one per trigger), each kind in id order.
 fn regroup<'a>(docs: impl Iterator<Item = StoredDoc<'a>>) -> (Vec<KbEntry>, Vec<Phrase>) {
@@ -238,12 +251,7 @@ fn regroup<'a>(docs: impl Iterator<Item = StoredDoc<'a>>) -> (Vec<KbEntry>, Vec<
     let mut phrases: BTreeMap<&str, Phrase> = BTreeMap::new();
     for d in docs {
         if d.source == "phrase" {
-            phrases.entry(d.id).or_insert_with(|| Phrase {
-                id: d.id.to_owned(),
-                scene: d.question.to_owned(),
-                text: d.answer.to_owned(),
-                tags: d.tags.to_vec(),
-            });
+            phrases.entry(d.id).or_insert_with(|| d.phrase());
             continue;
         }
         let e = entries.entry(d.id).or_insert_with(|| KbEntry {
@@ -736,14 +744,7 @@ impl KbIndex {
         let phrases = self.docs.iter().filter(|d| d.source == "phrase");
         // A phrase is one document per trigger; the first stands for it.
         let firsts = phrases.filter(|d| seen.insert(d.id.as_str()));
-        firsts
-            .map(|d| Phrase {
-                id: d.id.clone(),
-                scene: d.question.clone(),
-                text: d.answer.clone(),
-                tags: d.tags.clone(),
-            })
-            .collect()
+        firsts.map(|d| StoredDoc::from(d).phrase()).collect()
     }
 
     /// The knowledge-base entries (not phrases), rebuilt from their question variants, in id order.
