@@ -114,6 +114,7 @@ pub async fn phrases(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyzeBody {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub question: String,
 }
 
@@ -267,6 +268,11 @@ pub async fn audit(
             "the body is not valid UTF-8",
         )
     })?;
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "the body is empty: send conversations as JSONL or a JSON array",
+        ));
+    }
     let report = tokio::task::spawn_blocking(move || {
         crate::audit::audit_text(&engine.linter, &settings, &text)
     })

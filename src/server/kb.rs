@@ -19,7 +19,9 @@ use crate::suggest::kb::{self, KbEntry};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
+    /// 0–1,000,000,000, default 0.
     #[serde(default)]
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     offset: usize,
     /// 1–500, default 50.
     #[serde(default = "default_limit")]
@@ -27,24 +29,33 @@ pub struct Page {
     limit: usize,
 }
 
+/// The largest `offset` a page may start at (the OpenAPI document's bound, which a client can
+/// rely on whatever the server's word size).
+const MAX_OFFSET: usize = 1_000_000_000;
+
 fn default_limit() -> usize {
     50
 }
 
 impl Page {
-    /// The page from a query string, its `limit` checked (1–500).
+    /// The page from a query string, its `limit` (1–500) and `offset` (at most 10⁹) checked.
     fn from_query(
         page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
     ) -> Result<Self, ApiError> {
         let Query(page) = page?;
-        if (1..=500).contains(&page.limit) {
-            Ok(page)
-        } else {
-            Err(ApiError::invalid(format!(
+        if !(1..=500).contains(&page.limit) {
+            return Err(ApiError::invalid(format!(
                 "`limit` must be between 1 and 500, not {}",
                 page.limit
-            )))
+            )));
         }
+        if page.offset > MAX_OFFSET {
+            return Err(ApiError::invalid(format!(
+                "`offset` must be at most {MAX_OFFSET}, not {}",
+                page.offset
+            )));
+        }
+        Ok(page)
     }
 
     /// `{"total", "offset", "limit", <key>: [the items on this page]}`.
@@ -286,12 +297,19 @@ pub async fn import(
         .iter()
         .map(|e| json!({"line": e.line, "message": e.message}))
         .collect();
+    let why = match loaded.errors.as_slice() {
+        [] => "nothing to import".to_owned(),
+        [e] => format!("line {}: {}", e.line, e.message),
+        [e, rest @ ..] => format!(
+            "line {}: {} ({} more bad lines)",
+            e.line,
+            e.message,
+            rest.len()
+        ),
+    };
     let entries = loaded.dedup_last_wins(|e| &e.id);
     if entries.is_empty() {
-        return Err(ApiError::invalid(format!(
-            "no valid entries ({} bad lines)",
-            errors.len()
-        )));
+        return Err(ApiError::invalid(format!("no valid entries: {why}")));
     }
     let count = entries.len();
     write(&state, entries, Vec::new()).await?;

@@ -56,6 +56,22 @@ pub struct Gaps {
     recording: bool,
 }
 
+/// A body of text (JSONL, CSV or a JSON array) with something in it.
+pub struct TextBody;
+
+impl utoipa::PartialSchema for TextBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .pattern(Some(r"\S"))
+            .into()
+    }
+}
+
+impl ToSchema for TextBody {}
+
 #[derive(Serialize, ToSchema)]
 pub struct Status {
     status: String,
@@ -141,13 +157,13 @@ fn kb_put() {}
     responses((status = 200, body = Status), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 fn kb_delete() {}
 
-#[utoipa::path(post, path = "/v1/kb/import", request_body(content = String, description = "JSONL or CSV with a header row", content_type = "text/plain"), security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/kb/import", request_body(content = TextBody, description = "JSONL or CSV with a header row", content_type = "text/plain"), security(("bearer" = [])),
     responses((status = 200, description = "{status, imported, errors:[{line, message}]}", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn kb_import() {}
 
 #[utoipa::path(get, path = "/v1/kb/gaps", params(super::kb::Page, super::kb::GapsQuery),
-    responses((status = 200, body = Gaps), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Gaps), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn kb_gaps() {}
 
 #[utoipa::path(post, path = "/v1/kb/gaps/dismiss", request_body = DismissBody, security(("bearer" = [])),
@@ -160,7 +176,7 @@ fn kb_gaps_dismiss() {}
     responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn reload() {}
 
-#[utoipa::path(post, path = "/v1/audit", params(super::handlers::AuditQuery), request_body(content = String, description = "JSONL (a conversation or a message per line) or a JSON array of conversations", content_type = "text/plain"),
+#[utoipa::path(post, path = "/v1/audit", params(super::handlers::AuditQuery), request_body(content = TextBody, description = "JSONL (a conversation or a message per line) or a JSON array of conversations", content_type = "text/plain"),
     responses((status = 200, description = "{summary: {conversations, bad_lines, agents[…]}, conversations: [{id, agent, score, evidence[…], …}]}", body = Object),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn audit() {}
@@ -194,7 +210,7 @@ impl utoipa::Modify for Bearer {
 #[openapi(
     info(title = "kefu", description = "Service-language linting and reply suggestion for Chinese customer service."),
     paths(lint, lint_batch, suggest, suggest_analyze, phrases, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, kb_gaps_dismiss, reload, audit, healthz, readyz, metrics, openapi_json),
-    components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, CheckForm, LintBody, BatchBody, EntryBody, DismissBody,
+    components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, TextBody, CheckForm, LintBody, BatchBody, EntryBody, DismissBody,
         LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap,
         AnalyzeBody, Analysis, WordInIndex, BigramInIndex, AnalysedWord, PhraseList, PanelPhrase, Scene)),
     modifiers(&Bearer)

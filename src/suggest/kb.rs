@@ -82,6 +82,8 @@ impl<T> Loaded<T> {
 
 /// Record types that can be imported.
 pub trait Record: for<'de> Deserialize<'de> + Sized {
+    /// The columns a CSV header must name.
+    const COLUMNS: &'static [&'static str];
     /// Required fields that must not be blank.
     fn required(&self) -> Vec<(&'static str, &str)>;
     /// Builds a record from a CSV row (header → value), so list fields can be split.
@@ -89,6 +91,8 @@ pub trait Record: for<'de> Deserialize<'de> + Sized {
 }
 
 impl Record for KbEntry {
+    const COLUMNS: &'static [&'static str] = &["id", "question", "answer"];
+
     fn required(&self) -> Vec<(&'static str, &str)> {
         vec![
             ("id", &self.id),
@@ -110,6 +114,8 @@ impl Record for KbEntry {
 }
 
 impl Record for Phrase {
+    const COLUMNS: &'static [&'static str] = &["id", "scene", "text"];
+
     fn required(&self) -> Vec<(&'static str, &str)> {
         vec![
             ("id", &self.id),
@@ -151,6 +157,15 @@ fn list(row: &HashMap<String, String>, name: &str) -> Vec<String> {
 /// non-blank character of `{` means JSONL. A UTF-8 byte-order mark is ignored.
 pub fn parse<T: Record>(text: &str) -> Loaded<T> {
     let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        return Loaded {
+            records: Vec::new(),
+            errors: vec![LineError {
+                line: 1,
+                message: format!("empty: expected JSONL or CSV with {}", columns::<T>()),
+            }],
+        };
+    }
     if text.trim_start().starts_with('{') {
         parse_jsonl(text)
     } else {
@@ -208,6 +223,25 @@ fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
             return out;
         }
     };
+    let missing: Vec<String> = T::COLUMNS
+        .iter()
+        .filter(|c| !headers.iter().any(|h| h == *c))
+        .map(|c| format!("`{c}`"))
+        .collect();
+    if !missing.is_empty() {
+        // Every row would fail alike: say it once, for the header.
+        out.errors.push(LineError {
+            line: 1,
+            message: format!(
+                "the header row ({}) has no {} column{}: a CSV needs {}, and a JSONL line starts with `{{`",
+                headers.join(", "),
+                missing.join(", "),
+                if missing.len() > 1 { "s" } else { "" },
+                columns::<T>()
+            ),
+        });
+        return out;
+    }
     for row in reader.records() {
         let (line, result) = match row {
             Ok(rec) => {
@@ -234,7 +268,18 @@ fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
             Err(message) => out.errors.push(LineError { line, message }),
         }
     }
+    if out.records.is_empty() && out.errors.is_empty() {
+        out.errors.push(LineError {
+            line: 1,
+            message: "a header row and no entries under it".to_owned(),
+        });
+    }
     out
+}
+
+/// The required columns as prose: "id, question, answer".
+fn columns<T: Record>() -> String {
+    T::COLUMNS.join(", ")
 }
 
 /// Reads a file as UTF-8, naming it in the error.
@@ -418,6 +463,41 @@ mod tests {
         let lines: Vec<usize> = l.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4]);
         assert!(l.errors[1].message.contains("`question` is empty"));
+    }
+
+    #[test]
+    fn a_header_without_the_required_columns_is_one_error_on_line_one() {
+        // A spreadsheet exported with Chinese column names: every row would fail alike.
+        let text = "编号,问题,答案\nk1,怎么退款,您好，请在订单页申请退款\nk2,怎么开发票,您好，请联系客服开票\n";
+        let l: Loaded<KbEntry> = parse(text);
+        assert!(l.records.is_empty());
+        assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+        assert_eq!(l.errors[0].line, 1);
+        let message = &l.errors[0].message;
+        assert!(
+            message.contains("(编号, 问题, 答案)")
+                && message.contains("`id`, `question`, `answer` columns"),
+            "{message}"
+        );
+        let phrases: Loaded<Phrase> = parse("id,scene,文本\np1,greeting,您好😊\n");
+        assert_eq!(phrases.errors.len(), 1);
+        assert!(
+            phrases.errors[0].message.contains("no `text` column:"),
+            "{:?}",
+            phrases.errors
+        );
+    }
+
+    #[test]
+    fn an_empty_file_or_a_bare_header_is_an_error() {
+        for text in ["", "\u{feff}", " \n\n", "id,question,answer\n"] {
+            let l: Loaded<KbEntry> = parse(text);
+            assert!(l.records.is_empty(), "{text:?}");
+            assert_eq!(l.errors.len(), 1, "{text:?}: {:?}", l.errors);
+            assert_eq!(l.errors[0].line, 1, "{text:?}");
+        }
+        let l: Loaded<KbEntry> = parse("");
+        assert!(l.errors[0].message.starts_with("empty"), "{:?}", l.errors);
     }
 
     #[test]

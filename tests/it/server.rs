@@ -680,6 +680,34 @@ async fn kb_routes_read_write_and_refuse() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["imported"], 1);
     assert_eq!(v["errors"][0]["line"], 3);
+    // Nothing importable: 422, saying why (the first bad line) rather than only that.
+    for (body, why) in [
+        (
+            "问题,答案\n怎么退款,请在订单页申请退款\n",
+            "line 1: the header row (问题, 答案) has no `id`, `question`, `answer` columns",
+        ),
+        (
+            "{\"id\":\"x\"}\n{\"id\":\"y\",\"question\":\"?\"}\n",
+            "line 1: ",
+        ),
+        ("  \n", "line 1: empty"),
+    ] {
+        let import = bearer(Request::builder().method("POST").uri("/v1/kb/import"))
+            .body(Body::from(body))
+            .unwrap();
+        let (s, v) = send(import).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("no valid entries: {why}")),
+            "{message}"
+        );
+    }
+    let (_, v) = send(get("/v1/kb/c1")).await;
+    assert_eq!(
+        v["question"], "支持以旧换新吗",
+        "a rejected import changes nothing: {v}"
+    );
 
     let suggest = |body: Value| {
         Request::builder()
@@ -742,6 +770,14 @@ async fn kb_routes_read_write_and_refuse() {
         ("/v1/kb/gaps?limit=0", StatusCode::UNPROCESSABLE_ENTITY),
         ("/v1/kb/gaps?limit=501", StatusCode::UNPROCESSABLE_ENTITY),
         ("/v1/kb/gaps?offset=-1", StatusCode::BAD_REQUEST),
+        (
+            "/v1/kb/gaps?offset=1000000001",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/v1/kb/gaps?offset=123345964530685603479552",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let (s, v) = send(get(bad)).await;
         assert_eq!(s, status, "{bad}: {v}");
@@ -1275,6 +1311,18 @@ async fn audit_route_takes_jsonl_or_an_array() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // No body at all is a client's mistake, not an empty report.
+    for body in ["", " \n"] {
+        let (s, v) = call("POST", "/v1/audit", Some("application/x-ndjson"), body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("empty"),
+            "{v}"
+        );
+    }
+    let (s, v) = call("POST", "/v1/audit", Some("application/json"), "[]").await;
+    assert_eq!(s, StatusCode::OK, "an empty array is an empty report: {v}");
+    assert_eq!(v["summary"]["conversations"], 0);
 
     // The response-time policy: the shop's (`[audit]`, carried by the engine), then the query's.
     let waited = json!([{"id": "w1", "agent": "小王", "turns": [
