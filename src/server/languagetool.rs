@@ -95,7 +95,12 @@ pub async fn check(
     })?;
     let language = form.language.as_deref().unwrap_or("auto");
     let code = match language {
-        "" | "auto" | "zh" | "zh-CN" => "zh-CN",
+        "auto" | "zh" | "zh-CN" => "zh-CN",
+        "" => {
+            return Err(bad(
+                "`language` is empty: send auto, zh, zh-CN, zh-TW or zh-HK, or leave it out for auto",
+            ));
+        }
         "zh-TW" | "zh-HK" => language,
         other => {
             return Err(bad(format!(

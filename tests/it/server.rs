@@ -444,6 +444,18 @@ async fn languagetool_rule_filters_annotations_and_errors() {
     assert_eq!(v["matches"][0]["offset"], 3);
     let (s, _) = form("language=de-DE&text=Hallo").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    // An empty language is refused (as LanguageTool does) rather than taken for auto.
+    let (s, v) = form(&format!("language=&text={text}")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`language` is empty"),
+        "{v}"
+    );
+    let (s, _) = form(&format!("text={text}")).await;
+    assert_eq!(s, StatusCode::OK, "no language at all is auto");
     let (s, _) = form("language=zh-CN").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, v) = form(&format!("text={text}&disabledRules=no-such-rule")).await;
