@@ -1,6 +1,11 @@
 //! Invariants over arbitrary input: linting never panics, spans fall on char boundaries and all
-//! three units slice to `text`, and linting `fixed` again finds nothing safe left to fix.
+//! three units slice to `text`, and linting `fixed` again finds nothing safe left to fix;
+//! suggesting never panics, keeps its result contract, and ranks a question written in
+//! Traditional characters as it ranks the Simplified one.
 
+use std::collections::BTreeMap;
+
+use kefu::suggest::{SuggestRequest, SuggestResult, Suggester};
 use kefu::{LintRequest, Linter, Role};
 use proptest::prelude::*;
 
@@ -115,5 +120,132 @@ proptest! {
     fn service_drafts_hold_the_invariants(text in draft(), closing in any::<bool>()) {
         let role = if closing { Role::Closing } else { Role::Reply };
         check(&text, role, Some("太慢了，怎么还没到"))?;
+    }
+}
+
+fn suggester() -> &'static Suggester {
+    static S: std::sync::OnceLock<Suggester> = std::sync::OnceLock::new();
+    S.get_or_init(|| Suggester::with_defaults().unwrap())
+}
+
+/// Question pieces as customers type them, each in Simplified and in Traditional: the shipped
+/// knowledge base's words, fillers, synonyms, numbers, Latin, emoji and both widths.
+const PIECES: &[(&str, &str)] = &[
+    ("我拍下了", "我拍下了"),
+    ("还没付款", "還沒付款"),
+    ("订单", "訂單"),
+    ("怎么就关闭了", "怎麼就關閉了"),
+    ("还没发货", "還沒發貨"),
+    ("能不能", "能不能"),
+    ("退钱", "退錢"),
+    ("退款", "退款"),
+    ("发票", "發票"),
+    ("怎么开", "怎麼開"),
+    ("快递", "快遞"),
+    ("到哪了", "到哪了"),
+    ("运费险", "運費險"),
+    ("七天无理由", "七天無理由"),
+    ("确认收货", "確認收貨"),
+    ("尺码", "尺碼"),
+    ("优惠券", "優惠券"),
+    ("亲", "親"),
+    ("请问", "請問"),
+    ("你好", "你好"),
+    ("吗", "嗎"),
+    ("呢", "呢"),
+    ("？", "？"),
+    ("?", "?"),
+    ("！", "！"),
+    ("，", "，"),
+    (" ", " "),
+    ("😭", "😭"),
+    ("👍🏻", "👍🏻"),
+    ("1234567890123", "1234567890123"),
+    ("ＯＫ", "ＯＫ"),
+    ("iPhone", "iPhone"),
+    ("{name}", "{name}"),
+];
+
+fn question() -> impl Strategy<Value = (String, String)> {
+    prop::collection::vec(prop::sample::select(PIECES), 1..10).prop_map(|pieces| {
+        let simplified = pieces.iter().map(|p| p.0).collect();
+        let traditional = pieces.iter().map(|p| p.1).collect();
+        (simplified, traditional)
+    })
+}
+
+fn ask(question: &str, k: usize) -> Result<SuggestResult, kefu::Error> {
+    let request = SuggestRequest {
+        question: question.to_owned(),
+        k,
+        vars: BTreeMap::from([("name".to_owned(), "张先生".to_owned())]),
+        record: false,
+    };
+    suggester().suggest(linter(), &request)
+}
+
+fn check_suggest(question: &str, k: usize) -> Result<Option<SuggestResult>, TestCaseError> {
+    let result = ask(question, k);
+    if question.trim().is_empty() {
+        prop_assert!(result.is_err(), "a blank question is an error");
+        return Ok(None);
+    }
+    let r = result.map_err(|e| TestCaseError::fail(format!("{question:?}: {e}")))?;
+    prop_assert!(r.suggestions.len() <= k);
+    let first = r.suggestions.first();
+    prop_assert_eq!(
+        r.answered,
+        first.is_some_and(|s| s.confidence >= suggester().threshold())
+    );
+    let mut ids = std::collections::HashSet::new();
+    for (i, s) in r.suggestions.iter().enumerate() {
+        prop_assert!((0.0..=1.0).contains(&s.confidence), "{}", s.confidence);
+        prop_assert!(s.score.is_finite());
+        if i > 0 {
+            prop_assert!(
+                r.suggestions[i - 1].score >= s.score,
+                "best first: {:?}",
+                r.suggestions
+            );
+        }
+        prop_assert!(ids.insert(s.id.clone()), "{} offered twice", s.id);
+        for folded in &s.also {
+            prop_assert!(r.suggestions.iter().all(|o| &o.id != folded));
+        }
+        for var in &s.missing_vars {
+            let var = format!("{{{var}}}");
+            prop_assert!(s.answer.contains(&var), "{var} reported but not visible");
+        }
+        prop_assert!(
+            !s.answer.contains("{name}"),
+            "`name` was given: {}",
+            s.answer
+        );
+        for f in &s.lint.findings {
+            prop_assert_eq!(&s.answer[f.span.start..f.span.end], f.text.as_str());
+        }
+    }
+    Ok(Some(r))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn suggesting_arbitrary_strings_keeps_the_contract(text in any::<String>(), k in 1usize..=50) {
+        check_suggest(&text, k)?;
+    }
+
+    #[test]
+    fn traditional_questions_rank_as_simplified_ones((simplified, traditional) in question(), k in 1usize..=10) {
+        let s = check_suggest(&simplified, k)?;
+        let t = check_suggest(&traditional, k)?;
+        let ranking = |r: &Option<SuggestResult>| -> Vec<(String, String)> {
+            r.iter()
+                .flat_map(|r| &r.suggestions)
+                .map(|s| (s.id.clone(), format!("{:.4}", s.score)))
+                .collect()
+        };
+        prop_assert_eq!(ranking(&s), ranking(&t), "{} / {}", simplified, traditional);
     }
 }
