@@ -315,12 +315,9 @@ pub fn audit_text(
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
         {
-            match serde_json::from_str::<model::Line>(l) {
+            match model::Line::parse(l) {
                 Ok(line) => lines.push((i + 1, line)),
-                Err(e) => agg.bad_line(
-                    i + 1,
-                    format!("line {}: {}", i + 1, crate::error::json_line_error(&e)),
-                ),
+                Err(e) => agg.bad_line(i + 1, format!("line {}: {e}", i + 1)),
             }
         }
     }

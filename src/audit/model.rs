@@ -53,6 +53,32 @@ pub enum Line {
     Message(MessageLine),
 }
 
+impl Line {
+    /// Parses one line of input. serde's untagged enums name no field when neither shape
+    /// fits, so a line that fails is parsed again (only then) to say which shape it meant and
+    /// what is wrong with it: `turns[1].ts …`, a missing `text`, …
+    pub fn parse(line: &str) -> Result<Self, String> {
+        serde_json::from_str(line).map_err(|e| {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
+                return crate::error::json_line_error(&e);
+            };
+            let detail = if value.get("turns").is_some() {
+                serde_json::from_value::<Conversation>(value).err()
+            } else if value.get("conversation").is_some() {
+                serde_json::from_value::<MessageLine>(value).err()
+            } else {
+                None
+            };
+            match detail {
+                Some(e) => e.to_string(),
+                None => "neither a conversation {\"id\",\"turns\":[…]} nor a message \
+                         {\"conversation\",\"role\",\"text\"}"
+                    .to_owned(),
+            }
+        })
+    }
+}
+
 /// Joins one-message-per-line input into conversations (a conversation's lines together).
 #[derive(Debug, Default)]
 pub struct Grouper {
@@ -99,6 +125,23 @@ impl Grouper {
     }
 }
 
+/// A numeric `ts` as Unix seconds. Chat systems often export milliseconds: a number of 10¹¹ or
+/// more (in seconds, the year 5138) is read as milliseconds. A time outside the years
+/// -9999–9999 is an error, so differences of two times never overflow.
+fn seconds(n: f64) -> Result<i64, String> {
+    let secs = if n.abs() >= 1e11 { n / 1000.0 } else { n };
+    jiff::Timestamp::from_second(secs.floor() as i64)
+        .map(|t| t.as_second())
+        .map_err(|_| {
+            let n = if n.abs() < 1e15 {
+                n.to_string()
+            } else {
+                format!("{n:e}")
+            };
+            format!("`ts` {n} is out of range: Unix seconds or milliseconds")
+        })
+}
+
 fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -108,7 +151,7 @@ fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     }
     match Option::<Raw>::deserialize(d)? {
         None => Ok(None),
-        Some(Raw::Seconds(s)) => Ok(Some(s as i64)),
+        Some(Raw::Seconds(s)) => seconds(s).map(Some).map_err(serde::de::Error::custom),
         Some(Raw::Text(t)) => t
             .parse::<jiff::Timestamp>()
             .map(|ts| Some(ts.as_second()))
@@ -140,5 +183,48 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_line_that_fits_neither_shape_says_what_is_wrong() {
+        let error = |line: &str| Line::parse(line).unwrap_err();
+        assert!(
+            error(r#"{"id":"c","turns":[{"role":"客服","text":"在"}]}"#)
+                .contains("unknown variant `客服`")
+        );
+        assert_eq!(
+            error(r#"{"conversation":"c","role":"agent"}"#),
+            "missing field `text`"
+        );
+        assert!(
+            error(r#"{"id":"c","turns":[{"role":"agent","text":"x","ts":"昨天"}]}"#)
+                .contains("not RFC 3339")
+        );
+        for shapeless in [r#"{"问题":"在吗"}"#, "[1,2]", "\"在吗\""] {
+            assert!(
+                error(shapeless).starts_with("neither a conversation"),
+                "{shapeless}"
+            );
+        }
+        assert!(error("{\"id\":").starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn milliseconds_are_read_and_times_out_of_range_refused() {
+        let ts = |n: &str| {
+            serde_json::from_str::<MessageLine>(&format!(
+                r#"{{"conversation":"c","role":"customer","text":"在嗎😀","ts":{n}}}"#
+            ))
+            .map(|m| m.ts)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(ts("1714528800"), Ok(Some(1714528800)));
+        assert_eq!(ts("1714528800123"), Ok(Some(1714528800)), "milliseconds");
+        assert_eq!(ts("1714528800.9"), Ok(Some(1714528800)));
+        assert_eq!(ts("-86400"), Ok(Some(-86400)));
+        for n in ["1e30", "-1e30", "9223372036854775807", "1e300"] {
+            let e = ts(n).unwrap_err();
+            assert!(e.contains("out of range"), "{n}: {e}");
+        }
     }
 }

@@ -141,7 +141,7 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
                 let r = if s.starts_with('\u{0}') {
                     Err("not valid UTF-8".to_owned())
                 } else {
-                    serde_json::from_str::<Line>(s).map_err(|e| kefu::error::json_line_error(&e))
+                    Line::parse(s)
                 };
                 (*n, r)
             })

@@ -1,10 +1,12 @@
 //! Invariants over arbitrary input: linting never panics, spans fall on char boundaries and all
 //! three units slice to `text`, and linting `fixed` again finds nothing safe left to fix;
 //! suggesting never panics, keeps its result contract, and ranks a question written in
-//! Traditional characters as it ranks the Simplified one.
+//! Traditional characters as it ranks the Simplified one; auditing any transcript lines never
+//! panics, counts every line once, and keeps scores and response times in range.
 
 use std::collections::BTreeMap;
 
+use kefu::audit::{Settings, audit_text};
 use kefu::suggest::{SuggestRequest, SuggestResult, Suggester};
 use kefu::{LintRequest, Linter, Role};
 use proptest::prelude::*;
@@ -247,5 +249,58 @@ proptest! {
                 .collect()
         };
         prop_assert_eq!(ranking(&s), ranking(&t), "{} / {}", simplified, traditional);
+    }
+}
+
+/// A conversation line, or a broken one; timestamps anywhere from far past to far future, in
+/// seconds, milliseconds, RFC 3339, or none.
+fn transcript_line() -> impl Strategy<Value = String> {
+    let ts = prop_oneof![
+        Just(serde_json::Value::Null),
+        (1_700_000_000i64..1_700_000_600).prop_map(serde_json::Value::from),
+        (1_700_000_000_000i64..1_700_000_600_000).prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        Just(serde_json::Value::from("2024-05-01T10:00:00+08:00")),
+        Just(serde_json::Value::from("昨天")),
+    ];
+    let turn = (any::<bool>(), draft(), ts).prop_map(|(agent, text, ts)| {
+        serde_json::json!({"role": if agent { "agent" } else { "customer" }, "text": text, "ts": ts})
+    });
+    let conversation = (0u32..1000, prop::collection::vec(turn, 0..8)).prop_map(|(id, turns)| {
+        serde_json::json!({"id": format!("c{id}"), "agent": "小王", "turns": turns}).to_string()
+    });
+    prop_oneof![
+        8 => conversation,
+        1 => any::<String>().prop_map(|s| s.replace(['\n', '\r'], " ")),
+        1 => Just("{\"id\":\"c\",\"turns\":[".to_owned()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn auditing_counts_every_line_and_keeps_figures_in_range(lines in prop::collection::vec(transcript_line(), 1..12)) {
+        let text = lines.join("\n");
+        let counted = lines.iter().filter(|l| !l.trim().is_empty()).count();
+        if text.trim_start().starts_with('[') {
+            return Ok(()); // a JSON array: one document, not lines
+        }
+        let report = audit_text(linter(), &Settings::default(), &text)
+            .map_err(TestCaseError::fail)?;
+        let summary = &report["summary"];
+        prop_assert_eq!(
+            summary["conversations"].as_u64().unwrap() + summary["bad_lines"].as_u64().unwrap(),
+            counted as u64,
+            "{}", report
+        );
+        for c in report["conversations"].as_array().unwrap() {
+            let score = c["score"].as_f64().unwrap();
+            prop_assert!((0.0..=100.0).contains(&score), "{}", c);
+            for wait in c["response_secs"].as_array().unwrap() {
+                prop_assert!(wait.as_i64().unwrap() >= 0, "{}", c);
+            }
+        }
     }
 }
