@@ -2,11 +2,13 @@
 //! three units slice to `text`, and linting `fixed` again finds nothing safe left to fix;
 //! suggesting never panics, keeps its result contract, and ranks a question written in
 //! Traditional characters as it ranks the Simplified one; auditing any transcript lines never
-//! panics, counts every line once, and keeps scores and response times in range.
+//! panics, counts every line once, and keeps scores and response times in range; reading a
+//! knowledge-base file accounts for every line as an entry or an error.
 
 use std::collections::BTreeMap;
 
 use kefu::audit::{Settings, audit_text};
+use kefu::suggest::kb::{self, KbEntry, Loaded};
 use kefu::suggest::{SuggestRequest, SuggestResult, Suggester};
 use kefu::{LintRequest, Linter, Role};
 use proptest::prelude::*;
@@ -301,6 +303,81 @@ proptest! {
             for wait in c["response_secs"].as_array().unwrap() {
                 prop_assert!(wait.as_i64().unwrap() >= 0, "{}", c);
             }
+        }
+    }
+}
+
+/// A JSONL knowledge-base line: a whole entry, one missing a field or with a blank one, a
+/// wrong type, broken JSON, or nothing.
+fn kb_line() -> impl Strategy<Value = String> {
+    let text = prop::sample::select(vec![
+        "怎么退款",
+        "發票怎麼開",
+        "运费险😀",
+        "",
+        "  ",
+        "请稍等{name}",
+    ]);
+    prop_oneof![
+        6 => (0u8..20, text.clone(), text.clone(), text).prop_map(|(id, q, a, similar)| {
+            serde_json::json!({"id": format!("k{id}"), "question": q, "answer": a, "similar": [similar]}).to_string()
+        }),
+        1 => Just(r#"{"id":"k1","question":"在吗"}"#.to_owned()),
+        1 => Just(r#"{"id":7,"question":"在吗","answer":"您好"}"#.to_owned()),
+        1 => Just(r#"{"id":"k1","question":"在吗","answer":"#.to_owned()),
+        1 => Just(String::new()),
+    ]
+}
+
+/// A CSV row: cells with commas, quotes, line breaks and list separators, and rows with too
+/// few or too many cells.
+fn csv_row() -> impl Strategy<Value = String> {
+    let cell = prop::sample::select(vec![
+        "k1",
+        "k2",
+        "怎么退款",
+        "\"您好，请在订单页申请退款\"",
+        "\"第一行\n第二行\"",
+        "退钱|退款",
+        "",
+        "\"他说\"\"好\"\"\"",
+    ]);
+    prop::collection::vec(cell, 1..6).prop_map(|cells| cells.join(","))
+}
+
+fn kb_text() -> impl Strategy<Value = (String, bool)> {
+    let header = prop::sample::select(vec![
+        "id,question,answer",
+        "\u{feff}id,question,similar,answer,category,tags",
+        "ID, Question ,Answer",
+        "id,问题,answer",
+    ]);
+    prop_oneof![
+        prop::collection::vec(kb_line(), 0..10).prop_map(|l| (l.join("\n"), true)),
+        (header, prop::collection::vec(csv_row(), 0..8))
+            .prop_map(|(h, rows)| (format!("{h}\n{}", rows.join("\n")), false)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn every_knowledge_base_line_is_an_entry_or_an_error((text, jsonl) in kb_text()) {
+        let loaded: Loaded<KbEntry> = kb::parse(&text);
+        let lines = text.lines().count().max(1);
+        let mut seen = std::collections::HashSet::new();
+        for line in loaded.records.iter().map(|(l, _)| *l).chain(loaded.errors.iter().map(|e| e.line)) {
+            prop_assert!((1..=lines).contains(&line), "line {} of {}: {:?}", line, lines, text);
+            prop_assert!(seen.insert(line), "line {} counted twice: {:?}", line, text);
+        }
+        for (_, e) in &loaded.records {
+            prop_assert!(!e.id.trim().is_empty() && !e.question.trim().is_empty() && !e.answer.trim().is_empty());
+        }
+        prop_assert!(!loaded.errors.is_empty() || !loaded.records.is_empty(), "nothing read and nothing said: {:?}", text);
+        if jsonl && text.trim_start().starts_with('{') {
+            let written = text.lines().filter(|l| !l.trim().is_empty()).count();
+            prop_assert_eq!(loaded.records.len() + loaded.errors.len(), written);
         }
     }
 }
