@@ -537,6 +537,14 @@ impl Suggester {
                 break;
             }
         }
+        // A suggestion ranked below another is the right one less often (on the evaluation
+        // set, of the 166 questions where a lower one covered them better, the first was right
+        // for 41, the better-covering one for 11): none is more confident than those above.
+        let mut cap = 1.0f32;
+        for hit in &mut hits {
+            hit.confidence = hit.confidence.min(cap);
+            cap = hit.confidence;
+        }
         Ok(hits)
     }
 
@@ -777,6 +785,30 @@ mod retrieval_tests {
             sentences("在吗？？🙏。能开发票吗？"),
             ["在吗", "能开发票吗"]
         );
+    }
+
+    /// Below the first, a suggestion is never more confident than the one above it: an agent
+    /// reading the list top down sees the likeliest answer first and sure ones only where
+    /// the ranking agrees.
+    #[test]
+    fn confidence_falls_with_rank_for_a_single_question() {
+        let (s, _) = shipped();
+        for question in [
+            "退货运费谁出",
+            "發票怎麼開😀",
+            "怎么改地址",
+            "你们家衣服起球吗",
+            "会员积分",
+        ] {
+            let hits = s.search(question, 10).unwrap();
+            assert!(hits.len() > 1, "{question}");
+            for pair in hits.windows(2) {
+                assert!(
+                    pair[0].confidence >= pair[1].confidence,
+                    "{question}: {hits:?}"
+                );
+            }
+        }
     }
 
     /// Real ways customers ask, and the entry that answers them.
