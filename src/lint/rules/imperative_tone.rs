@@ -124,6 +124,16 @@ mod tests {
                     "a welcome, not a command",
                 ),
                 ("祝您购物愉快，再见！", &[], "a farewell, not a command"),
+                (
+                    "您可以在订单页查看物流！",
+                    &[],
+                    "what the customer can do, not a command",
+                ),
+                ("您可通過官方App查詢！", &[], "a modal verb, Traditional"),
+                ("尺码表供您参考哦！", &[], "an offer"),
+                ("供您参考！😊", &[], "an offer, leading"),
+                ("可以联系快递！", &[], "a modal verb, no subject"),
+                ("去查物流！", &["去查物流"], "still a bare command"),
             ],
         );
     }

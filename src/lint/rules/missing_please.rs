@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
 use crate::text::Span;
+use crate::text::clause::Clause;
 
 pub const RULE: RuleDef = RuleDef {
     doc: RuleDoc {
@@ -130,78 +131,97 @@ impl MissingPlease {
 
 impl Check for MissingPlease {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
-        let fold = draft.fold();
+        // One 请 serves its whole sentence (`polite_before`): once a request in a sentence is
+        // flagged, the 请 its fix puts there covers the requests after it (打开App，点击我的，
+        // 选择订单 is flagged once, as 请打开App，点击我的，选择订单 is not at all).
+        let mut flagged_sentence = None;
         for clause in &draft.clauses().clauses {
-            let ctext = clause.span.slice(fold);
-            let core = draft.core(clause.span);
-            let core_text = core.slice(fold);
-            let verb_first = core_text
-                .chars()
-                .next()
-                .is_some_and(|c| self.starts.contains(&c));
-            // Who acts: 我 or 我们 anywhere in a clause make it what we do (我们确认一下, 通知我们的
-            // 仓库), except as the markers ending it, which name whom the customer does it for
-            // (发给我们, 稍等我一下, 拍个视频给我). A clause about us needs no segmenting.
-            let unmarked = self.without_markers(core_text);
-            let marked = unmarked < core_text.len();
-            // The object first, with nothing before it (订单号发一下; not 这个问题确认一下,
-            // which may be what we do): 请 goes with 把 before it.
-            let object_first = (marked
-                && !fold[clause.span.start..core.start]
-                    .chars()
-                    .any(char::is_alphanumeric))
-            .then(|| self.object_first(&core_text[..unmarked]))
-            .flatten();
-            if !(verb_first || object_first.is_some())
-                || draft.is_ours(Span::new(clause.span.start, core.start + unmarked))
-                || self.skip.is_match(ctext)
-                || draft.polite_before(clause)
-            {
+            if flagged_sentence == Some(clause.sentence) {
                 continue;
             }
-            // 请 goes before the request: with 把 before an object named first.
-            let ask = |span: Span, please: &str| {
-                Hit::safe_fix(
-                    span,
-                    format!("{}{}", draft.say(please), span.slice(draft.text)),
-                )
-            };
-            if object_first.is_some() {
-                out.push(ask(core, "请把"));
-                continue;
+            let before = out.len();
+            self.check_clause(draft, clause, out);
+            if out.len() > before {
+                flagged_sentence = Some(clause.sentence);
             }
-            let words: Vec<(Span, &str)> = draft
-                .words_in(clause.span)
-                .iter()
-                .map(|w| (w.span, w.span.slice(fold)))
-                .skip_while(|(_, w)| {
-                    draft.common.lead.contains(*w)
-                        || *w == "你"
-                        || !w.chars().any(char::is_alphanumeric)
-                })
-                .filter(|(s, _)| s.end <= core.end)
-                .collect();
-            let Some(&(first, word)) = words.first() else {
-                continue;
-            };
-            let verb = if self.verbs.contains(word) {
-                first
-            } else if let Some(&(next, _)) = words
-                .get(1)
-                .filter(|(next, _)| self.verbs.contains(&fold[first.start..next.end]))
-            {
-                // A verb jieba cuts in two (等 + 一下 of 等一下) is one verb of the list.
-                Span::new(first.start, next.end)
-            } else if self.disposal.iter().any(|d| d == word) {
-                let Some(&(verb, _)) = words.iter().find(|(_, w)| self.verbs.contains(*w)) else {
-                    continue;
-                };
-                verb
-            } else {
-                continue;
-            };
-            out.push(ask(Span::new(clause.span.start, verb.end), "请"));
         }
+    }
+}
+
+impl MissingPlease {
+    /// Flags `clause` if it is a request to the customer with no polite marker before it in
+    /// its sentence.
+    fn check_clause(&self, draft: &Draft<'_>, clause: &Clause, out: &mut Vec<Hit>) {
+        let fold = draft.fold();
+        let ctext = clause.span.slice(fold);
+        let core = draft.core(clause.span);
+        let core_text = core.slice(fold);
+        let verb_first = core_text
+            .chars()
+            .next()
+            .is_some_and(|c| self.starts.contains(&c));
+        // Who acts: 我 or 我们 anywhere in a clause make it what we do (我们确认一下, 通知我们的
+        // 仓库), except as the markers ending it, which name whom the customer does it for
+        // (发给我们, 稍等我一下, 拍个视频给我). A clause about us needs no segmenting.
+        let unmarked = self.without_markers(core_text);
+        let marked = unmarked < core_text.len();
+        // The object first, with nothing before it (订单号发一下; not 这个问题确认一下,
+        // which may be what we do): 请 goes with 把 before it.
+        let object_first = (marked
+            && !fold[clause.span.start..core.start]
+                .chars()
+                .any(char::is_alphanumeric))
+        .then(|| self.object_first(&core_text[..unmarked]))
+        .flatten();
+        if !(verb_first || object_first.is_some())
+            || draft.is_ours(Span::new(clause.span.start, core.start + unmarked))
+            || self.skip.is_match(ctext)
+            || draft.polite_before(clause)
+        {
+            return;
+        }
+        // 请 goes before the request: with 把 before an object named first.
+        let ask = |span: Span, please: &str| {
+            Hit::safe_fix(
+                span,
+                format!("{}{}", draft.say(please), span.slice(draft.text)),
+            )
+        };
+        if object_first.is_some() {
+            out.push(ask(core, "请把"));
+            return;
+        }
+        let words: Vec<(Span, &str)> = draft
+            .words_in(clause.span)
+            .iter()
+            .map(|w| (w.span, w.span.slice(fold)))
+            .skip_while(|(_, w)| {
+                draft.common.lead.contains(*w)
+                    || *w == "你"
+                    || !w.chars().any(char::is_alphanumeric)
+            })
+            .filter(|(s, _)| s.end <= core.end)
+            .collect();
+        let Some(&(first, word)) = words.first() else {
+            return;
+        };
+        let verb = if self.verbs.contains(word) {
+            first
+        } else if let Some(&(next, _)) = words
+            .get(1)
+            .filter(|(next, _)| self.verbs.contains(&fold[first.start..next.end]))
+        {
+            // A verb jieba cuts in two (等 + 一下 of 等一下) is one verb of the list.
+            Span::new(first.start, next.end)
+        } else if self.disposal.iter().any(|d| d == word) {
+            let Some(&(verb, _)) = words.iter().find(|(_, w)| self.verbs.contains(*w)) else {
+                return;
+            };
+            verb
+        } else {
+            return;
+        };
+        out.push(ask(Span::new(clause.span.start, verb.end), "请"));
     }
 }
 
@@ -226,6 +246,21 @@ mod tests {
                 ("请把订单号发给我们", &[], "has 请"),
                 ("麻烦您稍等一下", &[], "has 麻烦"),
                 ("请您先确认一下，然后拍下", &[], "请 covers the sentence"),
+                (
+                    "填写退货单号，上传商品照片",
+                    &["填写"],
+                    "requests of one sentence: flagged once, where one 请 covers them all",
+                ),
+                (
+                    "提供一下訂單號😊，稍等一下",
+                    &["提供"],
+                    "one sentence, Traditional, with an emoji",
+                ),
+                (
+                    "把订单号发过来。稍等一下",
+                    &["把订单号发过来", "稍等"],
+                    "two sentences, two requests",
+                ),
                 ("我们发货后会通知您", &[], "a statement about us"),
                 (
                     "如果方便的话提供一下订单号",

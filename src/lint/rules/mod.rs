@@ -15,18 +15,26 @@ pub mod over_promise;
 pub mod rhetorical_question;
 pub mod shirking;
 
+use aho_corasick::AhoCorasick;
+
 use super::matcher::Matcher;
 use super::{BuildContext, Draft, Fix, Hit};
 use crate::error::Error;
 use crate::lexicon::DEFAULT_SECTION;
+use crate::text::Span;
 
 /// Flags every accepted match of a lexicon section, with the entry's fix and suggestions (or the
-/// rule's default suggestions when the entry has none).
+/// rule's default suggestions when the entry has none), except where the match overlaps one of
+/// the rule's `[exception]` phrases (为了保证 is no promise).
 #[derive(Debug)]
 pub struct LexiconCheck {
     pub matcher: Matcher,
     pub default_suggestions: &'static [&'static str],
+    exceptions: Option<AhoCorasick>,
 }
+
+/// The lexicon section of phrases inside which a rule's entries are not flagged.
+pub const EXCEPTION_SECTION: &str = "exception";
 
 impl LexiconCheck {
     pub fn new(
@@ -34,14 +42,34 @@ impl LexiconCheck {
         rule: &str,
         default_suggestions: &'static [&'static str],
     ) -> Result<Self, Error> {
+        let lexicon = cx.lexicon(rule);
+        let words = lexicon.words(EXCEPTION_SECTION);
+        let exceptions = if words.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(words).map_err(|e| Error::Lexicon(e.to_string()))?)
+        };
         Ok(Self {
-            matcher: cx.matcher(cx.lexicon(rule).section(DEFAULT_SECTION)),
+            matcher: cx.matcher(lexicon.section(DEFAULT_SECTION)),
             default_suggestions,
+            exceptions,
         })
     }
 
     pub fn run(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
+        let mut exempt: Option<Vec<Span>> = None;
         for m in self.matcher.find(draft) {
+            if let Some(ac) = &self.exceptions {
+                // Searched once per draft, and only when the rule matched at all.
+                let exempt = exempt.get_or_insert_with(|| {
+                    ac.find_overlapping_iter(draft.fold())
+                        .map(|e| Span::new(e.start(), e.end()))
+                        .collect()
+                });
+                if exempt.iter().any(|e| e.overlaps(m.span)) {
+                    continue;
+                }
+            }
             let suggestions = if m.entry.suggestions.is_empty() {
                 self.default_suggestions
                     .iter()

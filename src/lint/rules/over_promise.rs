@@ -66,6 +66,26 @@ mod tests {
                     &[],
                     "保证金 is a deposit, not a promise",
                 ),
+                (
+                    "为了保证您的账户安全，请不要把验证码告诉他人",
+                    &[],
+                    "a purpose, not a promise",
+                ),
+                (
+                    "為保證您的包裹完好，我們用了加厚紙箱😊",
+                    &[],
+                    "a purpose, Traditional",
+                ),
+                (
+                    "赠品以实物为准，我们不做任何保证哦",
+                    &[],
+                    "refusing to promise",
+                ),
+                (
+                    "为了保证新鲜我们发顺丰，保证明天到",
+                    &["保证明天到"],
+                    "the purpose exempts itself only",
+                ),
             ],
         );
     }
