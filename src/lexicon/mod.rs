@@ -102,6 +102,8 @@ pub struct Flags {
     pub start: bool,
     /// Still a match right after a negation (不/没/别/无法…).
     pub neg_ok: bool,
+    /// Addressed to the customer: not when a noun right before it is its subject (持卡人必须…).
+    pub addressed: bool,
 }
 
 /// One line of a lexicon.
@@ -236,9 +238,10 @@ fn parse_entry(line: &str, origin: Origin) -> Result<Entry, String> {
             "word" => flags.word = true,
             "start" => flags.start = true,
             "neg-ok" => flags.neg_ok = true,
+            "addressed" => flags.addressed = true,
             other => {
                 return Err(format!(
-                    "unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok)"
+                    "unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok @addressed)"
                 ));
             }
         }

@@ -188,10 +188,30 @@ impl<'a> Draft<'a> {
         if flags.customer && self.is_ours(clause) {
             return false;
         }
+        if flags.addressed && self.noun_before(span, clause) {
+            return false;
+        }
         if flags.word && !self.on_word_boundaries(span) {
             return false;
         }
         true
+    }
+
+    /// Whether a noun, or a name in Latin letters, stands right before `span` in its clause: the
+    /// subject of what follows is then someone or something else (持卡人必须…, 商品不得…: a
+    /// rule, not an order at the customer). Segments the clause only when asked, for a match.
+    fn noun_before(&self, span: Span, clause: Span) -> bool {
+        let words = self.words_in(clause);
+        let Some(prev) = words.iter().rev().find(|w| w.span.end <= span.start) else {
+            return false;
+        };
+        if prev.span.end != span.start {
+            return false;
+        }
+        let word = prev.span.slice(self.simp());
+        word.chars().any(|c| c.is_ascii_alphabetic()) && word.chars().all(|c| c.is_ascii_alphanumeric())
+            // Two characters at least: 时 of 收货时必须… is no subject.
+            || word.chars().nth(1).is_some() && crate::text::segment::pos(word) == 'n'
     }
 
     /// Whether `span` is all its clause holds, but for lead words before it and particles after.

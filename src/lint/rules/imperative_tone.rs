@@ -134,6 +134,24 @@ mod tests {
                 ("供您参考！😊", &[], "an offer, leading"),
                 ("可以联系快递！", &[], "a modal verb, no subject"),
                 ("去查物流！", &["去查物流"], "still a bare command"),
+                (
+                    "退货商品必须保持吊牌完好",
+                    &[],
+                    "a rule about the goods, not an order",
+                ),
+                (
+                    "持卡人不得將卡片轉借他人",
+                    &[],
+                    "a rule about someone, Traditional",
+                ),
+                (
+                    "如需使用iPhone必须先登录",
+                    &[],
+                    "a Latin name as the subject",
+                ),
+                ("您必须先付款", &["您必须"], "an order at the customer"),
+                ("必须先付款😤", &["必须"], "an order with no subject"),
+                ("收货时必须当面验货", &["必须"], "时 is no subject"),
             ],
         );
     }
