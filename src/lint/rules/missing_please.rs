@@ -257,6 +257,16 @@ mod tests {
                     "one sentence, Traditional, with an emoji",
                 ),
                 (
+                    "您可以打开App，点击我的订单，选择申请退款",
+                    &[],
+                    "steps of a way the customer can take",
+                ),
+                (
+                    "您可登錄官網，填寫退貨單號",
+                    &[],
+                    "what the customer can do, Traditional",
+                ),
+                (
                     "把订单号发过来。稍等一下",
                     &["把订单号发过来", "稍等"],
                     "two sentences, two requests",
