@@ -92,13 +92,14 @@ impl Clauses {
                 && chars.peek().is_some_and(|&(_, n)| n.is_ascii_digit());
             if (is_clause_end(c) || c == '.') && !decimal {
                 push(text, &mut clauses, start, i, sentence, Some(c));
-                if is_sentence_end(c) || c == '.' {
+                if is_sentence_end(c) || c == '.' && !after_step_number(&text[..i]) {
                     sentence += 1;
                 }
                 start = i + c.len_utf8();
             }
         }
         push(text, &mut clauses, start, text.len(), sentence, None);
+        join_numbered_steps(text, &mut clauses);
         Self {
             clauses,
             quoted: quoted(text),
@@ -116,6 +117,53 @@ impl Clauses {
             .iter()
             .find(|c| c.span.start <= pos && pos < c.span.end.max(c.span.start + 1))
     }
+}
+
+/// Whether `before` ends with a step number, 1 or 2 digits after anything but a digit: the '.'
+/// after it (1.打开App, 选择云卡3.输入密码) numbers a step and ends no sentence.
+fn after_step_number(before: &str) -> bool {
+    let digits = before
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .count();
+    (1..=2).contains(&digits)
+}
+
+/// Numbered steps are one instruction, however they are punctuated (1、打开App。2、点击我的订单):
+/// a sentence that starts with a step number joins the sentence before it. One 请 before the
+/// steps then asks for all of them.
+fn join_numbered_steps(text: &str, clauses: &mut [Clause]) {
+    let mut id = 0;
+    let mut previous: Option<usize> = None;
+    for clause in clauses {
+        if previous.is_some_and(|p| p != clause.sentence)
+            && !is_step_number(clause.span.slice(text))
+        {
+            id += 1;
+        }
+        previous = Some(clause.sentence);
+        clause.sentence = id;
+    }
+}
+
+/// A step's number: 1–99 in digits of either width or 一–十… in Chinese, alone or as 方法二,
+/// 步骤3, 第一步.
+fn is_step_number(text: &str) -> bool {
+    let text = text
+        .strip_prefix("方法")
+        .or_else(|| text.strip_prefix("步骤"))
+        .unwrap_or(text);
+    let text = text
+        .strip_prefix('第')
+        .and_then(|t| t.strip_suffix('步'))
+        .unwrap_or(text);
+    let digits = text.chars().count();
+    (1..=2).contains(&digits)
+        && (text
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+            || text.chars().all(|c| "一二三四五六七八九十".contains(c)))
 }
 
 fn push(
@@ -196,6 +244,36 @@ mod tests {
         let s: Vec<usize> = c.clauses.iter().map(|c| c.sentence).collect();
         assert_eq!(s, [0, 0, 1]);
         assert_eq!(c.clauses[1].end_mark, Some('。'));
+    }
+
+    #[test]
+    fn numbered_steps_are_one_sentence() {
+        let sentences = |text: &str| -> Vec<(String, usize)> {
+            Clauses::new(text)
+                .clauses
+                .iter()
+                .map(|c| (c.span.slice(text).to_owned(), c.sentence))
+                .collect()
+        };
+        let ids = |text: &str| {
+            sentences(text)
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect::<Vec<_>>()
+        };
+        // Steps after 。, after a bare "2." and in Chinese numerals all join the first sentence.
+        assert_eq!(
+            ids("请按以下步骤操作：1、打开App。2、点击我的订单。3、选择退款"),
+            [0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(ids("1.打开淘寶App 2.点击我的订单"), [0, 0, 0]);
+        assert_eq!(ids("方法一：打开设置。方法二：打开钱包😊"), [0, 0, 0, 0]);
+        assert_eq!(ids("（１）登录。（２）付款"), [0, 0, 0, 0]);
+        // Other sentences stay apart, numbers that are no step too.
+        assert_eq!(ids("您好，请稍等。谢谢"), [0, 0, 1]);
+        assert_eq!(ids("运费12。退款明天到"), [0, 1]);
+        assert_eq!(ids("要100个。好的"), [0, 1]);
+        assert!(!is_step_number("100") && !is_step_number("") && is_step_number("第三步"));
     }
 
     #[test]

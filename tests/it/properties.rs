@@ -67,6 +67,13 @@ fn draft() -> impl Strategy<Value = String> {
         "1",
         "24小时",
         "抱歉",
+        "1、",
+        "2.",
+        "（3）",
+        "填写退货单号",
+        "为了保证",
+        "您可以",
+        "商品必须",
     ]);
     prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
 }

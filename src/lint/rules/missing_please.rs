@@ -267,6 +267,16 @@ mod tests {
                     "what the customer can do, Traditional",
                 ),
                 (
+                    "1、填写退货单号。2、上传商品照片。3、提供一下订单号",
+                    &["填写"],
+                    "numbered steps are one instruction: flagged once",
+                ),
+                (
+                    "请按以下步骤操作：1.填写退货单号 2.上传商品照片😊",
+                    &[],
+                    "one 请 before the steps asks for all",
+                ),
+                (
                     "把订单号发过来。稍等一下",
                     &["把订单号发过来", "稍等"],
                     "two sentences, two requests",
