@@ -275,8 +275,23 @@ mod tests {
     #[test]
     fn the_example_file_is_valid() {
         let c = Config::parse("kefu.toml.example", include_str!("../kefu.toml.example")).unwrap();
-        assert_eq!(c.rules["over-promise"].enabled, Some(false));
+        assert_eq!(c.rules["curt-reply"].enabled, Some(false));
         assert_eq!(c.audit.long_wait, Some(90));
+        // The shop's exception phrases reach the rule: its own guarantee is no light promise,
+        // any other still is.
+        let linter = crate::Linter::new(&c).unwrap();
+        let promises = |text: &str| {
+            linter
+                .lint(&crate::LintRequest::new(text))
+                .findings
+                .iter()
+                .filter(|f| f.rule == "over-promise")
+                .map(|f| f.text.clone())
+                .collect::<Vec<_>>()
+        };
+        assert!(promises("本店保证正品，支持验货😊").is_empty());
+        assert!(promises("本店保證正品").is_empty(), "Traditional");
+        assert_eq!(promises("保证明天到"), ["保证明天到"]);
     }
 
     #[test]
