@@ -127,28 +127,7 @@ impl MissingPlease {
         (crate::text::segment::jieba().has_word(object) && crate::text::segment::pos(object) == 'n')
             .then_some(at)
     }
-}
 
-impl Check for MissingPlease {
-    fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
-        // One 请 serves its whole sentence (`polite_before`): once a request in a sentence is
-        // flagged, the 请 its fix puts there covers the requests after it (打开App，点击我的，
-        // 选择订单 is flagged once, as 请打开App，点击我的，选择订单 is not at all).
-        let mut flagged_sentence = None;
-        for clause in &draft.clauses().clauses {
-            if flagged_sentence == Some(clause.sentence) {
-                continue;
-            }
-            let before = out.len();
-            self.check_clause(draft, clause, out);
-            if out.len() > before {
-                flagged_sentence = Some(clause.sentence);
-            }
-        }
-    }
-}
-
-impl MissingPlease {
     /// Flags `clause` if it is a request to the customer with no polite marker before it in
     /// its sentence.
     fn check_clause(&self, draft: &Draft<'_>, clause: &Clause, out: &mut Vec<Hit>) {
@@ -222,6 +201,25 @@ impl MissingPlease {
             return;
         };
         out.push(ask(Span::new(clause.span.start, verb.end), "请"));
+    }
+}
+
+impl Check for MissingPlease {
+    fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
+        // One 请 serves its whole sentence (`polite_before`): once a request in a sentence is
+        // flagged, the 请 its fix puts there covers the requests after it (填写退货单号，上传照片
+        // is flagged once, as 请填写退货单号，上传照片 is not at all).
+        let mut flagged_sentence = None;
+        for clause in &draft.clauses().clauses {
+            if flagged_sentence == Some(clause.sentence) {
+                continue;
+            }
+            let before = out.len();
+            self.check_clause(draft, clause, out);
+            if out.len() > before {
+                flagged_sentence = Some(clause.sentence);
+            }
+        }
     }
 }
 
