@@ -155,6 +155,8 @@ impl MissingPlease {
         if !(verb_first || object_first.is_some())
             || draft.is_ours(Span::new(clause.span.start, core.start + unmarked))
             || self.skip.is_match(ctext)
+            // A bare verb before a colon is a heading (注意：此步骤将删除…).
+            || matches!(clause.end_mark, Some('：' | ':')) && self.verbs.contains(core_text)
             || draft.polite_before(clause)
         {
             return;
@@ -274,6 +276,12 @@ mod tests {
                     &[],
                     "one 请 before the steps asks for all",
                 ),
+                (
+                    "注意：此操作会删除您的地址",
+                    &[],
+                    "a heading before a colon",
+                ),
+                ("注意查收哦😊", &["注意"], "注意 asking the customer"),
                 (
                     "把订单号发过来。稍等一下",
                     &["把订单号发过来", "稍等"],
