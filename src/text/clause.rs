@@ -7,7 +7,8 @@ use super::span::Span;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clause {
     pub span: Span,
-    /// Index of the sentence (split at 。！？ and line breaks) the clause belongs to.
+    /// Index of the sentence (split at 。！？ and line breaks) the clause belongs to; numbered
+    /// steps (1、…。2、…) count as one sentence.
     pub sentence: usize,
     /// The punctuation mark that ends the clause, if any.
     pub end_mark: Option<char>,

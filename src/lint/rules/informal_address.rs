@@ -1,7 +1,6 @@
 //! `informal-address`: 你/妳 addressing the customer where 您 is due (三要: 「您」字不离口).
 
-use aho_corasick::AhoCorasick;
-
+use super::Exceptions;
 use crate::error::Error;
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
@@ -28,7 +27,7 @@ pub const RULE: RuleDef = RuleDef {
         ],
         instead: "把“你”换成“您”：您好 / 您的订单",
         whole_message: false,
-        words_section: "exception",
+        words_section: Exceptions::SECTION,
         example_role: Role::Reply,
         example_customer: None,
     },
@@ -38,17 +37,13 @@ pub const RULE: RuleDef = RuleDef {
 #[derive(Debug)]
 struct InformalAddress {
     /// Words in which 你 is not a pronoun (迷你…).
-    exceptions: Option<AhoCorasick>,
+    exceptions: Exceptions,
 }
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
-    let words = cx.lexicon(RULE.doc.id).words(RULE.doc.words_section);
-    let exceptions = if words.is_empty() {
-        None
-    } else {
-        Some(AhoCorasick::new(words).map_err(|e| Error::Lexicon(e.to_string()))?)
-    };
-    Ok(Box::new(InformalAddress { exceptions }))
+    Ok(Box::new(InformalAddress {
+        exceptions: Exceptions::new(cx, RULE.doc.id)?,
+    }))
 }
 
 impl Check for InformalAddress {
@@ -57,11 +52,7 @@ impl Check for InformalAddress {
         if !text.contains(['你', '妳']) {
             return;
         }
-        let exempt: Vec<Span> = self.exceptions.as_ref().map_or_else(Vec::new, |ac| {
-            ac.find_overlapping_iter(draft.fold())
-                .map(|m| Span::new(m.start(), m.end()))
-                .collect()
-        });
+        let exempt = self.exceptions.spans(draft);
         for (i, c) in text.char_indices() {
             if c != '你' && c != '妳' || exempt.iter().any(|s| s.start <= i && i < s.end) {
                 continue;

@@ -23,6 +23,40 @@ use crate::error::Error;
 use crate::lexicon::DEFAULT_SECTION;
 use crate::text::Span;
 
+/// A rule's `[exception]` phrases: stretches of a draft inside which its matches are not flagged
+/// (迷你 for informal-address, 为了保证 for over-promise).
+#[derive(Debug)]
+pub struct Exceptions(Option<AhoCorasick>);
+
+impl Exceptions {
+    /// The lexicon section that holds them.
+    pub const SECTION: &'static str = "exception";
+
+    pub fn new(cx: &BuildContext<'_>, rule: &str) -> Result<Self, Error> {
+        let words = cx.lexicon(rule).words(Self::SECTION);
+        if words.is_empty() {
+            return Ok(Self(None));
+        }
+        AhoCorasick::new(words)
+            .map(|ac| Self(Some(ac)))
+            .map_err(|e| Error::Lexicon(e.to_string()))
+    }
+
+    /// Whether the rule has any.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Where they occur in the draft (folded: both scripts, 你 and 您).
+    pub fn spans(&self, draft: &Draft<'_>) -> Vec<Span> {
+        self.0.as_ref().map_or_else(Vec::new, |ac| {
+            ac.find_overlapping_iter(draft.fold())
+                .map(|m| Span::new(m.start(), m.end()))
+                .collect()
+        })
+    }
+}
+
 /// Flags every accepted match of a lexicon section, with the entry's fix and suggestions (or the
 /// rule's default suggestions when the entry has none), except where the match overlaps one of
 /// the rule's `[exception]` phrases (为了保证 is no promise).
@@ -30,11 +64,8 @@ use crate::text::Span;
 pub struct LexiconCheck {
     pub matcher: Matcher,
     pub default_suggestions: &'static [&'static str],
-    exceptions: Option<AhoCorasick>,
+    exceptions: Exceptions,
 }
-
-/// The lexicon section of phrases inside which a rule's entries are not flagged.
-pub const EXCEPTION_SECTION: &str = "exception";
 
 impl LexiconCheck {
     pub fn new(
@@ -42,30 +73,19 @@ impl LexiconCheck {
         rule: &str,
         default_suggestions: &'static [&'static str],
     ) -> Result<Self, Error> {
-        let lexicon = cx.lexicon(rule);
-        let words = lexicon.words(EXCEPTION_SECTION);
-        let exceptions = if words.is_empty() {
-            None
-        } else {
-            Some(AhoCorasick::new(words).map_err(|e| Error::Lexicon(e.to_string()))?)
-        };
         Ok(Self {
-            matcher: cx.matcher(lexicon.section(DEFAULT_SECTION)),
+            matcher: cx.matcher(cx.lexicon(rule).section(DEFAULT_SECTION)),
             default_suggestions,
-            exceptions,
+            exceptions: Exceptions::new(cx, rule)?,
         })
     }
 
     pub fn run(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
         let mut exempt: Option<Vec<Span>> = None;
         for m in self.matcher.find(draft) {
-            if let Some(ac) = &self.exceptions {
+            if !self.exceptions.is_empty() {
                 // Searched once per draft, and only when the rule matched at all.
-                let exempt = exempt.get_or_insert_with(|| {
-                    ac.find_overlapping_iter(draft.fold())
-                        .map(|e| Span::new(e.start(), e.end()))
-                        .collect()
-                });
+                let exempt = exempt.get_or_insert_with(|| self.exceptions.spans(draft));
                 if exempt.iter().any(|e| e.overlaps(m.span)) {
                     continue;
                 }
