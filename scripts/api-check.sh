@@ -7,6 +7,7 @@
 # Usage: scripts/api-check.sh [MAX_EXAMPLES]   (default 100 per route)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/serve-lib.sh
 examples="${1:-100}"
 venv=target/api-check-venv
 if [ ! -x "$venv/bin/st" ]; then
@@ -18,11 +19,6 @@ tmp="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 ./target/release/kefu kb import lexicons/kb.jsonl --index "$tmp/idx" >/dev/null
 token="api-check-$$"
-KEFU_ADMIN_TOKEN="$token" ./target/release/kefu serve --addr 127.0.0.1:0 --index "$tmp/idx" \
-  >"$tmp/out" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
-url="$(sed -n 's/^kefu listening on //p' "$tmp/out")"
-[ -n "$url" ] || { echo "server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+KEFU_ADMIN_TOKEN="$token" serve --index "$tmp/idx"
 "$venv/bin/st" --config-file scripts/schemathesis.toml run "$url/openapi.json" \
   -H "Authorization: Bearer $token" --max-examples "$examples"

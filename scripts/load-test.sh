@@ -7,16 +7,13 @@
 # Usage: scripts/load-test.sh [SECONDS]   (default 20; the recorded figures used 60 for the 64-connection run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/serve-lib.sh
 secs="${1:-20}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
 tmp="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-./target/release/kefu serve --addr 127.0.0.1:0 >"$tmp/out" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
-url="$(sed -n 's/^kefu listening on //p' "$tmp/out")"
-[ -n "$url" ] || { echo "server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+serve
 
 post() { # FILE BODY
   cat >"$1" <<LUA
@@ -75,11 +72,7 @@ grep VmRSS "/proc/$pid/status"
 # asked only a question it cannot answer: every request queues a line for the gap file.
 ./target/release/kefu kb import lexicons/kb.jsonl --index "$tmp/idx" >/dev/null
 kill "$pid"; wait "$pid" 2>/dev/null || true
-./target/release/kefu serve --addr 127.0.0.1:0 --index "$tmp/idx" >"$tmp/out" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
-url="$(sed -n 's/^kefu listening on //p' "$tmp/out")"
-[ -n "$url" ] || { echo "server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+serve --index "$tmp/idx"
 post "$tmp/gap.lua" '{"question":"你们卖不卖自行车头盔"}'
 echo "== /v1/suggest, unanswered and recorded, 16 connections, ${secs}s"
 wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/gap.lua" "$url/v1/suggest" | grep -E "Requests/sec|p50"
