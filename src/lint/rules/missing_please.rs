@@ -48,6 +48,9 @@ struct MissingPlease {
     verbs: HashSet<String>,
     /// Clauses holding these are conditions or statements, not requests (如果, 后…).
     skip: AhoCorasick,
+    /// Clauses holding these as whole words are conditions too: 时 of 付款时, which as a
+    /// substring would also skip every clause naming hours (24小时内发货).
+    skip_words: HashSet<String>,
     /// Words that introduce the object before the verb (把订单号发过来).
     disposal: Vec<String>,
     /// Words after a request verb that make a clause naming its object first a request
@@ -80,6 +83,7 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
         verbs,
         starts,
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
+        skip_words: lex.words("skip-word").into_iter().collect(),
         disposal,
         handover: lex.words("handover").into_iter().collect(),
         marker_ends: markers
@@ -186,6 +190,9 @@ impl MissingPlease {
         let Some(&(first, word)) = words.first() else {
             return;
         };
+        if words.iter().any(|(_, w)| self.skip_words.contains(*w)) {
+            return;
+        }
         let verb = if self.verbs.contains(word) {
             first
         } else if let Some(&(next, _)) = words
@@ -294,6 +301,17 @@ mod tests {
                     "a condition, politely put",
                 ),
                 ("发货后会通知您", &[], "发货 is not the request verb 发"),
+                (
+                    "付款时，手机不要息屏",
+                    &[],
+                    "a time clause: when the customer pays",
+                ),
+                ("簽收時當面檢查包裹😊", &[], "a time clause, Traditional"),
+                (
+                    "提供一下24小时内的付款截图",
+                    &["提供"],
+                    "时 inside 小时 is no time clause",
+                ),
                 ("订单号发一下", &["订单号发一下"], "the object first"),
                 (
                     "订单号发一下😊",
