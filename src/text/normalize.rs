@@ -193,17 +193,18 @@ pub fn normalize_free(text: &str) -> String {
         .collect()
 }
 
-/// Renders Simplified text in the writer's script.
+/// Renders Simplified text in the writer's script. Traditional is written in the forms Taiwan and
+/// Hong Kong print (為, 著, 裡), not OpenCC's reference forms (爲, 着, 裏) that neither uses.
 pub fn in_script(text: &str, script: Script) -> String {
     match script {
         Script::Simplified => text.to_owned(),
-        Script::Traditional => s2t().map_or_else(|| text.to_owned(), |cc| cc.convert(text)),
+        Script::Traditional => s2tw().map_or_else(|| text.to_owned(), |cc| cc.convert(text)),
     }
 }
 
-fn s2t() -> Option<&'static OpenCC> {
-    static S2T: OnceLock<Option<OpenCC>> = OnceLock::new();
-    S2T.get_or_init(|| OpenCC::from_config(BuiltinConfig::S2t).ok())
+fn s2tw() -> Option<&'static OpenCC> {
+    static S2TW: OnceLock<Option<OpenCC>> = OnceLock::new();
+    S2TW.get_or_init(|| OpenCC::from_config(BuiltinConfig::S2tw).ok())
         .as_ref()
 }
 
@@ -253,6 +254,13 @@ mod tests {
         assert_eq!(in_script("请", Script::Traditional), "請");
         assert_eq!(in_script("再见", Script::Traditional), "再見");
         assert_eq!(in_script("再见", Script::Simplified), "再见");
+        assert_eq!(
+            in_script(
+                "金额以保单为准，请耐心等着，包裹里有发票",
+                Script::Traditional
+            ),
+            "金額以保單為準，請耐心等著，包裹裡有發票"
+        );
     }
 
     #[test]
