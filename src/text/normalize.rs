@@ -193,8 +193,8 @@ pub fn normalize_free(text: &str) -> String {
         .collect()
 }
 
-/// Renders Simplified text in the writer's script. Traditional is written in the forms Taiwan and
-/// Hong Kong print (為, 著, 裡), not OpenCC's reference forms (爲, 着, 裏) that neither uses.
+/// Renders Simplified text in the writer's script. Traditional is written in the forms Taiwan
+/// prints (為, 著, 裡), not OpenCC's reference forms (爲, 着, 裏), which readers find odd.
 pub fn in_script(text: &str, script: Script) -> String {
     match script {
         Script::Simplified => text.to_owned(),
