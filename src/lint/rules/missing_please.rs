@@ -51,6 +51,8 @@ struct MissingPlease {
     /// Clauses holding these as whole words are conditions too: 时 of 付款时, which as a
     /// substring would also skip every clause naming hours (24小时内发货).
     skip_words: HashSet<String>,
+    /// Degree adverbs: right after the verb they make it a statement's subject (支付更快捷).
+    degree: HashSet<String>,
     /// Words that introduce the object before the verb (把订单号发过来).
     disposal: Vec<String>,
     /// Words after a request verb that make a clause naming its object first a request
@@ -84,6 +86,7 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
         starts,
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
         skip_words: lex.words("skip-word").into_iter().collect(),
+        degree: lex.words("degree").into_iter().collect(),
         disposal,
         handover: lex.words("handover").into_iter().collect(),
         marker_ends: markers
@@ -209,6 +212,16 @@ impl MissingPlease {
         } else {
             return;
         };
+        // 支付更快捷, 付款很方便: a verb, a degree adverb and the one word the clause ends with
+        // say what the verb is like (but 填写更详细的地址 asks for something).
+        if let [(_, adverb), _] = words
+            .iter()
+            .skip_while(|(s, _)| s.start < verb.end)
+            .collect::<Vec<_>>()[..]
+            && self.degree.contains(*adverb)
+        {
+            return;
+        }
         out.push(ask(Span::new(clause.span.start, verb.end), "请"));
     }
 }
@@ -307,6 +320,15 @@ mod tests {
                     "a time clause: when the customer pays",
                 ),
                 ("簽收時當面檢查包裹😊", &[], "a time clause, Traditional"),
+                ("支付更快捷，也更安全", &[], "the verb as the subject"),
+                ("付款很方便😊", &[], "the verb as the subject"),
+                (
+                    "添加银联卡则无法开启家庭共享",
+                    &[],
+                    "a condition without 如果",
+                ),
+                ("填写更详细的地址", &["填写"], "更 before what is asked for"),
+                ("提供更多信息", &["提供"], "更 before what is asked for"),
                 (
                     "提供一下24小时内的付款截图",
                     &["提供"],
