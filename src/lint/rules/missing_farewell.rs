@@ -6,7 +6,7 @@ use crate::lint::matcher::Matcher;
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
 use crate::text::Span;
-use crate::text::clause::is_sentence_end;
+use crate::text::clause::is_clause_end;
 
 pub const RULE: RuleDef = RuleDef {
     doc: RuleDoc {
@@ -55,7 +55,8 @@ impl Check for MissingFarewell {
         // The last clause and whatever trails it (punctuation, emoji), so the farewell goes last.
         let span = Span::new(last.span.start, draft.text.trim_end().len());
         let tail = span.slice(draft.text);
-        let sep = if tail.ends_with(|c: char| is_sentence_end(c) || !c.is_alphanumeric()) {
+        // After an emoji or a quote mark, too, the farewell is a clause of its own (好的😊，…).
+        let sep = if tail.ends_with(is_clause_end) {
             ""
         } else {
             "，"
