@@ -62,6 +62,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "curt-reply.txt",
         include_str!("../../lexicons/curt-reply.txt"),
     ),
+    (
+        "bare-refusal.txt",
+        include_str!("../../lexicons/bare-refusal.txt"),
+    ),
 ];
 
 /// The section an entry belongs to when its file names none.

@@ -61,6 +61,7 @@ pub static RULES: &[RuleDef] = &[
     rules::rhetorical_question::RULE,
     rules::emotional_tone::RULE,
     rules::curt_reply::RULE,
+    rules::bare_refusal::RULE,
     rules::over_promise::RULE,
     rules::missing_deadline::RULE,
     rules::missing_apology::RULE,

@@ -214,6 +214,7 @@ fn rules_and_explain() {
         "missing-deadline",
         "missing-apology",
         "curt-reply",
+        "bare-refusal",
     ] {
         assert!(out.contains(id), "{id} missing from `kefu rules`");
     }

@@ -74,6 +74,9 @@ fn draft() -> impl Strategy<Value = String> {
         "为了保证",
         "您可以",
         "商品必须",
+        "付款时",
+        "不能退",
+        "支付更快捷",
     ]);
     prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
 }

@@ -277,7 +277,7 @@ async fn health_readiness_and_metrics() {
     let (s, v) = call("GET", "/healthz", None, Body::empty()).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (_, v) = call("GET", "/readyz", None, Body::empty()).await;
-    assert_eq!(v["rules"], 13);
+    assert_eq!(v["rules"], 14);
     assert!(v["kb_documents"].as_u64().unwrap() > 500);
     post("/v1/lint", json!({"text": "你好"})).await;
     let (_, text) = call("GET", "/metrics", None, Body::empty()).await;

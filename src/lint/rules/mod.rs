@@ -1,6 +1,7 @@
 //! One rule per file, each with its docs, its check and its unit tests; the generic
 //! lexicon-driven check most "don't" rules are built on lives here.
 
+pub mod bare_refusal;
 pub mod blaming_customer;
 pub mod blunt_language;
 pub mod curt_reply;
