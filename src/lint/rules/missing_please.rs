@@ -129,10 +129,7 @@ impl MissingPlease {
             .map(|(i, _)| i)
             .filter(|&i| i > 0 && self.handover.contains(&text[i..]))
             .last()?;
-        // A dictionary lookup first: tagging costs more, and most clauses fail the lookup.
-        let object = &text[..at];
-        (crate::text::segment::jieba().has_word(object) && crate::text::segment::pos(object) == 'n')
-            .then_some(at)
+        is_noun(&text[..at]).then_some(at)
     }
 
     /// Flags `clause` if it is a request to the customer with no polite marker before it in
@@ -157,7 +154,13 @@ impl MissingPlease {
             && !fold[clause.span.start..core.start]
                 .chars()
                 .any(char::is_alphanumeric))
-        .then(|| self.object_first(&core_text[..unmarked]))
+        .then(|| {
+            self.object_first(&core_text[..unmarked]).or_else(|| {
+                // 给 of the marker 给我 is the verb itself (订单号给我).
+                (core_text[unmarked..].starts_with('给') && is_noun(&core_text[..unmarked]))
+                    .then_some(unmarked)
+            })
+        })
         .flatten();
         if !(verb_first || object_first.is_some())
             || draft.is_ours(Span::new(clause.span.start, core.start + unmarked))
@@ -224,6 +227,12 @@ impl MissingPlease {
         }
         out.push(ask(Span::new(clause.span.start, verb.end), "请"));
     }
+}
+
+/// Whether `object` is one noun of jieba's dictionary (订单号, 收货地址).
+fn is_noun(object: &str) -> bool {
+    // A dictionary lookup first: tagging costs more, and most clauses fail the lookup.
+    crate::text::segment::jieba().has_word(object) && crate::text::segment::pos(object) == 'n'
 }
 
 impl Check for MissingPlease {
@@ -335,6 +344,9 @@ mod tests {
                     "时 inside 小时 is no time clause",
                 ),
                 ("订单号发一下", &["订单号发一下"], "the object first"),
+                ("订单号给我", &["订单号给我"], "给 of 给我 is the verb"),
+                ("發票給我們😊", &["發票給我們"], "给 of 给我们, Traditional"),
+                ("赠品给您", &[], "what we give"),
                 (
                     "订单号发一下😊",
                     &["订单号发一下"],
