@@ -826,6 +826,11 @@ mod retrieval_tests {
             ("多久自动确认收货", "receipt-auto-confirm"),
             ("发什么快递😀", "ship-courier"),
             ("ＯＫ，那什么时候发货？", "ship-when"),
+            // Spoken question words: 啥 for 什么, 咋 for 怎么, 几时 for 什么时候.
+            ("我买的东西啥时候发货啊", "ship-when"),
+            ("幾時發貨", "ship-when"),
+            ("这两款有啥区别", "pre-compare"),
+            ("杯子碎了咋办", "ship-damaged"),
         ];
         let mut failures = Vec::new();
         for (q, want) in cases {
