@@ -833,6 +833,8 @@ mod retrieval_tests {
             ("杯子碎了咋办", "ship-damaged"),
             // 补货 in the shop's dictionary: jieba alone reads 啥时 + 候补 + 货.
             ("啥时候补货", "pre-restock"),
+            // Fading (掉色) is not a colour unlike the photo (色差).
+            ("衣服洗了一次就掉色了", "pre-fading"),
         ];
         let mut failures = Vec::new();
         for (q, want) in cases {
