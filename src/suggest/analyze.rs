@@ -30,7 +30,8 @@ const EVERYDAY_IDF: f32 = 8.0;
 /// 2: characters and bigrams are taken from the text with its words in canonical spelling.
 /// 3: a number of `MIN_NUMBER` digits or more is one bigram, and a word of its own inside a word.
 /// 4: an A-not-A question word (能不能) yields no inner words.
-const ANALYSIS_VERSION: &str = "4";
+/// 5: a text of filler words alone keeps those of two characters or more (谢谢啦 → 谢谢).
+const ANALYSIS_VERSION: &str = "5";
 /// Digits from which a number is a code (an error code, a merchant or card number, an amount)
 /// that matches as a whole: 1000057 and 1000075 share four digit pairs and mean different
 /// things. The characters keep every digit, so a code quoted with a digit too many or too few
@@ -333,14 +334,21 @@ impl Analyzer {
         }
     }
 
-    /// `all` without its filler words, unless nothing else is left.
+    /// `all` without its filler words, unless nothing else is left; then without its
+    /// one-character particles, if words are left (谢谢啦 is 谢谢, 在吗 stays whole).
     fn kept(&self, all: Vec<Term>) -> Vec<Term> {
-        if all.iter().all(|t| self.filler.contains(&t.text)) {
-            return all;
+        if !all.iter().all(|t| self.filler.contains(&t.text)) {
+            return all
+                .into_iter()
+                .filter(|t| !self.filler.contains(&t.text))
+                .collect();
         }
-        all.into_iter()
-            .filter(|t| !self.filler.contains(&t.text))
-            .collect()
+        let long = |t: &Term| t.text.chars().nth(1).is_some();
+        if all.iter().any(long) {
+            all.into_iter().filter(long).collect()
+        } else {
+            all
+        }
     }
 
     /// The search-mode words of a default-mode cut, synonyms folded.
@@ -617,6 +625,8 @@ mod tests {
         );
         assert!(w.contains(&"运费险".to_owned()), "{w:?}");
         assert!(!words("在吗").is_empty());
+        assert_eq!(words("谢谢啦！"), ["谢谢"], "all filler: the particle goes");
+        assert_eq!(words("哦"), ["哦"], "nothing else at all");
     }
 
     #[test]
@@ -748,8 +758,14 @@ mod tests {
             .collect();
         assert_eq!(filler, ["亲", "请问"]);
         assert_eq!(e.bigrams, a.query(text).bigrams);
-        // All filler: nothing is dropped, as in the search.
-        assert!(a.explain("亲，请问").words.iter().all(|w| !w.filler));
+        // All filler: only the one-character words are dropped, as in the search.
+        let all_filler = a.explain("亲，请问");
+        let dropped: Vec<(&str, bool)> = all_filler
+            .words
+            .iter()
+            .map(|w| (w.written.as_str(), w.filler))
+            .collect();
+        assert_eq!(dropped, [("亲", true), ("请问", false)]);
     }
 
     #[test]
