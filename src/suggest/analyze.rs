@@ -360,11 +360,12 @@ impl Analyzer {
                 continue;
             }
             // Search mode: a long word also yields the dictionary words inside it.
-            // Not in an A-not-A question (能不能, 是不是, 有没有, 可不可以): its inner words
+            // Not in an A-not-A question (能不能, 是不是, 有没有, 有木有, 可不可以): its inner words
             // (不能, 不是, 没有) say the opposite of what is asked.
             let chars: Vec<(usize, char)> = w.word.char_indices().collect();
-            let a_not_a =
-                chars.len() > 2 && matches!(chars[1].1, '不' | '没') && chars[0].1 == chars[2].1;
+            let a_not_a = chars.len() > 2
+                && matches!(chars[1].1, '不' | '没' | '木')
+                && chars[0].1 == chars[2].1;
             if chars.len() > 2 && !a_not_a {
                 for n in [2, 3] {
                     for s in 0..chars.len().saturating_sub(n - 1) {
@@ -658,6 +659,7 @@ mod tests {
             ("能不能退款", "能不能", "不能"),
             ("是不是正品", "是不是", "不是"),
             ("有沒有優惠券🎫", "有没有", "没有"),
+            ("有木有优惠券", "有没有", "没有"),
         ] {
             let terms = words(question);
             assert!(

@@ -835,6 +835,10 @@ mod retrieval_tests {
             ("啥时候补货", "pre-restock"),
             // Fading (掉色) is not a colour unlike the photo (色差).
             ("衣服洗了一次就掉色了", "pre-fading"),
+            // Internet spellings: 神马 for 什么, 咋个 for 怎么, 有木有 for 有没有.
+            ("神马时候发货", "ship-when"),
+            ("咋个退货", "return-how"),
+            ("有木有优惠券", "pre-coupon-get"),
         ];
         let mut failures = Vec::new();
         for (q, want) in cases {
