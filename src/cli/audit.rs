@@ -198,6 +198,15 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
     }
     out.flush()?;
     if report.bad_lines > 0 {
+        // Not one conversation read: the wrong file, most likely (a knowledge base, a CSV).
+        if report.conversations == 0 {
+            bail!(
+                "{}: no conversation could be read: {} malformed line(s) (first: {})",
+                args.file,
+                report.bad_lines,
+                report.bad_line_samples[0].1
+            );
+        }
         eprintln!(
             "warning: {} malformed line(s) skipped (first: {})",
             report.bad_lines, report.bad_line_samples[0].1

@@ -143,6 +143,24 @@ fn strict_fails_on_a_bad_line() {
 }
 
 #[test]
+fn a_file_with_no_conversation_in_it_is_an_error() {
+    // The shop's knowledge base given by mistake: every line is valid JSON, none a conversation.
+    let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("lexicons/kb.jsonl");
+    let o = audit(&[kb.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("kb.jsonl: no conversation could be read") && err.contains("kb.jsonl:1:"),
+        "{err}"
+    );
+    // An empty file is an empty report, not an error.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    assert!(audit(&[empty.to_str().unwrap()]).status.success());
+}
+
+#[test]
 fn topics_match_customer_turns_against_the_knowledge_base() {
     let o = audit(&[fixture().to_str().unwrap(), "--topics"]);
     assert!(o.status.success());
