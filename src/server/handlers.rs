@@ -279,5 +279,20 @@ pub async fn audit(
     .await
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
+    // Not one conversation read, as `kefu audit` does: the wrong document, most likely.
+    let summary = &report["summary"];
+    if summary["conversations"] == 0 && summary["bad_lines"].as_u64().is_some_and(|n| n > 0) {
+        let first = summary["bad_line_samples"][0][1]
+            .as_str()
+            .unwrap_or_default();
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "no conversation could be read: {} malformed line(s) (first: {first})",
+                summary["bad_lines"]
+            ),
+        ));
+    }
     Ok(Json(report))
 }

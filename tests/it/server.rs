@@ -1323,6 +1323,20 @@ async fn audit_route_takes_jsonl_or_an_array() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // JSONL in which no line is a conversation or a message: the wrong document.
+    let (s, v) = call(
+        "POST",
+        "/v1/audit",
+        Some("application/x-ndjson"),
+        "{\"id\":\"q1\",\"question\":\"退款\"}\n{\"nope\":1}\n",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no conversation could be read: 2 malformed line(s)"),
+        "{message}"
+    );
     // No body at all is a client's mistake, not an empty report.
     for body in ["", " \n"] {
         let (s, v) = call("POST", "/v1/audit", Some("application/x-ndjson"), body).await;
