@@ -56,6 +56,14 @@ mod tests {
                 ("绝对没问题", &["绝对没问题"], "over-promise"),
                 ("保证明天到", &["保证明天到"], "promising delivery"),
                 (
+                    "仓库那边说明天一定发出",
+                    &["一定发出"],
+                    "promising the dispatch day",
+                ),
+                ("明天一定送到😊", &["一定送到"], "promising delivery"),
+                ("我們一定給您發", &["一定給您發"], "Traditional"),
+                ("不一定发出", &[], "negated"),
+                (
                     "百分之百正品，包您满意",
                     &["百分之百正品", "包您满意"],
                     "two promises",
