@@ -285,9 +285,16 @@ impl fmt::Debug for Linter {
 pub struct BuildContext<'a> {
     pub lexicons: &'a BTreeMap<String, Lexicon>,
     scan: matcher::ScanBuilder,
+    /// The rules the shop's configuration turns off.
+    disabled: Vec<&'a str>,
 }
 
 impl BuildContext<'_> {
+    /// Whether the rule `id` runs (a rule that leaves a case to another asks).
+    pub fn is_enabled(&self, id: &str) -> bool {
+        !self.disabled.contains(&id)
+    }
+
     /// A matcher for lexicon entries, scanned together with every other rule's.
     pub fn matcher(&self, entries: &[lexicon::Entry]) -> matcher::Matcher {
         self.scan.add(entries)
@@ -318,12 +325,17 @@ impl Linter {
             let def = registry::find(id).ok_or_else(|| Error::UnknownRule(id.clone()))?;
             let lex = lexicons.entry(def.doc.id.to_owned()).or_default();
             lex.extend(settings.additions.clone());
-            let _ = def;
         }
         let common = Common::new(lexicons.get("common").unwrap_or(&Lexicon::default()))?;
         let cx = BuildContext {
             lexicons: &lexicons,
             scan: matcher::ScanBuilder::default(),
+            disabled: config
+                .rules
+                .iter()
+                .filter(|(_, s)| s.enabled == Some(false))
+                .filter_map(|(id, _)| registry::find(id).map(|def| def.doc.id))
+                .collect(),
         };
         let mut rules = Vec::new();
         for def in RULES {

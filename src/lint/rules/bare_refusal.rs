@@ -51,8 +51,9 @@ struct BareRefusal {
     subjects: HashSet<String>,
     skip: AhoCorasick,
     exceptions: Exceptions,
-    /// A reply to a complaint is missing-apology's to judge: one apology asked for, not two.
-    complaint: TextMatcher,
+    /// A reply to a complaint is missing-apology's to judge, when it runs: one apology asked
+    /// for, not two.
+    complaint: Option<TextMatcher>,
 }
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
@@ -65,7 +66,10 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
         subjects: lex.words("subject").into_iter().collect(),
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
         exceptions: Exceptions::new(cx, RULE.doc.id)?,
-        complaint: TextMatcher::new(cx.lexicon("missing-apology").section("complaint"))?,
+        complaint: cx
+            .is_enabled(super::missing_apology::RULE.doc.id)
+            .then(|| TextMatcher::new(cx.lexicon("missing-apology").section("complaint")))
+            .transpose()?,
     }))
 }
 
@@ -89,7 +93,8 @@ impl Check for BareRefusal {
             || draft
                 .customer
                 .as_ref()
-                .is_some_and(|c| self.complaint.occurs_in(&c.fold))
+                .zip(self.complaint.as_ref())
+                .is_some_and(|(c, complaint)| complaint.occurs_in(&c.fold))
         {
             return;
         }
@@ -223,5 +228,18 @@ mod tests {
             ["不能退"],
             "a question is no complaint"
         );
+    }
+
+    #[test]
+    fn with_missing_apology_turned_off_a_complaint_is_its_own() {
+        let config = crate::Config::parse("kefu.toml", "[rules.KF403]\nenabled = false\n").unwrap();
+        let linter = crate::lint::Linter::new(&config).unwrap();
+        let r = linter.lint(&crate::lint::LintRequest {
+            text: "不能退，只能换",
+            role: Role::Reply,
+            customer: Some("东西坏了，太差了"),
+        });
+        let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["bare-refusal"]);
     }
 }
