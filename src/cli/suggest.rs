@@ -510,6 +510,8 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             };
             let library = sources.phrases(warn_skipped)?;
             let linter = Linter::new(&Config::discover(config)?)?;
+            // An empty scene (a script's unset variable) lists them all, as `?scene=` does.
+            let scene = scene.filter(|s| !s.trim().is_empty());
             let panel = kefu::suggest::panel::list(&library, &linter, scene.as_deref());
             if let Some(scene) = &scene
                 && !panel.has_scene(scene)

@@ -664,6 +664,18 @@ fn phrases_are_listed_by_scene_from_a_file_or_an_index() {
     );
     assert!(out(&o).contains("[w1] 等着，别催了  (lint "), "{}", out(&o));
     assert!(!out(&o).contains("[t1]"), "{}", out(&o));
+    // An empty scene lists them all, as `GET /v1/phrases?scene=` does.
+    let o = kefu(
+        &dir,
+        &["kb", "phrases", "--phrases", shop, "--scene", " "],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("[w1]") && out(&o).contains("[t1]"),
+        "{}",
+        out(&o)
+    );
     // A scene the library lacks: an error naming the scenes it has.
     let o = kefu(
         &dir,
