@@ -77,6 +77,8 @@ fn draft() -> impl Strategy<Value = String> {
         "付款时",
         "不能退",
         "支付更快捷",
+        "退不了",
+        "订单号给我",
     ]);
     prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
 }

@@ -111,21 +111,22 @@ impl Check for BareRefusal {
                 break;
             }
             let core = draft.core(clause.span);
-            if m.span.end >= core.end
-                || !core.contains(m.span)
+            // The core without its last particle may end inside the refusal (退不了).
+            let end = core.end.max(m.span.end);
+            // A bare 不行！ names no service: blunt-language's; 退不了 does.
+            if m.span.start < core.start
+                || m.span.end > clause.span.end
                 || !self.leads(draft, clause.span, core, m.span)
-                || !self.service.is_match(&fold[m.span.start..core.end])
+                || !self.service.is_match(&fold[m.span.start..end])
                 // 无法送达的包裹: the refusal describes a noun.
-                || fold[m.span.end..core.end]
-                    .trim_end_matches('的')
-                    .contains('的')
+                || fold[m.span.end..end].trim_end_matches('的').contains('的')
                 || self.skip.is_match(clause.span.slice(fold))
                 || exceptions.iter().any(|e| e.overlaps(m.span))
             {
                 continue;
             }
             // One apology serves the reply: the first refusal is where it goes.
-            let span = Span::new(clause.span.start, core.end);
+            let span = Span::new(clause.span.start, end);
             out.push(Hit {
                 span,
                 // Putting words in the agent's mouth needs a human look.
@@ -178,6 +179,7 @@ mod tests {
                 ("不好意思，本店暫不支持貨到付款", &[], "Traditional apology"),
                 ("很遗憾，无法为您开具发票", &[], "regret"),
                 ("不行！", &[], "bare 不行 alone is blunt-language's"),
+                ("退不了", &["退不了"], "the refusal is the clause"),
                 (
                     "请在签收时检查包裹，否则无法退换",
                     &[],

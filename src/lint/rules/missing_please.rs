@@ -215,6 +215,10 @@ impl MissingPlease {
         } else {
             return;
         };
+        // 退不了, 发不出去: a verb negated after it says what can't be done, not what to do.
+        if fold[verb.end..].starts_with(['不', '没']) {
+            return;
+        }
         // 支付更快捷, 付款很方便: a verb, a degree adverb and the one word the clause ends with
         // say what the verb is like (but 填写更详细的地址 asks for something).
         if let [(_, adverb), _] = words
@@ -338,6 +342,8 @@ mod tests {
                 ),
                 ("填写更详细的地址", &["填写"], "更 before what is asked for"),
                 ("提供更多信息", &["提供"], "更 before what is asked for"),
+                ("退不了", &[], "what can't be done"),
+                ("發不出去😢", &[], "what can't be done, Traditional"),
                 (
                     "提供一下24小时内的付款截图",
                     &["提供"],
