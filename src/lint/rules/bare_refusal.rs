@@ -18,7 +18,7 @@ pub const RULE: RuleDef = RuleDef {
         severity: Severity::Warning,
         message: "拒绝客户时请先致歉，并尽量说明能为客户做什么",
         message_en: "A refusal with no apology; say sorry and what you can do instead",
-        what: "a reply that refuses what customers ask a shop for (不能退/不支持货到付款/无法开发票/不包邮…, leading its first sentence) with no 抱歉/不好意思/遗憾/理解 anywhere in it",
+        what: "a reply that refuses what customers ask a shop for (不能退/不支持货到付款/无法开发票/退不了…, leading its first sentence) with no 抱歉/不好意思/遗憾/理解 anywhere in it",
         why: "光秃秃的“不能”像一堵墙：客户只听到拒绝。先致歉、再给替代办法，拒绝也能让客户感到被重视。",
         bad: &[
             "不能开发票",
