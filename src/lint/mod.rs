@@ -147,6 +147,24 @@ impl Hit {
             suggestions: Vec::new(),
         }
     }
+
+    /// A hit whose fix puts `apology` (Simplified; said in the writer's script) before `span`.
+    /// Putting words in the agent's mouth needs a human look, so the fix is not safe.
+    pub fn apology_first(
+        draft: &Draft<'_>,
+        span: Span,
+        apology: &str,
+        suggestions: &[&str],
+    ) -> Self {
+        Self {
+            span,
+            fix: Some(Fix {
+                replacement: format!("{}{}", draft.say(apology), span.slice(draft.text)),
+                safe: false,
+            }),
+            suggestions: suggestions.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
 }
 
 /// One problem in a draft. `span` (bytes), `chars` and `utf16` all slice the input to `text`.

@@ -8,7 +8,7 @@ use super::Exceptions;
 use crate::error::Error;
 use crate::lint::matcher::{Matcher, TextMatcher};
 use crate::lint::registry::{RuleDef, RuleDoc};
-use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
+use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
 use crate::text::Span;
 
 pub const RULE: RuleDef = RuleDef {
@@ -127,18 +127,15 @@ impl Check for BareRefusal {
             }
             // One apology serves the reply: the first refusal is where it goes.
             let span = Span::new(clause.span.start, end);
-            out.push(Hit {
+            out.push(Hit::apology_first(
+                draft,
                 span,
-                // Putting words in the agent's mouth needs a human look.
-                fix: Some(Fix {
-                    replacement: format!("{}{}", draft.say(APOLOGY), span.slice(draft.text)),
-                    safe: false,
-                }),
-                suggestions: vec![
-                    "非常抱歉，这个暂时无法办理，我们可以为您……".to_owned(),
-                    "不好意思，这个确实不支持，您看……可以吗".to_owned(),
+                APOLOGY,
+                &[
+                    "非常抱歉，这个暂时无法办理，我们可以为您……",
+                    "不好意思，这个确实不支持，您看……可以吗",
                 ],
-            });
+            ));
             return;
         }
     }

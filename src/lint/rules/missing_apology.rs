@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::lint::matcher::{Matcher, TextMatcher};
 use crate::lint::registry::{RuleDef, RuleDoc};
-use crate::lint::{BuildContext, Check, Draft, Fix, Hit, Role, Severity};
+use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
 use crate::text::Span;
 
 pub const RULE: RuleDef = RuleDef {
@@ -59,15 +59,12 @@ impl Check for MissingApology {
             return;
         };
         let span = Span::new(first.span.start, first.span.end);
-        out.push(Hit {
+        out.push(Hit::apology_first(
+            draft,
             span,
-            // Putting words in the agent's mouth needs a human look.
-            fix: Some(Fix {
-                replacement: format!("{}{}", draft.say(APOLOGY), span.slice(draft.text)),
-                safe: false,
-            }),
-            suggestions: vec![APOLOGY.to_owned(), "不好意思让您久等了，".to_owned()],
-        });
+            APOLOGY,
+            &[APOLOGY, "不好意思让您久等了，"],
+        ));
     }
 }
 

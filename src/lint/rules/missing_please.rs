@@ -221,10 +221,8 @@ impl MissingPlease {
         }
         // 支付更快捷, 付款很方便: a verb, a degree adverb and the one word the clause ends with
         // say what the verb is like (but 填写更详细的地址 asks for something).
-        if let [(_, adverb), _] = words
-            .iter()
-            .skip_while(|(s, _)| s.start < verb.end)
-            .collect::<Vec<_>>()[..]
+        let mut after = words.iter().skip_while(|(s, _)| s.start < verb.end);
+        if let (Some((_, adverb)), Some(_), None) = (after.next(), after.next(), after.next())
             && self.degree.contains(*adverb)
         {
             return;
