@@ -1,6 +1,7 @@
 //! Rule word lists as data: the line format of `lexicons/*.txt`, the embedded defaults, and a
 //! loader that returns every entry it could read plus the errors (file:line) of those it couldn't.
 
+pub mod classes;
 pub mod synonyms;
 
 use std::collections::BTreeMap;
@@ -106,6 +107,13 @@ pub struct Flags {
     pub start: bool,
     /// Still a match right after a negation (不/没/别/无法…).
     pub neg_ok: bool,
+    /// Only when the sentence, up to the match's clause, has no polite marker (请, 麻烦, 您可以…):
+    /// 到前台去 is a brush-off, 请您到前台办理 is not.
+    pub plain: bool,
+    /// The match must end its clause, but for particles after it (急什么！, 找平台去吧).
+    pub end: bool,
+    /// The match must be the whole message, but for lead words and particles (不能提供！).
+    pub alone: bool,
     /// Addressed to the customer: not when a noun right before it is its subject (持卡人必须…).
     pub addressed: bool,
 }
@@ -243,9 +251,12 @@ fn parse_entry(line: &str, origin: Origin) -> Result<Entry, String> {
             "start" => flags.start = true,
             "neg-ok" => flags.neg_ok = true,
             "addressed" => flags.addressed = true,
+            "plain" => flags.plain = true,
+            "end" => flags.end = true,
+            "alone" => flags.alone = true,
             other => {
                 return Err(format!(
-                    "unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok @addressed)"
+                    "unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok @addressed @plain @end @alone)"
                 ));
             }
         }
@@ -255,7 +266,8 @@ fn parse_entry(line: &str, origin: Origin) -> Result<Entry, String> {
         return Err("empty pattern".to_owned());
     }
     let pattern = if let Some(re) = pattern_text.strip_prefix("re:") {
-        Pattern::Regex(Regex::new(&fold_entry(re)).map_err(|e| format!("bad regex: {e}"))?)
+        let re = classes::expand(re)?;
+        Pattern::Regex(Regex::new(&fold_entry(&re)).map_err(|e| format!("bad regex: {e}"))?)
     } else {
         let folded = fold_entry(pattern_text);
         // A single character is too often part of another word (晕 in 头晕, 切 in 一切).

@@ -120,10 +120,9 @@ impl<'a> Draft<'a> {
     pub fn negated(&self, span: Span) -> bool {
         let start = self.clause_of(span).map_or(0, |c| c.span.start);
         let before = &self.fold()[start..span.start];
-        self.common
-            .negators
-            .iter()
-            .any(|n| before.ends_with(n.as_str()))
+        self.common.negators.iter().any(|n| {
+            before.ends_with(n.as_str()) && !is_a_not_a(&before[..before.len() - n.len()], n)
+        })
     }
 
     /// Whether a clause speaks of what we do or do for the customer (我们马上处理, 为您查询).
@@ -182,6 +181,12 @@ impl<'a> Draft<'a> {
         if flags.start && self.core_start(clause) != span.start {
             return false;
         }
+        if flags.alone && !self.is_bare(span, Span::new(0, self.text.len())) {
+            return false;
+        }
+        if flags.end && !self.ends_clause(span, clause) {
+            return false;
+        }
         if flags.bare && !self.is_bare(span, clause) {
             return false;
         }
@@ -189,6 +194,13 @@ impl<'a> Draft<'a> {
             return false;
         }
         if flags.addressed && self.noun_before(span, clause) {
+            return false;
+        }
+        if flags.plain
+            && self
+                .clause_of(span)
+                .is_some_and(|c| self.polite_before(c))
+        {
             return false;
         }
         if flags.word && !self.on_word_boundaries(span) {
@@ -224,6 +236,12 @@ impl<'a> Draft<'a> {
                 None => return false,
             }
         }
+        self.ends_clause(span, clause)
+    }
+
+    /// Whether nothing but particles and punctuation follows `span` in its clause.
+    fn ends_clause(&self, span: Span, clause: Span) -> bool {
+        let fold = self.fold();
         let mut after = &fold[span.end.min(clause.end)..clause.end];
         'tail: while !after.is_empty() {
             after = after.trim_start_matches(|c: char| !c.is_alphanumeric());
@@ -245,4 +263,14 @@ impl<'a> Draft<'a> {
     fn core_start(&self, clause: Span) -> usize {
         self.core(clause).start
     }
+}
+
+/// Whether negator `neg` after `before` is the middle of an A-not-A question (能不能, 要不要,
+/// 有没有): 能不能快点 asks, it does not negate 快点.
+fn is_a_not_a(before: &str, neg: &str) -> bool {
+    let mut n = neg.chars();
+    let (Some(first), Some(verb)) = (n.next(), n.next()) else {
+        return false;
+    };
+    matches!(first, '不' | '没') && before.chars().next_back() == Some(verb)
 }
