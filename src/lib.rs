@@ -22,4 +22,4 @@ pub mod text;
 
 pub use config::Config;
 pub use error::{Error, Result};
-pub use lint::{Finding, LintRequest, LintResult, Linter, Role, Severity};
+pub use lint::{Finding, LintRequest, LintResult, Linter, PASS_MARK, Role, Severity};

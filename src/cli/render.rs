@@ -40,16 +40,25 @@ pub fn text(out: &mut impl Write, draft: &str, result: &LintResult) -> io::Resul
     }
     let count = |sev| result.findings.iter().filter(|f| f.severity == sev).count();
     use kefu::Severity::*;
+    let verdict = if result.passed { "passes" } else { "fails" };
     writeln!(
         out,
-        "score {}/100 · {} error(s), {} warning(s), {} info",
+        "score {}/100 ({verdict}: the pass mark is {}) · {} error(s), {} warning(s), {} info",
         result.score,
+        kefu::PASS_MARK,
         count(Error),
         count(Warning),
         count(Info)
     )?;
-    if result.fixed != draft {
-        writeln!(out, "fixed: {}", result.fixed)?;
+    match (result.fixed != draft, result.remaining) {
+        (true, 0) => writeln!(out, "fixed: {}", result.fixed)?,
+        (true, n) => writeln!(
+            out,
+            "safe fixes applied, {n} problem(s) left to rewrite by hand: {}",
+            result.fixed
+        )?,
+        (false, 0) => {}
+        (false, n) => writeln!(out, "no safe fix: {n} problem(s) to rewrite by hand")?,
     }
     Ok(())
 }

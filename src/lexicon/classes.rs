@@ -101,7 +101,10 @@ mod tests {
         let classes = parse("# c\n[you]\n你\n您們\n[x]\na.b\n[y]\n{you}\n他\n");
         assert_eq!(classes["you"], "(?:你们|你)");
         assert_eq!(classes["y"], "(?:你们|他|你)");
-        assert_eq!(expand_with("{you}是谁", &classes).unwrap(), "(?:你们|你)是谁");
+        assert_eq!(
+            expand_with("{you}是谁", &classes).unwrap(),
+            "(?:你们|你)是谁"
+        );
         assert_eq!(expand_with("a{x}", &classes).unwrap(), r"a(?:a\.b)");
         // Repetitions are regex syntax, not classes.
         assert_eq!(expand_with("[^，]{0,12}", &classes).unwrap(), "[^，]{0,12}");

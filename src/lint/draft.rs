@@ -196,11 +196,7 @@ impl<'a> Draft<'a> {
         if flags.addressed && self.noun_before(span, clause) {
             return false;
         }
-        if flags.plain
-            && self
-                .clause_of(span)
-                .is_some_and(|c| self.polite_before(c))
-        {
+        if flags.plain && self.clause_of(span).is_some_and(|c| self.polite_before(c)) {
             return false;
         }
         if flags.word && !self.on_word_boundaries(span) {
@@ -272,5 +268,5 @@ fn is_a_not_a(before: &str, neg: &str) -> bool {
     let (Some(first), Some(verb)) = (n.next(), n.next()) else {
         return false;
     };
-    matches!(first, '不' | '没') && before.chars().next_back() == Some(verb)
+    matches!(first, '不' | '没') && before.ends_with(verb)
 }

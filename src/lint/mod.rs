@@ -181,14 +181,24 @@ pub struct Finding {
     pub suggestions: Vec<String>,
 }
 
+/// The score a draft needs to pass. One error takes 25 points, so a draft with an error-level
+/// finding never passes; three warnings don't either.
+pub const PASS_MARK: u32 = 80;
+
 /// The result of linting one draft: the public contract shared by the CLI, HTTP API and browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LintResult {
-    /// 0–100; 100 means nothing to improve.
+    /// 0–100; 100 means nothing to improve. 100 minus each finding's penalty (error 25, warning
+    /// 10, info 3), where findings that overlap count once, at the worst of them.
     pub score: u32,
+    /// Whether the draft as written reaches the pass mark (80; no error-level finding passes).
+    pub passed: bool,
     pub findings: Vec<Finding>,
     /// The draft with every safe fix applied.
     pub fixed: String,
+    /// Findings the safe fixes leave for a person to rewrite (those with no safe fix): when not
+    /// 0, `fixed` still has problems and is no clean result.
+    pub remaining: usize,
 }
 
 impl LintResult {
@@ -417,10 +427,15 @@ impl Linter {
             });
             (fixed, skipped) = fix::apply_counting_skips(&fixed, &again);
         }
-        let penalty: u32 = findings.iter().map(|f| f.severity.penalty()).sum();
         findings.shrink_to_fit();
+        let score = score(&findings);
         LintResult {
-            score: 100u32.saturating_sub(penalty),
+            score,
+            passed: score >= PASS_MARK,
+            remaining: findings
+                .iter()
+                .filter(|f| !f.fix.as_ref().is_some_and(|x| x.safe))
+                .count(),
             findings,
             fixed,
         }
@@ -474,6 +489,98 @@ impl Linter {
                 .cmp(&b.span.start)
                 .then(b.severity.cmp(&a.severity))
         });
+        drop_repeated_donts(&mut findings);
+        // A farewell appended to a draft that must be rewritten (不能退 + 再见) makes it read as
+        // a finished reply: it is then offered, not applied.
+        if findings
+            .iter()
+            .any(|f| !is_must(f.rule) && f.severity == Severity::Error || f.rule == "bare-refusal")
+        {
+            for f in findings.iter_mut().filter(|f| f.rule == "missing-farewell") {
+                if let Some(fix) = &mut f.fix {
+                    fix.safe = false;
+                }
+            }
+        }
         findings
     }
+}
+
+/// Whether a rule is one of the three musts (KF1xx: 请, 您, 再见), whose safe fixes apply even
+/// inside a stretch another rule flags.
+fn is_must(rule: &str) -> bool {
+    registry::find(rule).is_some_and(|r| r.doc.code.starts_with("KF1"))
+}
+
+/// Whether a rule judges the whole message (missing-apology): its span is where the fix goes,
+/// not words at fault, so it neither gives way to nor shares a penalty with another finding.
+fn is_whole_message(rule: &str) -> bool {
+    registry::find(rule).is_some_and(|r| r.doc.whole_message)
+}
+
+/// One stretch of text is one problem: of two don't-rule findings that overlap (没办法 under
+/// blunt-language inside 我们也没办法 under shirking), the lesser is dropped — lower severity,
+/// then the shorter span, then the later rule. Findings arrive sorted by start.
+fn drop_repeated_donts(findings: &mut Vec<Finding>) {
+    if findings.len() < 2 {
+        return;
+    }
+    let rank = |f: &Finding| {
+        (
+            f.severity,
+            f.span.len(),
+            std::cmp::Reverse(RULES.iter().position(|r| r.doc.id == f.rule)),
+        )
+    };
+    let mut keep = vec![true; findings.len()];
+    for i in 0..findings.len() {
+        if is_must(findings[i].rule) || is_whole_message(findings[i].rule) {
+            continue;
+        }
+        for j in i + 1..findings.len() {
+            if findings[j].span.start >= findings[i].span.end {
+                break;
+            }
+            if !keep[j]
+                || is_must(findings[j].rule)
+                || is_whole_message(findings[j].rule)
+                || !findings[i].span.overlaps(findings[j].span)
+            {
+                continue;
+            }
+            if rank(&findings[i]) >= rank(&findings[j]) {
+                keep[j] = false;
+            } else {
+                keep[i] = false;
+                break;
+            }
+        }
+    }
+    let mut k = keep.iter();
+    findings.retain(|_| *k.next().unwrap_or(&true));
+}
+
+/// 100 minus the penalties, where a run of overlapping findings (a must's fix inside a don't's
+/// stretch) is charged once, at its worst severity; a whole-message finding is charged on its
+/// own. Findings arrive sorted by start.
+fn score(findings: &[Finding]) -> u32 {
+    let mut penalty = 0;
+    let mut run: Option<(usize, u32)> = None; // (end of the run, its worst penalty)
+    for f in findings {
+        if is_whole_message(f.rule) {
+            penalty += f.severity.penalty();
+            continue;
+        }
+        let p = f.severity.penalty();
+        run = match run {
+            Some((end, worst)) if f.span.start < end => Some((end.max(f.span.end), worst.max(p))),
+            Some((_, worst)) => {
+                penalty += worst;
+                Some((f.span.end, p))
+            }
+            None => Some((f.span.end, p)),
+        };
+    }
+    penalty += run.map_or(0, |(_, worst)| worst);
+    100u32.saturating_sub(penalty)
 }

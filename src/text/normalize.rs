@@ -44,11 +44,7 @@ impl Normalized {
                 fold_edits.push((i, c, f));
             }
         }
-        let script = if simp_edits.is_empty() {
-            Script::Simplified
-        } else {
-            Script::Traditional
-        };
+        let script = detect_script(text, &simp_edits);
         Self {
             simp: patched(text, &simp_edits),
             fold: patched(text, &fold_edits),
@@ -81,6 +77,84 @@ fn patched(text: &str, edits: &[(usize, char, char)]) -> String {
 /// Builds the conversion table now, so the first draft doesn't pay for it.
 pub fn warm_up() {
     t2s_table();
+}
+
+/// Also builds what script detection of a draft with Traditional chars needs (a few tens of
+/// milliseconds of OpenCC lookups): for a long-running service, not a one-shot command.
+pub fn warm_up_scripts() {
+    warm_up();
+    evidence_table();
+    s2tw();
+}
+
+/// What a char says of the script it is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    None,
+    /// The Traditional form of a Simplified char: OpenCC writes that char back as this one
+    /// (說 of 说, 後 of 后).
+    Traditional,
+    /// A Simplified char OpenCC writes another way in Traditional (们, 说, 发).
+    Simplified,
+}
+
+/// Traditional when the draft holds more chars of Traditional writing than of Simplified
+/// writing. A char the t2s table changes only as a variant (呵 → 嗬, 彷 → 仿) is written in
+/// Simplified text too and counts for neither, so 我们会精心呵护您的宝贝 stays Simplified, and a
+/// mixed draft (請把地址发过来) is taken for the script most of it is in.
+fn detect_script(text: &str, simp_edits: &[(usize, char, char)]) -> Script {
+    if simp_edits.is_empty() {
+        return Script::Simplified;
+    }
+    let table = evidence_table();
+    let of = |c: char| {
+        let i = (c as u32).wrapping_sub(CJK_FIRST) as usize;
+        table.get(i).copied().unwrap_or(Evidence::None)
+    };
+    // The particle 着 written 著 (is_particle_zhe) is Traditional, though 著 is Simplified too.
+    let traditional = simp_edits
+        .iter()
+        .filter(|&&(_, c, s)| of(c) == Evidence::Traditional || c == '著' && s == '着')
+        .count();
+    if traditional == 0 {
+        return Script::Simplified;
+    }
+    let simplified = text
+        .chars()
+        .filter(|&c| !c.is_ascii() && of(c) == Evidence::Simplified)
+        .count();
+    if traditional >= simplified {
+        Script::Traditional
+    } else {
+        Script::Simplified
+    }
+}
+
+/// For every char of the table's range, what it says of the script, worked out once from the
+/// t2s table and OpenCC's Simplified→Traditional tables (a few thousand single-char lookups).
+fn evidence_table() -> &'static [Evidence] {
+    static TABLE: OnceLock<Vec<Evidence>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let t2s = t2s_table();
+        let converters: Vec<&OpenCC> = [s2t(), s2tw()].into_iter().flatten().collect();
+        let mut buf = [0u8; 4];
+        let mut table = vec![Evidence::None; t2s.len()];
+        for (i, simp) in t2s.iter().enumerate() {
+            let (Some(simp), Some(c)) = (*simp, char::from_u32(CJK_FIRST + i as u32)) else {
+                continue;
+            };
+            let simp_str = simp.encode_utf8(&mut buf);
+            let round_trip = converters.iter().any(|cc| cc.convert(simp_str).contains(c));
+            if round_trip {
+                table[i] = Evidence::Traditional;
+                let j = (simp as u32).wrapping_sub(CJK_FIRST) as usize;
+                if t2s.get(j).is_some_and(Option::is_none) {
+                    table[j] = Evidence::Simplified;
+                }
+            }
+        }
+        table
+    })
 }
 
 /// The Simplified form of the char `c` at byte `i` of `text`, where the neighbours decide it.
@@ -202,6 +276,12 @@ pub fn in_script(text: &str, script: Script) -> String {
     }
 }
 
+fn s2t() -> Option<&'static OpenCC> {
+    static S2T: OnceLock<Option<OpenCC>> = OnceLock::new();
+    S2T.get_or_init(|| OpenCC::from_config(BuiltinConfig::S2t).ok())
+        .as_ref()
+}
+
 fn s2tw() -> Option<&'static OpenCC> {
     static S2TW: OnceLock<Option<OpenCC>> = OnceLock::new();
     S2TW.get_or_init(|| OpenCC::from_config(BuiltinConfig::S2tw).ok())
@@ -235,6 +315,69 @@ mod tests {
     #[test]
     fn simplified_is_detected() {
         assert_eq!(Normalized::new("亲，请稍等😀").script, Script::Simplified);
+        // Simplified characters the t2s table maps as variants are no sign of Traditional.
+        for simplified in [
+            "我们会精心呵护您的宝贝",
+            "呵呵",
+            "彷徨",
+            "捍卫权益",
+            "瞭望塔",
+            "涅槃",
+            "大阪",
+            "磐石",
+        ] {
+            assert_eq!(
+                Normalized::new(simplified).script,
+                Script::Simplified,
+                "{simplified}"
+            );
+        }
+        for traditional in [
+            "以後再說",
+            "關係",
+            "頭髮",
+            "乾淨的衣服",
+            "請稍等",
+            "麵包好吃嗎",
+        ] {
+            assert_eq!(
+                Normalized::new(traditional).script,
+                Script::Traditional,
+                "{traditional}"
+            );
+        }
+        // Over the whole range: a char the t2s table changes only as a variant never makes a
+        // Simplified draft Traditional, and every Simplified char written the Traditional way
+        // (as fixes and answers are rendered) reads as Traditional again.
+        let table = evidence_table();
+        for (i, evidence) in table.iter().enumerate() {
+            let c = char::from_u32(CJK_FIRST + i as u32).unwrap_or(' ');
+            let changed = simplified_char(c) != c;
+            if changed && *evidence == Evidence::None {
+                let draft = format!("{c}{c}");
+                assert_eq!(
+                    Normalized::new(&draft).script,
+                    Script::Simplified,
+                    "{draft}"
+                );
+            }
+            if *evidence == Evidence::Simplified {
+                let written = in_script(&c.to_string(), Script::Traditional);
+                if written != c.to_string() {
+                    assert_eq!(
+                        Normalized::new(&written).script,
+                        Script::Traditional,
+                        "{c} → {written}"
+                    );
+                }
+            }
+        }
+        // A mixed draft is taken for the script most of it is in.
+        assert_eq!(Normalized::new("請把地址发过来").script, Script::Simplified);
+        assert_eq!(
+            Normalized::new("請把地址發过來").script,
+            Script::Traditional
+        );
         assert_eq!(Normalized::new("").script, Script::Simplified);
     }
 

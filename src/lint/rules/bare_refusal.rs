@@ -21,7 +21,7 @@ pub const RULE: RuleDef = RuleDef {
         what: "a reply that refuses what customers ask a shop for (不能退/不支持货到付款/无法开发票/退不了…, leading its first sentence) with no 抱歉/不好意思/遗憾/理解 anywhere in it",
         why: "光秃秃的“不能”像一堵墙：客户只听到拒绝。先致歉、再给替代办法，拒绝也能让客户感到被重视。",
         bad: &[
-            "不能开发票",
+            "这款不能开发票",
             "这款不退不换",
             "本店不支持货到付款，拍下付款就行",
         ],
@@ -151,8 +151,8 @@ mod tests {
         check(
             "bare-refusal",
             &[
-                ("不能开发票", &["不能开发票"], "a bare refusal"),
-                ("不能退😊", &["不能退"], "emoji after it"),
+                ("这款不能开发票", &["这款不能开发票"], "a bare refusal"),
+                ("这件不能退😊", &["这件不能退"], "emoji after it"),
                 (
                     "這款不退不換",
                     &["這款不退不換"],

@@ -72,10 +72,13 @@ impl Check for InformalAddress {
                     continue;
                 }
             }
-            out.push(Hit::safe_fix(
-                Span::new(i, i + c.len_utf8()),
-                "您".to_owned(),
-            ));
+            // 你们 is one customer in a chat: 您, never 您们.
+            let end = i + c.len_utf8();
+            let end = match text[end..].chars().next() {
+                Some(m @ ('们' | '們')) => end + m.len_utf8(),
+                _ => end,
+            };
+            out.push(Hit::safe_fix(Span::new(i, end), "您".to_owned()));
         }
     }
 }
@@ -91,7 +94,8 @@ mod tests {
             "informal-address",
             &[
                 ("你好，把订单号发过来", &["你"], "greeting with 你"),
-                ("你们的订单已合并发货", &["你"], "你们"),
+                ("你们的订单已合并发货", &["你们"], "你们"),
+                ("你們的訂單已合併發貨", &["你們"], "Traditional 你們"),
                 ("妳的訂單已發貨", &["妳"], "Traditional 妳"),
                 ("😀你好😀你的包裹", &["你", "你"], "emoji around"),
                 ("您好，这款迷你风扇很受欢迎", &[], "迷你 is not a pronoun"),
@@ -110,5 +114,7 @@ mod tests {
     fn fix_turns_ni_into_nin() {
         let r = linter().lint(&LintRequest::new("你好，你的订单已发货"));
         assert_eq!(r.fixed, "您好，您的订单已发货");
+        let r = linter().lint(&LintRequest::new("你们的订单已合并发货"));
+        assert_eq!(r.fixed, "您的订单已合并发货", "not 您们");
     }
 }

@@ -37,6 +37,8 @@ struct MissingApology {
     /// Matched against the customer's message, not the draft.
     complaint: TextMatcher,
     apology: Matcher,
+    /// Greeting words: a first clause of nothing else keeps its place before the apology.
+    greeting: Vec<String>,
 }
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
@@ -44,6 +46,11 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
     Ok(Box::new(MissingApology {
         complaint: TextMatcher::new(lex.section("complaint"))?,
         apology: cx.matcher(lex.section("apology")),
+        greeting: {
+            let mut g = lex.words("greeting");
+            g.sort_by_key(|w| std::cmp::Reverse(w.len()));
+            g
+        },
     }))
 }
 
@@ -55,7 +62,13 @@ impl Check for MissingApology {
         if !self.complaint.occurs_in(&customer.fold) || self.apology.occurs(draft) {
             return;
         }
-        let Some(first) = draft.clauses().clauses.first() else {
+        // The apology goes after a greeting (您好，非常抱歉…), not before it.
+        let clauses = &draft.clauses().clauses;
+        let Some(first) = clauses
+            .iter()
+            .find(|c| !self.is_greeting(c.span.slice(draft.fold())))
+            .or(clauses.first())
+        else {
             return;
         };
         let span = Span::new(first.span.start, first.span.end);
@@ -65,6 +78,26 @@ impl Check for MissingApology {
             APOLOGY,
             &[APOLOGY, "不好意思让您久等了，"],
         ));
+    }
+}
+
+impl MissingApology {
+    /// Whether a clause (folded) is greeting words alone, punctuation and emoji aside.
+    fn is_greeting(&self, clause: &str) -> bool {
+        let mut rest = clause.trim_matches(|c: char| !c.is_alphanumeric());
+        if rest.is_empty() {
+            return false;
+        }
+        'strip: while !rest.is_empty() {
+            for g in &self.greeting {
+                if let Some(r) = rest.strip_prefix(g.as_str()) {
+                    rest = r.trim_start_matches(|c: char| !c.is_alphanumeric());
+                    continue 'strip;
+                }
+            }
+            return false;
+        }
+        true
     }
 }
 
@@ -84,6 +117,16 @@ mod tests {
             ["已经帮您催了"]
         );
         assert_eq!(reply("收到的杯子是碎的", "我们查一下"), ["我们查一下"]);
+        assert_eq!(
+            reply("收到的杯子是碎的", "您好😊，我们查一下"),
+            ["我们查一下"],
+            "the apology goes after the greeting"
+        );
+        assert_eq!(
+            reply("杯子是碎的", "親，您好！我們查一下"),
+            ["我們查一下"],
+            "Traditional, greeting words in a row"
+        );
         assert_eq!(
             reply("東西壞了，怎麼回事", "我們查一下"),
             ["我們查一下"],
