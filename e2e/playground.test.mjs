@@ -160,6 +160,21 @@ test('fix all applies every safe fix, reaching what the server calls fixed', asy
   await until(async () => !(await page.locator('#fix-all').isEnabled()), 'fix all disabled');
 });
 
+test('a rude draft fails the pass mark and is not shown as done after the safe fixes', async () => {
+  await page.locator('input[name="role"][value="reply"]').check();
+  await typeDraft('你以为你是谁！');
+  await settledMarks(['blunt-language', 'informal-address']);
+  await until(() => page.locator('#status').textContent().then((t) => t.includes('未通过')), 'the failing status');
+  assert.match(await page.locator('#score').getAttribute('class'), /poor/);
+  await page.locator('#fix-all').click();
+  await until(async () => (await page.locator('#draft').inputValue()) === '您以为您是谁！', 'the safe fixes');
+  await until(
+    () => page.locator('#status').textContent().then((t) => t.includes('已应用安全修复，仍未通过')),
+    'the status saying problems remain',
+  );
+  assert.ok(Number(await page.locator('#score').textContent()) < 80, 'the fixed draft still fails');
+});
+
 test('the role switch and the customer box turn on the context rules', async () => {
   await typeDraft('明天给您发货');
   await until(() => page.locator('#score').textContent().then((t) => t === '100'), 'a clean score');

@@ -8,7 +8,7 @@
  * Offsets are the API's `utf16` offsets, which are JavaScript string indices.
  *
  *   const hl = KefuHighlight.attach(element, {
- *     lint: async (text) => result,         // a /v1/lint response: {score, findings, fixed}
+ *     lint: async (text) => result,         // a /v1/lint response: {score, passed, findings, fixed, remaining}
  *     severities: ['error', 'warning', 'info'],
  *     onStatus: (status) => {},             // {state: idle|checking|slow|ok|error, ...}
  *   });
@@ -502,7 +502,13 @@
         this.result = result;
         this.server = fromApi(result && result.findings, text);
         this.update();
-        this.status({ state: 'ok', score: result.score, count: this.findings.length });
+        this.status({
+          state: 'ok',
+          score: result.score,
+          passed: result.passed !== false,
+          remaining: result.remaining || 0,
+          count: this.findings.length,
+        });
         this.opts.onResult(result, text, this.findings);
       } catch (err) {
         if (seq !== this.seq) return;
@@ -626,6 +632,9 @@
       } else {
         b.classList.add(worst(this.findings));
         b.textContent = String(this.findings.length);
+        b.title = s.passed === false
+          ? `kefu：未通过（${s.score} 分，及格线 80），${s.remaining || this.findings.length} 处需要改写`
+          : `kefu：${this.findings.length} 处可改进（${s.score} 分）`;
       }
     }
 

@@ -41,6 +41,32 @@ fn text_output_underlines_the_flagged_text() {
 }
 
 #[test]
+fn a_failing_draft_is_not_presented_as_fixed() {
+    for (draft, kept) in [
+        ("你以为你是谁！", "您以为您是谁！"),
+        ("妳以為妳是誰！", "您以為您是誰！"),
+        ("我没时间和你废话", "我没时间和您废话"),
+    ] {
+        let o = kefu(&["lint", draft]);
+        let out = stdout(&o);
+        assert!(out.contains("(fails: the pass mark is 80)"), "{draft}: {out}");
+        assert!(
+            out.contains(&format!(
+                "safe fixes applied, 1 problem(s) left to rewrite by hand: {kept}"
+            )),
+            "{draft}: {out}"
+        );
+        assert!(!out.contains("fixed:"), "{draft}: {out}");
+        assert_eq!(o.status.code(), Some(1), "an error-level finding: {out}");
+    }
+    // One stretch is one problem: 没办法 inside 我们也没办法 is not counted twice.
+    let o = kefu(&["lint", "--format", "json", "我们也没办法"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["score"], 75, "{v}");
+}
+
+#[test]
 fn exit_status_follows_fail_on() {
     assert_eq!(kefu(&["lint", "爱买不买"]).status.code(), Some(1));
     assert_eq!(

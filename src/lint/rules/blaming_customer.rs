@@ -13,13 +13,16 @@ pub const RULE: RuleDef = RuleDef {
         severity: Severity::Error,
         message: "责备客户：请不要埋怨客户，先致歉再帮忙解决",
         message_en: "Blaming the customer; apologise and help instead",
-        what: "reproaching the customer: 是你自己没看清/早就告诉过你了/谁让你……/你怎么这么……/你自己的问题",
+        what: "reproaching the customer: 是你自己没看清/早就告诉过你了/谁让你……/你自己的问题, for timing (怎么现在才说/早干什么去了), ignorance (这么简单都不懂), asking again (都说了还问), mistakes (地址怎么瞎写), a trait (你真麻烦/你怎么这么挑剔), or in a question (你签收的时候没检查吗？)",
         why: "客户来咨询是需要帮助，不是来听批评的；即使是客户的失误，责备只会激怒客户、失去订单。",
         bad: &[
             "是你自己没看清楚",
             "早就告诉过你了",
             "谁让你不看详情的",
             "您怎么这么不讲理",
+            "怎么现在才说",
+            "这么简单都不懂",
+            "你自己签收的时候没检查吗？",
         ],
         good: &[
             "可能是我们没有说明清楚，给您添麻烦了",

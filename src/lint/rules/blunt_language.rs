@@ -13,7 +13,7 @@ pub const RULE: RuleDef = RuleDef {
         severity: Severity::Error,
         message: "语气生硬，请换成委婉、有温度的说法",
         message_en: "Blunt or cold wording; say it gently",
-        what: "harsh, cold or dismissive words (随便/爱买不买/关我什么事) and bare refusals (不知道！/不行！/没有！)",
+        what: "harsh, cold or dismissive language, by kind: insults and abuse (神经病/脑子进水/你瞎啊), defiance (我就这态度/差评就差评), daring a complaint (有本事你去投诉/投诉也没用), no time or patience (我没空/急什么/别烦我), sending the customer elsewhere (找我们领导去/去别的店买吧), put-downs (你以为你是谁), dismissive words (随便/爱买不买/关我什么事) and bare refusals as the whole reply (不行！/不能提供！/不退就是不退/不会用就别用)",
         why: "生硬的拒绝让客户觉得被打发，是投诉和差评最常见的原因；同样的事实换一种说法，客户就能接受。",
         bad: &[
             "不知道！",
@@ -21,6 +21,11 @@ pub const RULE: RuleDef = RuleDef {
             "爱买不买",
             "没有，自己看详情页",
             "随便你",
+            "你以为你是谁！",
+            "有本事你去投诉啊",
+            "我没时间和你废话",
+            "找我们领导去",
+            "不退就是不退",
         ],
         good: &[
             "不好意思，这款目前没有现货，到货后第一时间通知您",

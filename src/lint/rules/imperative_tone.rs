@@ -16,9 +16,16 @@ pub const RULE: RuleDef = RuleDef {
         severity: Severity::Warning,
         message: "命令语气：请用商量、建议的口吻",
         message_en: "Imperative tone; suggest rather than order",
-        what: "orders at the customer: 你必须/赶紧/快点/等着/不准/给我…, and bare verb-first commands ending in ！",
+        what: "orders at the customer: 你必须/赶紧/快点/等着/不准/给我…, do-it-yourself (自己拿/你自己数清楚), sent to a spot (后面排队去), manners ordered (小声点), and bare verb-first commands ending in ！",
         why: "客户是来咨询的，不是来接任务的；命令式的句子让客户觉得被指使，极易引起反感。",
-        bad: &["你必须先付款", "赶紧确认收货", "等着吧", "记住了！"],
+        bad: &[
+            "你必须先付款",
+            "赶紧确认收货",
+            "等着吧",
+            "记住了！",
+            "自己拿",
+            "后面排队去",
+        ],
         good: &[
             "麻烦您先付款，我们马上安排发货",
             "我们马上为您处理",

@@ -13,13 +13,14 @@ pub const RULE: RuleDef = RuleDef {
         severity: Severity::Warning,
         message: "承诺过满：不要轻易许诺做不到的事",
         message_en: "Over-promising; don't promise what you can't guarantee",
-        what: "light promises: 绝对/保证/百分之百/肯定没问题/包您满意/一定能到",
+        what: "light promises: 绝对/保证/百分之百/肯定没问题/包您满意, and an outcome promised in any words (一定能按时送到/肯定能修好), not an effort (一定尽快)",
         why: "许诺做不到时，客户的失望会变成投诉；说清楚能做的和预计时间，比拍胸脯更可信。",
         bad: &[
             "绝对没问题",
             "保证明天到",
             "百分之百正品，包您满意",
             "肯定不会坏",
+            "您放心，我们一定能按时送到",
         ],
         good: &[
             "正常情况下明天能到，我们会帮您留意物流",

@@ -13,13 +13,15 @@ pub const RULE: RuleDef = RuleDef {
         severity: Severity::Error,
         message: "推卸责任：请主动承担，说清楚我们会怎么帮客户解决",
         message_en: "Shirking responsibility; own the problem and say what we will do",
-        what: "pushing responsibility away: 不归我管/这不是我的责任/找快递去/这是仓库的事/我处理不了/跟我们没关系",
+        what: "pushing responsibility away: 不归我管/这不是我的责任/找快递去/这是仓库的事/我处理不了/跟我们没关系, with no one named (我们这边不管这个) or sending the customer to a third party (你找平台去/你去营业厅问)",
         why: "客户只认店铺，不关心是哪个部门的问题；推给快递、仓库或平台，客户会觉得被踢皮球，矛盾升级。",
         bad: &[
             "这不归我管",
             "你去找快递吧",
             "这是仓库的问题，跟我们没关系",
             "我处理不了",
+            "我们这边不管这个",
+            "你去营业厅问吧",
         ],
         good: &[
             "我这边马上帮您联系快递核实，今天下班前给您答复",

@@ -16,6 +16,9 @@
   const verdictEl = $('verdict');
   const SEVERITY_LABEL = { error: '错误', warning: '警告', info: '提示' };
   const TIMEOUT_MS = 10000;
+  // The score a draft needs to pass (kefu::PASS_MARK): any error-level finding fails it.
+  const PASS_MARK = 80;
+  let afterFixAll = false;
 
   /** POSTs JSON (or GETs without a body); rejects with a message a person can act on. */
   async function api(path, body) {
@@ -42,32 +45,49 @@
         role: role(),
         customer: customer.value.trim() ? customer.value : undefined,
       }),
-    onStatus: (s) => {
-      switch (s.state) {
-        case 'idle':
-          setStatus('就绪：输入回复即可检查', 'ok');
-          scoreEl.textContent = '—';
-          scoreEl.className = 'score';
-          break;
-        case 'checking':
-          break;
-        case 'slow':
-          setStatus('kefu 服务响应较慢，仍在等待…', 'slow');
-          break;
-        case 'ok': {
-          setStatus(s.count ? `已检查：${s.count} 处需要注意` : '已检查：没有发现问题', 'ok');
-          scoreEl.textContent = String(s.score);
-          scoreEl.className = `score ${s.score >= 90 ? 'good' : s.score >= 60 ? 'fair' : 'poor'}`;
-          break;
+    onStatus: (s) => showStatus(s),
+  });
+
+  function showStatus(s) {
+    switch (s.state) {
+      case 'idle':
+        setStatus('就绪：输入回复即可检查', 'ok');
+        scoreEl.textContent = '—';
+        scoreEl.className = 'score';
+        break;
+      case 'checking':
+        break;
+      case 'slow':
+        setStatus('kefu 服务响应较慢，仍在等待…', 'slow');
+        break;
+      case 'ok': {
+        // A draft below the pass mark is never shown as done, even after the safe fixes.
+        let text = '已检查：没有发现问题';
+        if (!s.passed) {
+          text = afterFixAll && s.remaining
+            ? `已应用安全修复，仍未通过：${s.remaining} 处需要人工改写（及格线 ${PASS_MARK} 分）`
+            : `未通过（及格线 ${PASS_MARK} 分）：${s.count} 处需要注意` +
+              (s.remaining ? `，其中 ${s.remaining} 处需要人工改写` : '');
+        } else if (s.count) {
+          text = `已检查：${s.count} 处需要注意` + (s.remaining ? `，${s.remaining} 处需要人工改写` : '');
         }
-        case 'error':
-          setStatus(`无法检查：${s.message}`, 'error');
-          break;
-        default:
-          break;
+        setStatus(text, s.passed ? 'ok' : 'fail');
+        scoreEl.textContent = String(s.score);
+        scoreEl.className = `score ${!s.passed ? 'poor' : s.score >= 90 ? 'good' : 'fair'}`;
+        scoreEl.title = s.passed ? '礼貌分：100 为没有问题' : `礼貌分：未达到及格线 ${PASS_MARK} 分`;
+        break;
       }
-      listFindings();
-    },
+      case 'error':
+        setStatus(`无法检查：${s.message}`, 'error');
+        break;
+      default:
+        break;
+    }
+    listFindings();
+  }
+  // Typing after "fix all" makes the status about the draft again.
+  draft.addEventListener('input', () => {
+    afterFixAll = false;
   });
 
   function listFindings() {
@@ -103,6 +123,8 @@
   fixAllButton.addEventListener('click', async () => {
     fixAllButton.disabled = true;
     await hl.fixAll();
+    afterFixAll = true;
+    if (hl.lastStatus) showStatus(hl.lastStatus);
     listFindings();
   });
 
