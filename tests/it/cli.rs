@@ -49,7 +49,10 @@ fn a_failing_draft_is_not_presented_as_fixed() {
     ] {
         let o = kefu(&["lint", draft]);
         let out = stdout(&o);
-        assert!(out.contains("(fails: the pass mark is 80)"), "{draft}: {out}");
+        assert!(
+            out.contains("(fails: the pass mark is 80)"),
+            "{draft}: {out}"
+        );
         assert!(
             out.contains(&format!(
                 "safe fixes applied, 1 problem(s) left to rewrite by hand: {kept}"

@@ -80,7 +80,10 @@ async fn lint_returns_the_result_contract() {
     assert!(v["findings"].to_string().contains("missing-apology"));
     let (status, v) = post("/v1/lint", json!({"text": ""})).await;
     assert_eq!((status, v["score"].clone()), (StatusCode::OK, json!(100)));
-    assert_eq!((v["passed"].clone(), v["remaining"].clone()), (json!(true), json!(0)));
+    assert_eq!(
+        (v["passed"].clone(), v["remaining"].clone()),
+        (json!(true), json!(0))
+    );
 }
 
 #[tokio::test]
@@ -89,12 +92,19 @@ async fn a_rude_draft_fails_and_its_safe_fixes_leave_problems() {
     let (status, v) = post("/v1/lint", json!({"text": "你以为你是谁！"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["passed"], json!(false), "{v}");
-    assert!(v["score"].as_u64().unwrap() < u64::from(kefu::PASS_MARK), "{v}");
+    assert!(
+        v["score"].as_u64().unwrap() < u64::from(kefu::PASS_MARK),
+        "{v}"
+    );
     assert_eq!(v["fixed"], "您以为您是谁！");
     assert_eq!(v["remaining"], json!(1), "{v}");
     // A polite draft whose safe fixes resolve everything passes and has nothing left.
     let (_, v) = post("/v1/lint", json!({"text": "你好，请稍等"})).await;
-    assert_eq!((v["passed"].clone(), v["remaining"].clone()), (json!(true), json!(0)), "{v}");
+    assert_eq!(
+        (v["passed"].clone(), v["remaining"].clone()),
+        (json!(true), json!(0)),
+        "{v}"
+    );
     // A closing bare refusal gets no farewell appended to it.
     let (_, v) = post("/v1/lint", json!({"text": "不能退", "role": "closing"})).await;
     assert_eq!(v["fixed"], "不能退", "{v}");

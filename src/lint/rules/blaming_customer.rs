@@ -120,4 +120,22 @@ mod tests {
             ],
         );
     }
+
+    /// Each kind of blame, in every form a writer may give it.
+    #[test]
+    fn kinds() {
+        use crate::lint::rules::testing::caught_in_every_form;
+        caught_in_every_form(&[
+            "怎么现在才说",
+            "早干什么去了",
+            "这么简单都不懂",
+            "都说了好几遍了还问",
+            "地址怎么瞎写",
+            "你怎么这么挑剔",
+            "你们这些人就是事多",
+            "你自己签收的时候没检查吗",
+            "你肯定是没按说明书操作",
+            "这是你自己的问题",
+        ]);
+    }
 }

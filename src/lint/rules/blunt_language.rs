@@ -103,4 +103,49 @@ mod tests {
             ],
         );
     }
+
+    /// Each kind of rude language, in every form a writer may give it (see caught_in_every_form).
+    #[test]
+    fn kinds() {
+        use crate::lint::rules::testing::caught_in_every_form;
+        caught_in_every_form(&[
+            // insults and abuse
+            "你脑子进水了吧",
+            "神经病",
+            "你眼瞎啊",
+            "真是个白痴",
+            "滚出去",
+            // defiance about one's own attitude
+            "我就这态度",
+            "怪我咯",
+            "差评就差评",
+            "你爱找谁找谁",
+            // daring a complaint
+            "有本事你去投诉",
+            "投诉也没用",
+            "你想投诉就投诉",
+            "随便你投诉",
+            // no time or patience
+            "我没空",
+            "我没时间跟你说",
+            "别烦我",
+            "没看到我在忙吗",
+            "急什么",
+            // sending the customer elsewhere
+            "找我们领导去",
+            "去别的店买吧",
+            "不满意就去别家",
+            // put-downs
+            "你以为你是谁",
+            "我说了算还是你说了算",
+            "我还能骗你不成",
+            "你算老几",
+            // bare refusals as the whole reply
+            "不能提供",
+            "不退就是不退",
+            "不会用就别用",
+            "爱要不要",
+            "没货了",
+        ]);
+    }
 }

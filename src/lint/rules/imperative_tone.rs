@@ -162,4 +162,18 @@ mod tests {
             ],
         );
     }
+
+    /// Each kind of order, in every form a writer may give it.
+    #[test]
+    fn kinds() {
+        use crate::lint::rules::testing::caught_in_every_form;
+        caught_in_every_form(&[
+            "自己拿",
+            "你自己数清楚",
+            "后面排队去",
+            "小声点",
+            "能不能快点",
+            "你到底办不办",
+        ]);
+    }
 }

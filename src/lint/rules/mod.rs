@@ -149,6 +149,66 @@ pub(crate) mod testing {
             .collect()
     }
 
+    /// The rules that are no don'ts: the three musts and the advice on what a reply lacks.
+    const NOT_DONTS: &[&str] = &[
+        "missing-please",
+        "informal-address",
+        "missing-farewell",
+        "missing-deadline",
+        "missing-apology",
+    ];
+
+    /// The don't-rule findings of a draft, as `rule:text`.
+    fn donts(draft: &str) -> Vec<String> {
+        linter()
+            .lint(&LintRequest::new(draft))
+            .findings
+            .into_iter()
+            .filter(|f| !NOT_DONTS.contains(&f.rule))
+            .map(|f| format!("{}:{}", f.rule, f.text))
+            .collect()
+    }
+
+    /// Asserts that a don't-rule catches each phrase in every form a writer may give it: as
+    /// written, with a trailing ！ or ？, with 您 for 你, and in Traditional characters. The
+    /// phrases are the kinds of the calling rule's file; where two rules cover one stretch the
+    /// worse finding is the one kept, so the rule that catches it may be another.
+    pub fn caught_in_every_form(phrases: &[&str]) {
+        use crate::text::normalize::{Script, in_script};
+        let mut failures = Vec::new();
+        for phrase in phrases {
+            let forms = [
+                (*phrase).to_owned(),
+                format!("{phrase}！"),
+                format!("{phrase}？"),
+                phrase.replace('你', "您"),
+                in_script(phrase, Script::Traditional),
+            ];
+            for form in forms {
+                if donts(&form).is_empty() {
+                    failures.push(format!("  {form:?} (from {phrase:?})"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "missed:\n{}", failures.join("\n"));
+    }
+
+    /// Asserts that no don't-rule (every rule but the musts and the advice on what a reply
+    /// lacks) flags any of the drafts, in Simplified or Traditional.
+    pub fn no_dont_flags(drafts: &[&str]) {
+        use crate::text::normalize::{Script, in_script};
+        let mut failures = Vec::new();
+        for draft in drafts {
+            for form in [(*draft).to_owned(), in_script(draft, Script::Traditional)] {
+                let found = donts(&form);
+                if !found.is_empty() {
+                    failures.push(format!("  {form:?}: {found:?}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "flagged:\n{}", failures.join("\n"));
+    }
+
     /// Asserts that `rule` flags exactly `expected` in each draft; an empty list is a negative
     /// case, whose reason is the third element.
     pub fn check(rule: &str, cases: &[(&str, &[&str], &str)]) {
@@ -162,5 +222,47 @@ pub(crate) mod testing {
             }
         }
         assert!(failures.is_empty(), "{rule}:\n{}", failures.join("\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::no_dont_flags;
+
+    /// Polite replies, from shops and other trades, built like the rude kinds the don't-rules
+    /// catch: negations, quotes of the customer, offers of help, apologies, conditions, efforts.
+    #[test]
+    fn polite_replies_stay_clean() {
+        no_dont_flags(&[
+            "请您到3号窗口办理",
+            "您可以联系快递员确认一下",
+            "我帮您问一下快递",
+            "不是您的问题，是我们系统的原因，非常抱歉",
+            "您说的“你们太慢了”我们已经记下，马上改进",
+            "请问还有什么可以帮您的吗？",
+            "非常抱歉，这款暂时没有现货，到货后第一时间通知您",
+            "您别着急，我马上为您查询",
+            "我们一定尽快给您答复",
+            "我们一定尽力帮您解决",
+            "如果您买的时候没看清楚也没关系，我们支持七天无理由",
+            "好的",
+            "是的",
+            "不客气",
+            "没关系",
+            "请问您方便什么时候收货呢？",
+            "我们没有收到您的退款申请，请您再提交一次",
+            "您的包裹没有问题，请您放心",
+            "请问您是需要开发票吗？",
+            "为了您的安全，请您系好安全带",
+            "这是您的房卡，请您收好",
+            "您提的建议很好，我们会向上级反映",
+            "请您不要着急，慢慢说",
+            "我们会精心呵护您的宝贝",
+            "请问您有生活垃圾需要我帮您带走吗？",
+            "如有疑问，您可以拨打12315投诉",
+            "这个问题需要咨询医生，我帮您联系",
+            "我们不会泄露您的个人信息",
+            "欢迎您下次再来",
+        ]);
     }
 }

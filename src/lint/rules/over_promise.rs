@@ -98,4 +98,11 @@ mod tests {
             ],
         );
     }
+
+    /// An outcome promised in other words, in every form a writer may give it.
+    #[test]
+    fn kinds() {
+        use crate::lint::rules::testing::caught_in_every_form;
+        caught_in_every_form(&["我们一定能按时送到", "明天肯定能修好", "百分之百没问题"]);
+    }
 }

@@ -65,4 +65,18 @@ mod tests {
             ],
         );
     }
+
+    /// Each kind of rhetorical question, in every form a writer may give it.
+    #[test]
+    fn kinds() {
+        use crate::lint::rules::testing::caught_in_every_form;
+        caught_in_every_form(&[
+            "这还用问",
+            "你懂不懂",
+            "你到底想怎么样",
+            "要试到什么时候",
+            "你问我我问谁",
+            "跟我说有什么用",
+        ]);
+    }
 }

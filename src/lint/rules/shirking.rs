@@ -105,4 +105,21 @@ mod tests {
             ],
         );
     }
+
+    /// Each kind of shirking, in every form a writer may give it.
+    #[test]
+    fn kinds() {
+        use crate::lint::rules::testing::caught_in_every_form;
+        caught_in_every_form(&[
+            "我们这边不管这个",
+            "这事不归我们管",
+            "你找平台去",
+            "你去营业厅问吧",
+            "那是航空公司的事",
+            "我只负责接电话",
+            "我又不是医生",
+            "跟我们没有任何关系",
+            "不是我们的错",
+        ]);
+    }
 }
