@@ -135,6 +135,10 @@ mod tests {
             "找我们领导去",
             "去别的店买吧",
             "不满意就去别家",
+            // the customer as a type, their time not worth ours
+            "你这种客户我见多了",
+            "别浪费我时间",
+            "没什么好解释的",
             // put-downs
             "你以为你是谁",
             "我说了算还是你说了算",
