@@ -52,12 +52,12 @@ impl KbSource {
 fn check_kb(file: &Path, linter: &Linter) -> Result<usize> {
     let text = kb::read_file(file)?;
     let loaded = kb::parse::<KbEntry>(&text);
-    let mut problems = print_line_errors(file, &kb::validate(&loaded));
+    let mut problems = print_line_errors(file, &kb::validate(&loaded))?;
     let answers = loaded
         .records
         .iter()
         .map(|(l, e)| (*l, "answer", &e.id, &e.answer));
-    problems += lint_texts(file, linter, answers);
+    problems += lint_texts(file, linter, answers)?;
     // Not a problem (a generic answer may serve many questions), but worth knowing.
     const SHOWN: usize = 8;
     for group in kb::shared_answers(&loaded) {
@@ -70,14 +70,19 @@ fn check_kb(file: &Path, linter: &Linter) -> Result<usize> {
         if group.len() - 1 > SHOWN {
             others.push(format!("{} more", group.len() - 1 - SHOWN));
         }
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{}:{line}: note: `{}` has the same answer as {}: suggestions offer it once, for whichever matches best",
             file.display(),
             first.id,
             others.join(", ")
-        );
+        )?;
     }
-    println!("{} entries, {problems} problem(s)", loaded.records.len());
+    writeln!(
+        std::io::stdout(),
+        "{} entries, {problems} problem(s)",
+        loaded.records.len()
+    )?;
     Ok(problems)
 }
 
@@ -85,22 +90,32 @@ fn check_kb(file: &Path, linter: &Linter) -> Result<usize> {
 fn check_phrases(file: &Path, linter: &Linter) -> Result<usize> {
     let text = kb::read_file(file)?;
     let loaded = kb::parse::<Phrase>(&text);
-    let mut problems = print_line_errors(file, &kb::validate_phrases(&loaded));
+    let mut problems = print_line_errors(file, &kb::validate_phrases(&loaded))?;
     let texts = loaded
         .records
         .iter()
         .map(|(l, p)| (*l, "phrase", &p.id, &p.text));
-    problems += lint_texts(file, linter, texts);
-    println!("{} phrases, {problems} problem(s)", loaded.records.len());
+    problems += lint_texts(file, linter, texts)?;
+    writeln!(
+        std::io::stdout(),
+        "{} phrases, {problems} problem(s)",
+        loaded.records.len()
+    )?;
     Ok(problems)
 }
 
 /// Prints each problem as `file:line: message` and counts them.
-fn print_line_errors(file: &Path, errors: &[kb::LineError]) -> usize {
+fn print_line_errors(file: &Path, errors: &[kb::LineError]) -> std::io::Result<usize> {
     for e in errors {
-        println!("{}:{}: {}", file.display(), e.line, e.message);
+        writeln!(
+            std::io::stdout(),
+            "{}:{}: {}",
+            file.display(),
+            e.line,
+            e.message
+        )?;
     }
-    errors.len()
+    Ok(errors.len())
 }
 
 /// Lints each (line, what, id, text), prints every finding with its line, and counts them.
@@ -108,22 +123,23 @@ fn lint_texts<'a>(
     file: &Path,
     linter: &Linter,
     texts: impl Iterator<Item = (usize, &'a str, &'a String, &'a String)>,
-) -> usize {
+) -> std::io::Result<usize> {
     let mut findings = 0;
     for (line, what, id, text) in texts {
         for f in &linter.lint(&LintRequest::new(text)).findings {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{}:{line}: {what} of `{id}`: {}[{}] {} «{}»",
                 file.display(),
                 f.severity,
                 f.rule,
                 f.message,
                 f.text
-            );
+            )?;
             findings += 1;
         }
     }
-    findings
+    Ok(findings)
 }
 
 /// Parses a `--threshold` value: a confidence, 0–1.
@@ -460,13 +476,14 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 None => kb::parse::<Phrase>(kb::DEFAULT_PHRASES).dedup_last_wins(|p| &p.id),
             };
             let s = Suggester::build_with(&entries, &phrases, Some(&index), analyzer)?;
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "indexed {} entries and {} phrases ({} documents) into {}",
                 entries.len(),
                 phrases.len(),
                 s.num_docs(),
                 index.display()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         KbCommand::Check { file, phrases } => {
@@ -535,10 +552,11 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
         }
         KbCommand::Reindex { index } => {
             let (entries, phrases) = Suggester::reindex(&index)?;
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "re-indexed {entries} entries and {phrases} phrases in {}",
                 index.display()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         KbCommand::Export { files, output } => {
@@ -775,33 +793,44 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
             if let Some((_, c)) = &comparison {
                 v["baseline"] = serde_json::to_value(c)?;
             }
-            println!("{v}");
+            writeln!(std::io::stdout(), "{v}")?;
         }
         Format::Text => {
             match r.held_out_rounds {
-                Some(rounds) => println!(
+                Some(rounds) => writeln!(
+                    std::io::stdout(),
                     "queries         {} (similar questions held out, {rounds} rounds)",
                     r.queries
-                ),
-                None => println!("queries         {}", r.queries),
+                )?,
+                None => writeln!(std::io::stdout(), "queries         {}", r.queries)?,
             }
-            println!("recall@1        {:.3}", r.recall_at_1);
-            println!("recall@5        {:.3}", r.recall_at_5);
-            println!("MRR@10          {:.3}", r.mrr);
-            println!(
+            writeln!(std::io::stdout(), "recall@1        {:.3}", r.recall_at_1)?;
+            writeln!(std::io::stdout(), "recall@5        {:.3}", r.recall_at_5)?;
+            writeln!(std::io::stdout(), "MRR@10          {:.3}", r.mrr)?;
+            writeln!(
+                std::io::stdout(),
                 "no-answer rate  {:.3} (threshold {:.2})",
-                r.no_answer_rate, r.threshold
-            );
-            println!("precision when answered {:.3}", r.answered_precision);
-            println!(
+                r.no_answer_rate,
+                r.threshold
+            )?;
+            writeln!(
+                std::io::stdout(),
+                "precision when answered {:.3}",
+                r.answered_precision
+            )?;
+            writeln!(
+                std::io::stdout(),
                 "latency µs      p50 {:.0} · p90 {:.0} · p99 {:.0}",
-                r.latency_us_p50, r.latency_us_p90, r.latency_us_p99
-            );
+                r.latency_us_p50,
+                r.latency_us_p90,
+                r.latency_us_p99
+            )?;
             if !r.misses.is_empty() {
-                println!(
+                writeln!(
+                    std::io::stdout(),
                     "\nmisses ({}): query → expected | got first",
                     r.misses.len()
-                );
+                )?;
             }
             for m in &r.misses {
                 let expected: Vec<String> = m
@@ -819,15 +848,16 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                     .got
                     .as_ref()
                     .map_or("nothing".to_owned(), |(id, q)| format!("[{id}] {q}"));
-                println!(
+                writeln!(
+                    std::io::stdout(),
                     "{} {}\n    expected {} ({rank})\n    got      {got}",
                     m.qid,
                     m.text,
                     expected.join(" / ")
-                );
+                )?;
             }
             if let Some((path, c)) = &comparison {
-                print_comparison(path, c);
+                print_comparison(path, c)?;
             }
         }
     }
@@ -835,37 +865,44 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
 }
 
 /// The text form of `eval --baseline`.
-fn print_comparison(path: &Path, c: &eval::Comparison) {
-    print!(
+fn print_comparison(path: &Path, c: &eval::Comparison) -> std::io::Result<()> {
+    write!(
+        std::io::stdout(),
         "\nagainst {} ({} queries in both",
         path.display(),
         c.queries
-    );
+    )?;
     if c.new_queries > 0 {
-        print!("; {} new ones left out", c.new_queries);
+        write!(std::io::stdout(), "; {} new ones left out", c.new_queries)?;
     }
-    println!(")");
+    writeln!(std::io::stdout(), ")")?;
     let (b, a) = (&c.before, &c.after);
     for (name, b, a) in [
         ("recall@1", b.recall_at_1, a.recall_at_1),
         ("recall@5", b.recall_at_5, a.recall_at_5),
         ("MRR@10  ", b.mrr, a.mrr),
     ] {
-        println!("{name}        {b:.3} → {a:.3} ({:+.3})", a - b);
+        writeln!(
+            std::io::stdout(),
+            "{name}        {b:.3} → {a:.3} ({:+.3})",
+            a - b
+        )?;
     }
     let rank = |r: Option<usize>| r.map_or("not in top 10".to_owned(), |r| format!("rank {r}"));
     for (title, changes) in [("first now", &c.fixed), ("no longer first", &c.broken)] {
-        println!("{title} ({}):", changes.len());
+        writeln!(std::io::stdout(), "{title} ({}):", changes.len())?;
         for ch in changes.iter() {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "  {} {} ({} → {})",
                 ch.qid,
                 ch.text,
                 rank(ch.before),
                 rank(ch.after)
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
 /// The phrase panel as text: the scenes with their counts, then each listed scene's phrases.

@@ -299,3 +299,52 @@ fn readme_rule_table_is_generated_from_the_rule_docs() {
         "README's rule table is stale: paste `kefu rules --markdown`"
     );
 }
+
+/// A reader that stops early (`kefu … | head -1`) ends kefu quietly with success, whether the
+/// output went through stdout's JSON lines, a rendered report or a table, and with stderr
+/// closed too (`2>&1 | head -1`).
+#[test]
+fn a_closed_pipe_ends_quietly_with_success() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = work_dir("closed-pipe");
+    let many = dir.join("many.jsonl");
+    let line = "{\"text\":\"你好，把订单号发过来\"}\n";
+    // Far more output than a pipe holds (64 KiB), so writing must meet the closed pipe.
+    std::fs::write(&many, line.repeat(2_000)).unwrap();
+    let many = many.to_str().unwrap().to_owned();
+    for args in [
+        vec!["lint", "--jsonl", many.as_str()],
+        vec!["rules"],
+        vec!["kb", "phrases"],
+    ] {
+        for stderr_too in [false, true] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let stdout = child.stdout.take().unwrap();
+            let mut first = String::new();
+            BufReader::new(stdout).read_line(&mut first).unwrap();
+            // The reader is gone; with stderr_too, stderr is closed as well.
+            if stderr_too {
+                drop(child.stderr.take());
+            }
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!first.is_empty(), "{args:?}: nothing written");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?} (stderr closed: {stderr_too}): {err}"
+            );
+            assert!(
+                !err.contains("panicked") && !err.contains("Broken pipe"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}
