@@ -18,9 +18,10 @@ use kefu::{Config, Linter};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (also KEFU_ADDR; default 127.0.0.1:8080); port 0 picks a free port.
+    /// Address to listen on, HOST:PORT with an IP address or a host name such as localhost
+    /// (also KEFU_ADDR; default 127.0.0.1:8080); port 0 picks a free port.
     #[arg(long, env = "KEFU_ADDR")]
-    addr: Option<SocketAddr>,
+    addr: Option<String>,
     #[command(flatten)]
     files: super::KbFiles,
     /// Largest request body for /v1/lint and /v1/suggest, in bytes (default 65536).
@@ -97,11 +98,9 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         Some(LogFormatArg::Text) => LogFormat::Text,
         None => file.log_format.unwrap_or_default(),
     });
-    let addr: SocketAddr = match (args.addr, &file.addr) {
-        (Some(a), _) => a,
-        (None, Some(a)) => a
-            .parse()
-            .with_context(|| format!("[server] addr `{a}` is not HOST:PORT"))?,
+    let addr: SocketAddr = match (&args.addr, &file.addr) {
+        (Some(a), _) => resolve(a).with_context(|| format!("--addr `{a}`"))?,
+        (None, Some(a)) => resolve(a).with_context(|| format!("[server] addr `{a}`"))?,
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
     let f = &mut args.files;
@@ -259,4 +258,28 @@ async fn shutdown([mut term, mut int]: [tokio::signal::unix::Signal; 2]) {
 async fn shutdown((): ()) {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The address to listen on for HOST:PORT, where HOST is an IP address or a name the system
+/// resolves (localhost); of a name's addresses the first IPv4 one, as browsers and clients that
+/// are told 127.0.0.1 expect.
+fn resolve(addr: &str) -> Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    if let Ok(a) = addr.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let (host, port) = addr
+        .rsplit_once(':')
+        .filter(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+        .ok_or_else(|| anyhow::anyhow!("not HOST:PORT (e.g. 127.0.0.1:8080 or localhost:8080)"))?;
+    let found: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve the host name `{host}` (port {port})"))?
+        .collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(found.first())
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("the host name `{host}` has no address"))
 }

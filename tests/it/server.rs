@@ -1561,3 +1561,39 @@ fn the_extension_manifest_is_complete_and_versioned_with_the_crate() {
         );
     }
 }
+
+/// `--addr` takes a host name as well as an IP address; a bad one is refused, naming it.
+#[test]
+fn serve_listens_on_a_host_name() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["serve", "--addr", "localhost:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with("kefu listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    // (A name that does not resolve is said the same way; not tried here, as that would ask
+    // the network's resolver.)
+    for (bad, says) in [("localhost", "not HOST:PORT"), ("8080", "not HOST:PORT")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+            .args(["serve", "--addr", bad])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains(&format!("--addr `{bad}`")) && err.contains(says),
+            "{bad}: {err}"
+        );
+    }
+}
