@@ -291,6 +291,26 @@ test('a server that is down gets a visible message, not a broken page', async ()
   assert.deepEqual(problems.filter((p) => !p.includes('Failed to load resource')), []);
 });
 
+test('on a phone-wide screen the role labels stay on one line each', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(kefu.url);
+    for (const label of await page.locator('fieldset.role label').all()) {
+      const box = await label.boundingBox();
+      assert.ok(box.height < 32, `a label wraps: ${JSON.stringify(box)} ${await label.textContent()}`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(kefu.url);
+  }
+});
+
+test('the status counts the knowledge base in entries', async () => {
+  await until(() => page.locator('#status').textContent().then((t) => t.includes('个问答')), 'the entry count');
+  const kb = await (await fetch(`${kefu.url}/v1/kb?limit=1`)).json();
+  assert.match(await page.locator('#status').textContent(), new RegExp(`知识库 ${kb.total} 个问答`));
+});
+
 test('the page needs nothing but its own server', async () => {
   await typeDraft('您好');
   await until(() => page.locator('#score').textContent().then((t) => t === '100'), 'a score');

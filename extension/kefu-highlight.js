@@ -522,6 +522,9 @@
       this.lastStatus = s;
       this.opts.onStatus(s);
       this.drawBadge();
+      // The page may lay itself out again on a status (a longer message, a banner): the
+      // mirror follows the field on the next frame.
+      this.schedule();
     }
 
     update() {

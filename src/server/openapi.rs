@@ -208,7 +208,11 @@ impl utoipa::Modify for Bearer {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "kefu", description = "Service-language linting and reply suggestion for Chinese customer service."),
+    info(
+        title = "kefu",
+        description = "Service-language linting and reply suggestion for Chinese customer service.",
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
+    ),
     paths(lint, lint_batch, suggest, suggest_analyze, phrases, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, kb_gaps_dismiss, reload, audit, healthz, readyz, metrics, openapi_json),
     components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, TextBody, CheckForm, LintBody, BatchBody, EntryBody, DismissBody,
         LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap,

@@ -1270,6 +1270,7 @@ async fn openapi_covers_every_route() {
     let (status, doc) = call("GET", "/openapi.json", None, Body::empty()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(doc["info"]["license"]["name"], "MIT OR Apache-2.0");
     let paths = doc["paths"].as_object().unwrap();
     let mut described = Vec::new();
     for (path, ops) in paths {

@@ -287,8 +287,13 @@
 
   // ---- the server's state -------------------------------------------------------------
 
-  api('/readyz')
-    .then((r) => setStatus(`已连接：${r.rules} 条规则，知识库 ${r.kb_documents} 条`, 'ok'))
+  // The knowledge base is counted in entries (questions with their answers); the index also
+  // holds each entry's similar questions and the phrases, which /readyz counts as documents.
+  Promise.all([api('/readyz'), api('/v1/kb?limit=1')])
+    .then(([r, kb]) => {
+      setStatus(`已连接：${r.rules} 条规则，知识库 ${kb.total} 个问答`, 'ok');
+      statusEl.title = `索引共 ${r.kb_documents} 条：问答的标准问法和相似问法，以及话术`;
+    })
     .catch((err) => setStatus(`无法连接：${err.message}`, 'error'));
   // A library without phrases, or a server that can't list them, leaves the panel out.
   api('/v1/phrases')
