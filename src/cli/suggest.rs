@@ -533,7 +533,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             if let Some(scene) = &scene
                 && !panel.has_scene(scene)
             {
-                let scenes: Vec<&str> = panel.scenes.iter().map(|s| s.scene.as_str()).collect();
+                let scenes = panel.scene_names();
                 bail!(
                     "no phrase has the scene `{scene}`; the scenes are: {}",
                     if scenes.is_empty() {

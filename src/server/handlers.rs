@@ -94,8 +94,8 @@ pub async fn suggest(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PhrasesQuery {
-    /// Only this scene's phrases (greeting, waiting, closing…; letter case aside). The scenes
-    /// are listed either way.
+    /// Only this scene's phrases, by its name or its label (greeting or 问候; letter case
+    /// aside); an unknown scene is a 404 naming those there are. The scenes are listed either way.
     scene: Option<String>,
 }
 
@@ -107,7 +107,25 @@ pub async fn phrases(
     let Query(query) = query?;
     let engine = state.engine();
     let scene = query.scene.as_deref().filter(|s| !s.trim().is_empty());
-    Ok(Json(engine.suggester.phrase_panel(&engine.linter, scene)))
+    let panel = engine.suggester.phrase_panel(&engine.linter, scene);
+    if let Some(scene) = scene
+        && !panel.has_scene(scene)
+    {
+        let scenes = panel.scene_names();
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_scene",
+            format!(
+                "no phrase has the scene `{scene}`; the scenes are: {}",
+                if scenes.is_empty() {
+                    "none (the library is empty)".to_owned()
+                } else {
+                    scenes.join(", ")
+                }
+            ),
+        ));
+    }
+    Ok(Json(panel))
 }
 
 /// The body of `/v1/suggest/analyze`.

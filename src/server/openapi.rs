@@ -130,7 +130,7 @@ fn suggest() {}
 fn suggest_analyze() {}
 
 #[utoipa::path(get, path = "/v1/phrases", params(super::handlers::PhrasesQuery),
-    responses((status = 200, body = PhraseList), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = PhraseList), (status = 400, body = ErrorBody), (status = 404, description = "no phrase has that scene; the message names those there are", body = ErrorBody)))]
 fn phrases() {}
 
 #[utoipa::path(post, path = "/v2/check", request_body(content = CheckForm, content_type = "application/x-www-form-urlencoded"),

@@ -382,7 +382,11 @@ impl Suggester {
                 Suggestion {
                     id: h.doc.id.clone(),
                     source: h.source(),
-                    question: h.doc.question.clone(),
+                    // A phrase's "question" is its scene, as a panel shows it (问候).
+                    question: match h.source() {
+                        Source::Phrase => panel::scene_label(&h.doc.question).to_owned(),
+                        _ => h.doc.question.clone(),
+                    },
                     matched_question: h.doc.variant.clone(),
                     answer,
                     score: h.score,

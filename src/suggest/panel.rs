@@ -10,10 +10,36 @@ use super::fill_vars;
 use super::kb::Phrase;
 use crate::lint::{LintRequest, LintResult, Linter};
 
+/// The shipped library's scenes as an agent reads them (问候 for greeting); a shop's own scenes
+/// are their own label.
+pub const SCENE_LABELS: &[(&str, &str)] = &[
+    ("greeting", "问候"),
+    ("waiting", "稍等"),
+    ("apology", "致歉"),
+    ("thanks", "感谢"),
+    ("closing", "结束语"),
+    ("confirm", "确认"),
+    ("ask", "询问"),
+    ("promise", "承诺"),
+    ("soothe", "安抚"),
+    ("notice", "告知"),
+    ("logistics", "物流"),
+];
+
+/// The label a panel shows for `scene`.
+pub fn scene_label(scene: &str) -> &str {
+    SCENE_LABELS
+        .iter()
+        .find(|(id, _)| same_scene(id, scene))
+        .map_or(scene, |(_, label)| label)
+}
+
 /// One scene of the library and how many phrases it has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Scene {
     pub scene: String,
+    /// What a panel shows for it (问候 for greeting; a shop's own scene as written).
+    pub label: String,
     pub phrases: usize,
 }
 
@@ -42,9 +68,25 @@ pub struct PhraseList {
 }
 
 impl PhraseList {
-    /// Whether `scene` names one of the library's scenes.
+    /// Whether `scene` names one of the library's scenes, by its name or its label.
     pub fn has_scene(&self, scene: &str) -> bool {
-        self.scenes.iter().any(|s| same_scene(&s.scene, scene))
+        self.scenes
+            .iter()
+            .any(|s| same_scene(&s.scene, scene) || same_scene(&s.label, scene))
+    }
+
+    /// The scenes as a person asks for them, for an error that lists them: `greeting (问候)`.
+    pub fn scene_names(&self) -> Vec<String> {
+        self.scenes
+            .iter()
+            .map(|s| {
+                if s.label == s.scene {
+                    s.scene.clone()
+                } else {
+                    format!("{} ({})", s.scene, s.label)
+                }
+            })
+            .collect()
     }
 }
 
@@ -61,6 +103,7 @@ pub fn list(phrases: &[Phrase], linter: &Linter, scene: Option<&str>) -> PhraseL
             Some(s) => s.phrases += 1,
             None => scenes.push(Scene {
                 scene: p.scene.clone(),
+                label: scene_label(&p.scene).to_owned(),
                 phrases: 1,
             }),
         }
@@ -68,7 +111,9 @@ pub fn list(phrases: &[Phrase], linter: &Linter, scene: Option<&str>) -> PhraseL
     // Grouped by scene, in the scenes' order; the library's order within each.
     let mut listed: Vec<&Phrase> = phrases
         .iter()
-        .filter(|p| scene.is_none_or(|s| same_scene(&p.scene, s)))
+        .filter(|p| {
+            scene.is_none_or(|s| same_scene(&p.scene, s) || same_scene(scene_label(&p.scene), s))
+        })
         .collect();
     listed.sort_by_key(|p| scenes.iter().position(|s| s.scene == p.scene));
     let phrases = listed

@@ -227,11 +227,30 @@ async fn phrases_fill_a_quick_reply_panel() {
         assert_eq!(p["scene"], "closing", "{p}");
         assert!(p["text"].as_str().unwrap().contains("再见"), "{p}");
     }
-    // A scene the library lacks lists no phrase, and the scenes it has.
+    // The label a panel shows (问候) names the scene as well as its id.
+    let (status, by_label) = call("GET", "/v1/phrases?scene=%E9%97%AE%E5%80%99", None, "").await;
+    assert_eq!(status, StatusCode::OK, "{by_label}");
+    let greeting = by_label["phrases"].as_array().unwrap();
+    assert!(
+        !greeting.is_empty() && greeting.iter().all(|p| p["scene"] == "greeting"),
+        "{by_label}"
+    );
+    assert!(
+        all["scenes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["label"] == "问候"),
+        "{all}"
+    );
+    // A scene the library lacks (告别) is a 404 naming the scenes it has, ids and labels.
     let (status, none) = call("GET", "/v1/phrases?scene=%E5%91%8A%E5%88%AB", None, "").await;
-    assert_eq!(status, StatusCode::OK, "{none}");
-    assert_eq!(none["phrases"], json!([]));
-    assert_eq!(none["scenes"], all["scenes"]);
+    assert_eq!(status, StatusCode::NOT_FOUND, "{none}");
+    let message = none["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`告别`") && message.contains("greeting (问候)"),
+        "{none}"
+    );
     let (status, v) = call("GET", "/v1/phrases?scene=a&scene=b", None, "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     assert!(

@@ -649,7 +649,10 @@ fn phrases_are_listed_by_scene_from_a_file_or_an_index() {
     let v = json(&o);
     assert_eq!(
         v["scenes"],
-        serde_json::json!([{"scene": "waiting", "phrases": 1}, {"scene": "thanks", "phrases": 1}])
+        serde_json::json!([
+            {"scene": "waiting", "label": "稍等", "phrases": 1},
+            {"scene": "thanks", "label": "感谢", "phrases": 1}
+        ])
     );
     assert!(
         v["phrases"][0]["lint"]["score"].as_u64().unwrap() < 100,
@@ -684,7 +687,7 @@ fn phrases_are_listed_by_scene_from_a_file_or_an_index() {
     );
     assert_ne!(o.status.code(), Some(0));
     assert!(
-        err(&o).contains("the scenes are: waiting, thanks"),
+        err(&o).contains("the scenes are: waiting (稍等), thanks (感谢)"),
         "{}",
         err(&o)
     );
