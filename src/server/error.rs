@@ -61,10 +61,12 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonSyntaxError(e) => {
                 Self::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
             }
-            // Wrong shape: a missing or mistyped field; serde's message names it.
-            JsonRejection::JsonDataError(e) => {
-                Self::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
-            }
+            // Wrong shape: a missing or mistyped field, said in a client developer's words.
+            JsonRejection::JsonDataError(e) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                plain_data_error(&e.body_text()),
+            ),
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Self::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -74,6 +76,62 @@ impl From<JsonRejection> for ApiError {
             }
             other => Self::new(other.status(), "bad_request", other.body_text()),
         }
+    }
+}
+
+/// serde's account of a body of the wrong shape ("k: invalid type: string \"3\", expected f64
+/// at line 1 column 8") in a client developer's words ("`k` must be a number, not the text
+/// \"3\""); a message it does not know is passed on without axum's preamble.
+pub fn plain_data_error(text: &str) -> String {
+    let text = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    let text = text.rsplit_once(" at line ").map_or(text, |(t, _)| t);
+    let (path, what) = match text.split_once(": ") {
+        Some((p, w)) if !p.contains(' ') => (Some(p), w),
+        _ => (None, text),
+    };
+    if path.is_some_and(|p| p.starts_with('[')) || what.contains("expected struct") {
+        return "the body must be a JSON object ({\"name\": value, …}), not a list or a value"
+            .to_owned();
+    }
+    let Some((got, want)) = what
+        .strip_prefix("invalid type: ")
+        .and_then(|w| w.split_once(", expected "))
+    else {
+        return match path {
+            Some(p) => format!("`{p}`: {what}"),
+            None => what.to_owned(),
+        };
+    };
+    let want = match want {
+        "f64" | "f32" | "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => "a number",
+        "a string" => "a string",
+        "a boolean" => "true or false",
+        "a map" => "an object of names to values ({\"name\": \"…\"})",
+        "a sequence" => "a list ([…])",
+        other => other,
+    };
+    let got = if let Some(v) = got.strip_prefix("string ") {
+        format!("the string {v}")
+    } else if let Some(v) = got
+        .strip_prefix("integer ")
+        .or_else(|| got.strip_prefix("floating point "))
+    {
+        format!("the number {}", v.trim_matches('`'))
+    } else if let Some(v) = got.strip_prefix("boolean ") {
+        v.trim_matches('`').to_owned()
+    } else {
+        match got {
+            "sequence" => "a list".to_owned(),
+            "map" => "an object".to_owned(),
+            "unit value" => "null".to_owned(),
+            other => other.to_owned(),
+        }
+    };
+    match path {
+        Some(p) => format!("`{p}` must be {want}, not {got}"),
+        None => format!("the body must be {want}, not {got}"),
     }
 }
 
@@ -90,6 +148,48 @@ impl From<crate::Error> for ApiError {
         match e {
             crate::Error::Invalid(m) => Self::invalid(m),
             other => Self::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_data_error;
+
+    #[test]
+    fn wrong_shapes_are_said_plainly() {
+        let pre = "Failed to deserialize the JSON body into the target type: ";
+        for (serde, plain) in [
+            (
+                r#"k: invalid type: string "3", expected f64 at line 1 column 23"#,
+                r#"`k` must be a number, not the string "3""#,
+            ),
+            (
+                "question: invalid type: integer `5`, expected a string at line 1 column 13",
+                "`question` must be a string, not the number 5",
+            ),
+            (
+                r#"record: invalid type: string "yes", expected a boolean at line 1 column 30"#,
+                r#"`record` must be true or false, not the string "yes""#,
+            ),
+            (
+                "vars: invalid type: sequence, expected a map at line 1 column 23",
+                r#"`vars` must be an object of names to values ({"name": "…"}), not a list"#,
+            ),
+            (
+                "[0]: invalid type: integer `1`, expected a string at line 1 column 2",
+                r#"the body must be a JSON object ({"name": value, …}), not a list or a value"#,
+            ),
+            (
+                "role: unknown variant `boss`, expected one of `reply`, `opening`, `closing` at line 1 column 25",
+                "`role`: unknown variant `boss`, expected one of `reply`, `opening`, `closing`",
+            ),
+            (
+                "missing field `text` at line 1 column 2",
+                "missing field `text`",
+            ),
+        ] {
+            assert_eq!(plain_data_error(&format!("{pre}{serde}")), plain, "{serde}");
         }
     }
 }

@@ -274,6 +274,18 @@ async fn errors_are_json_with_the_right_status() {
         v["error"]["message"].as_str().unwrap().contains("txt"),
         "names the field: {v}"
     );
+    // A mistyped field or a body of the wrong shape is said in words, not serde's.
+    let (s, v) = post("/v1/suggest", json!({"question": "x", "k": "3"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["error"]["message"], r#"`k` must be a number, not the string "3""#,
+        "{v}"
+    );
+    let (s, v) = post("/v1/lint", json!(["你好"])).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("the body must be a JSON object"), "{v}");
+    assert!(!message.contains("LintBody"), "no type names: {v}");
     let (s, v) = post("/v1/lint", json!({"role": "closing"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
