@@ -22,8 +22,9 @@ pub enum Error {
     /// The search index could not be built or opened.
     #[error("index: {0}")]
     Index(String),
-    #[error("{location}: not valid UTF-8")]
-    InvalidUtf8 { location: String },
+    /// `hint` says what to do when the bytes are a known other encoding (GBK), else is empty.
+    #[error("{location}: not valid UTF-8{hint}")]
+    InvalidUtf8 { location: String, hint: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

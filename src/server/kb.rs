@@ -288,7 +288,7 @@ pub async fn import(
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_request",
-            "the body is not valid UTF-8",
+            format!("the body is not valid UTF-8{}", kb::gbk_hint(&body)),
         )
     })?;
     let loaded = kb::parse::<KbEntry>(text);

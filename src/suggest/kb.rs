@@ -296,8 +296,25 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
             + 1;
         Error::InvalidUtf8 {
             location: format!("{}:{line}", path.display()),
+            hint: gbk_hint(e.as_bytes()),
         }
     })
+}
+
+/// What to do when a file that is not UTF-8 reads whole as GBK (GB18030), the encoding Excel
+/// and Notepad save in on Chinese Windows; empty otherwise.
+pub fn gbk_hint(bytes: &[u8]) -> String {
+    let reads_as_gbk = encoding_rs::GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .is_some_and(|text| text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+    if reads_as_gbk {
+        "; it reads as GBK (GB18030), as Excel saves a CSV on Chinese Windows: save it again as \
+         \"CSV UTF-8\" (Excel: Save As → CSV UTF-8), or convert it with \
+         `iconv -f GB18030 -t UTF-8 FILE > FILE.utf8.csv`"
+            .to_owned()
+    } else {
+        String::new()
+    }
 }
 
 /// Writes `path` through a temporary file beside it (`NAME.partial`), synced, then renamed over

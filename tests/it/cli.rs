@@ -348,3 +348,35 @@ fn a_closed_pipe_ends_quietly_with_success() {
         }
     }
 }
+
+/// A knowledge base saved by Excel on Chinese Windows (GBK) is refused at its line with what to
+/// do about it; bytes that are no known encoding get the plain error.
+#[test]
+fn a_gbk_csv_says_how_to_save_it_as_utf8() {
+    let dir = work_dir("gbk-csv");
+    // "id,question,answer / q1,怎么退货？,您好，请申请退货。" in GBK.
+    let mut gbk = b"id,question,answer\nq1,".to_vec();
+    gbk.extend_from_slice(&[
+        0xd4, 0xf5, 0xc3, 0xb4, 0xcd, 0xcb, 0xbb, 0xf5, 0xa3, 0xbf, b',', 0xc4, 0xfa, 0xba, 0xc3,
+        0xa3, 0xac, 0xc7, 0xeb, 0xc9, 0xea, 0xc7, 0xeb, 0xcd, 0xcb, 0xbb, 0xf5, 0xa1, 0xa3, b'\n',
+    ]);
+    let file = dir.join("kb.csv");
+    std::fs::write(&file, gbk).unwrap();
+    let o = kefu(&["kb", "check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("kb.csv:2: not valid UTF-8; it reads as GBK"),
+        "{err}"
+    );
+    assert!(
+        err.contains("CSV UTF-8") && err.contains("iconv -f GB18030"),
+        "{err}"
+    );
+    std::fs::write(&file, b"id,question,answer\n\xff\xfe\x00\x01\n").unwrap();
+    let err = stderr(&kefu(&["kb", "check", file.to_str().unwrap()]));
+    assert!(
+        err.contains("kb.csv:2: not valid UTF-8") && !err.contains("GBK"),
+        "{err}"
+    );
+}
