@@ -205,6 +205,85 @@ fn parse_jsonl<T: Record>(text: &str) -> Loaded<T> {
     out
 }
 
+/// Reads the CSV rows of `text` (no header), whose first line is line `first_line + 1` of the
+/// file. A row that runs over several lines with an odd number of quote marks has a quote that
+/// is never closed (`"您好，…` with no closing `"`), which swallowed the lines after it: that row
+/// is reported, and every line after it is read again from there, so every row the user gave is
+/// either loaded or reported at its line.
+fn rows<T: Record>(text: &str, first_line: usize, headers: &[String], out: &mut Loaded<T>) {
+    // A loop, not recursion: a file of many broken quotes must not run out of stack.
+    let (mut text, mut first_line) = (text, first_line);
+    'again: loop {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        // Streamed, each row's extent from where the reader stands after it: a restart after a
+        // broken quote reads on from there, so a file of many of them stays linear.
+        let mut records = reader.records();
+        while let Some(row) = records.next() {
+            let (line, byte) = match &row {
+                Ok(rec) => rec.position(),
+                Err(e) => e.position(),
+            }
+            .map_or((0, text.len()), |p| (p.line() as usize, p.byte() as usize));
+            let end = (records.reader().position().byte() as usize).min(text.len());
+            let line = first_line + line;
+            let raw = text[byte.min(end)..end].trim_end_matches(['\r', '\n']);
+            // Quotes come in pairs ("" inside a cell too): an odd count over several lines is a
+            // quote never closed; so is a row over several lines with the wrong number of
+            // fields, its quote closed only at a quote of some later row.
+            // A line inside the cell with a whole row's commas is a row it swallowed too.
+            let row_commas = headers.len().saturating_sub(1).max(1);
+            let unclosed = raw.contains('\n')
+                && raw.contains('"')
+                && (raw.matches('"').count() % 2 == 1
+                    || row.as_ref().is_ok_and(|r| r.len() != headers.len())
+                    || raw
+                        .lines()
+                        .skip(1)
+                        .any(|l| l.matches(',').count() >= row_commas));
+            if let Some((first, rest)) = raw.split_once('\n').filter(|_| unclosed) {
+                out.errors.push(LineError {
+                    line,
+                    message: format!(
+                        "a quote `\"` opened on this line is not closed on it, so the {} line(s) \
+                         after it were read into one cell: close the quote (or write a quote \
+                         inside a cell as `\"\"`); the lines after it are read again",
+                        rest.lines().count()
+                    ),
+                });
+                // The quote's true end is unknown: every line after this one starts over.
+                let after = (byte.min(end) + first.len() + 1).min(text.len());
+                text = &text[after..];
+                first_line = line;
+                continue 'again;
+            }
+            let result = match &row {
+                Ok(rec) if rec.len() != headers.len() => Err(format!(
+                    "{} fields, the header has {}",
+                    rec.len(),
+                    headers.len()
+                )),
+                Ok(rec) => {
+                    let map: HashMap<String, String> = headers
+                        .iter()
+                        .cloned()
+                        .zip(rec.iter().map(str::to_owned))
+                        .collect();
+                    T::from_row(&map).and_then(check)
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match result {
+                Ok(r) => out.records.push((line, r)),
+                Err(message) => out.errors.push(LineError { line, message }),
+            }
+        }
+        return;
+    }
+}
+
 fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
     let mut out = Loaded {
         records: Vec::new(),
@@ -242,32 +321,13 @@ fn parse_csv<T: Record>(text: &str) -> Loaded<T> {
         });
         return out;
     }
-    for row in reader.records() {
-        let (line, result) = match row {
-            Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line() as usize);
-                if rec.len() != headers.len() {
-                    let message = format!("{} fields, the header has {}", rec.len(), headers.len());
-                    (line, Err(message))
-                } else {
-                    let map: HashMap<String, String> = headers
-                        .iter()
-                        .cloned()
-                        .zip(rec.iter().map(str::to_owned))
-                        .collect();
-                    (line, T::from_row(&map).and_then(check))
-                }
-            }
-            Err(e) => (
-                e.position().map_or(0, |p| p.line() as usize),
-                Err(e.to_string()),
-            ),
-        };
-        match result {
-            Ok(r) => out.records.push((line, r)),
-            Err(message) => out.errors.push(LineError { line, message }),
-        }
-    }
+    let body_start = reader.position().byte() as usize;
+    rows(
+        &text[body_start.min(text.len())..],
+        reader.position().line() as usize - 1,
+        &headers,
+        &mut out,
+    );
     if out.records.is_empty() && out.errors.is_empty() {
         out.errors.push(LineError {
             line: 1,
@@ -515,6 +575,40 @@ mod tests {
         }
         let l: Loaded<KbEntry> = parse("");
         assert!(l.errors[0].message.starts_with("empty"), "{:?}", l.errors);
+    }
+
+    #[test]
+    fn every_csv_row_is_loaded_or_reported_at_its_line() {
+        // Line 2 opens a quote it never closes; lines 3 and 4 are good rows it would swallow;
+        // line 5 holds a quoted cell over two lines (good); line 7 a stray quote mid-cell.
+        let text = "id,question,answer\n\
+                    q1,怎么退货,\"您好，请申请退货\n\
+                    q2,怎么换货,您好，请申请换货\n\
+                    q3,发什么快递,默认中通\n";
+        let loaded = parse::<KbEntry>(text);
+        let ids: Vec<(usize, &str)> = loaded
+            .records
+            .iter()
+            .map(|(l, e)| (*l, e.id.as_str()))
+            .collect();
+        assert_eq!(ids, [(3, "q2"), (4, "q3")], "{:?}", loaded.errors);
+        assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+        assert_eq!(loaded.errors[0].line, 2);
+        assert!(
+            loaded.errors[0].message.contains("not closed on it"),
+            "{:?}",
+            loaded.errors
+        );
+        // A cell over two lines and a stray quote inside an unquoted cell are no problem.
+        let text = "id,question,answer\nq1,怎么退货,\"您好，\n请申请退货\"\nq2,12\"屏幕,有的\nq3,发货,今天\n";
+        let loaded = parse::<KbEntry>(text);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let ids: Vec<(usize, &str)> = loaded
+            .records
+            .iter()
+            .map(|(l, e)| (*l, e.id.as_str()))
+            .collect();
+        assert_eq!(ids, [(2, "q1"), (4, "q2"), (5, "q3")]);
     }
 
     #[test]

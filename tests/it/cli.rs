@@ -380,3 +380,28 @@ fn a_gbk_csv_says_how_to_save_it_as_utf8() {
         "{err}"
     );
 }
+
+/// A CSV row whose quote is never closed is reported at its line, and the rows it would have
+/// swallowed are still read (no silent loss); quoted cells over two lines and stray quotes in
+/// unquoted cells load.
+#[test]
+fn a_broken_csv_quote_loses_no_row() {
+    let dir = work_dir("broken-quote");
+    let file = dir.join("kb.csv");
+    std::fs::write(
+        &file,
+        "id,question,answer,category\n\
+         q1,怎么退货,\"您好，请在订单页申请退货,售后\n\
+         q2,怎么换货,您好，请申请换货,售后\n\
+         q3,屏幕多大,\"6.1\"\" 屏幕，\n轻薄\",商品\n\
+         q4,12\"屏幕有吗,有的,商品\n",
+    )
+    .unwrap();
+    let o = kefu(&["kb", "check", file.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("kb.csv:2: a quote `\"` opened on this line is not closed on it"),
+        "{out}"
+    );
+    assert!(out.ends_with("3 entries, 1 problem(s)\n"), "{out}");
+}
