@@ -530,18 +530,8 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             // An empty scene (a script's unset variable) lists them all, as `?scene=` does.
             let scene = scene.filter(|s| !s.trim().is_empty());
             let panel = kefu::suggest::panel::list(&library, &linter, scene.as_deref());
-            if let Some(scene) = &scene
-                && !panel.has_scene(scene)
-            {
-                let scenes = panel.scene_names();
-                bail!(
-                    "no phrase has the scene `{scene}`; the scenes are: {}",
-                    if scenes.is_empty() {
-                        "none (the library is empty)".to_owned()
-                    } else {
-                        scenes.join(", ")
-                    }
-                );
+            if let Some(message) = scene.as_deref().and_then(|s| panel.unknown_scene(s)) {
+                bail!(message);
             }
             let mut out = io::stdout().lock();
             match format {

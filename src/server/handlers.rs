@@ -108,21 +108,11 @@ pub async fn phrases(
     let engine = state.engine();
     let scene = query.scene.as_deref().filter(|s| !s.trim().is_empty());
     let panel = engine.suggester.phrase_panel(&engine.linter, scene);
-    if let Some(scene) = scene
-        && !panel.has_scene(scene)
-    {
-        let scenes = panel.scene_names();
+    if let Some(message) = scene.and_then(|s| panel.unknown_scene(s)) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_scene",
-            format!(
-                "no phrase has the scene `{scene}`; the scenes are: {}",
-                if scenes.is_empty() {
-                    "none (the library is empty)".to_owned()
-                } else {
-                    scenes.join(", ")
-                }
-            ),
+            message,
         ));
     }
     Ok(Json(panel))

@@ -75,8 +75,24 @@ impl PhraseList {
             .any(|s| same_scene(&s.scene, scene) || same_scene(&s.label, scene))
     }
 
+    /// When `scene` names none of the library's scenes, what to say: it and the scenes there are.
+    pub fn unknown_scene(&self, scene: &str) -> Option<String> {
+        if self.has_scene(scene) {
+            return None;
+        }
+        let scenes = self.scene_names();
+        Some(format!(
+            "no phrase has the scene `{scene}`; the scenes are: {}",
+            if scenes.is_empty() {
+                "none (the library is empty)".to_owned()
+            } else {
+                scenes.join(", ")
+            }
+        ))
+    }
+
     /// The scenes as a person asks for them, for an error that lists them: `greeting (问候)`.
-    pub fn scene_names(&self) -> Vec<String> {
+    fn scene_names(&self) -> Vec<String> {
         self.scenes
             .iter()
             .map(|s| {
