@@ -264,6 +264,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(middleware::from_fn(strip_bom))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(handlers::panicked))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, s.timeout))
@@ -292,6 +293,36 @@ impl MakeRequestId for Counter {
             .ok()
             .map(RequestId::new)
     }
+}
+
+/// A JSON body that starts with a UTF-8 byte order mark, as Windows tools write one, is read
+/// without it. The body stays a stream, so each route's size limit applies as before.
+async fn strip_bom(req: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    let json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if !json {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let mut first = true;
+    let body = body.map_frame(move |frame| {
+        if !std::mem::take(&mut first) {
+            return frame;
+        }
+        match frame.into_data() {
+            Ok(data) if data.starts_with(b"\xef\xbb\xbf") => {
+                http_body::Frame::data(data.slice(3..))
+            }
+            Ok(data) => http_body::Frame::data(data),
+            Err(frame) => frame,
+        }
+    });
+    next.run(Request::from_parts(parts, axum::body::Body::new(body)))
+        .await
 }
 
 /// Counts and times every request by its route pattern.

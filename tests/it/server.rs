@@ -274,6 +274,16 @@ async fn errors_are_json_with_the_right_status() {
         v["error"]["message"].as_str().unwrap().contains("txt"),
         "names the field: {v}"
     );
+    // A body with a UTF-8 byte order mark (as Windows tools save one) is read without it.
+    let (s, v) = call(
+        "POST",
+        "/v1/lint",
+        Some("application/json"),
+        "\u{feff}{\"text\":\"你好\"}",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["fixed"], "您好", "{v}");
     // A mistyped field or a body of the wrong shape is said in words, not serde's.
     let (s, v) = post("/v1/suggest", json!({"question": "x", "k": "3"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
