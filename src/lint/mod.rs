@@ -492,10 +492,9 @@ impl Linter {
         drop_repeated_donts(&mut findings);
         // A farewell appended to a draft that must be rewritten (不能退 + 再见) makes it read as
         // a finished reply: it is then offered, not applied.
-        if findings
-            .iter()
-            .any(|f| !is_must(f.rule) && f.severity == Severity::Error || f.rule == "bare-refusal")
-        {
+        if findings.iter().any(|f| {
+            f.severity == Severity::Error && !Weight::of(f.rule).must || f.rule == "bare-refusal"
+        }) {
             for f in findings.iter_mut().filter(|f| f.rule == "missing-farewell") {
                 if let Some(fix) = &mut f.fix {
                     fix.safe = false;
@@ -506,16 +505,43 @@ impl Linter {
     }
 }
 
-/// Whether a rule is one of the three musts (KF1xx: 请, 您, 再见), whose safe fixes apply even
-/// inside a stretch another rule flags.
-fn is_must(rule: &str) -> bool {
-    registry::find(rule).is_some_and(|r| r.doc.code.starts_with("KF1"))
+/// What the engine weighs of a finding's rule when findings meet, looked up once per finding.
+#[derive(Debug, Clone, Copy)]
+struct Weight {
+    /// One of the three musts (KF1xx: 请, 您, 再见), whose safe fixes apply even inside a
+    /// stretch another rule flags.
+    must: bool,
+    /// Judges the whole message (missing-apology): its span is where the fix goes, not words at
+    /// fault, so it neither gives way to nor shares a penalty with another finding.
+    whole: bool,
+    /// The rule's place in `RULES`: of two equal findings the earlier rule's stays.
+    order: usize,
 }
 
-/// Whether a rule judges the whole message (missing-apology): its span is where the fix goes,
-/// not words at fault, so it neither gives way to nor shares a penalty with another finding.
-fn is_whole_message(rule: &str) -> bool {
-    registry::find(rule).is_some_and(|r| r.doc.whole_message)
+impl Weight {
+    fn of(rule: &str) -> Self {
+        RULES.iter().position(|r| r.doc.id == rule).map_or(
+            Self {
+                must: false,
+                whole: false,
+                order: usize::MAX,
+            },
+            |order| {
+                let doc = &RULES[order].doc;
+                Self {
+                    must: doc.code.starts_with("KF1"),
+                    whole: doc.whole_message,
+                    order,
+                }
+            },
+        )
+    }
+
+    /// Whether the finding stands for words at fault that another may share (not a must, not
+    /// a whole-message finding).
+    fn is_dont(self) -> bool {
+        !self.must && !self.whole
+    }
 }
 
 /// One stretch of text is one problem: of two don't-rule findings that overlap (没办法 under
@@ -525,30 +551,28 @@ fn drop_repeated_donts(findings: &mut Vec<Finding>) {
     if findings.len() < 2 {
         return;
     }
-    let rank = |f: &Finding| {
+    let weights: Vec<Weight> = findings.iter().map(|f| Weight::of(f.rule)).collect();
+    let rank = |i: usize| {
+        let f = &findings[i];
         (
             f.severity,
             f.span.len(),
-            std::cmp::Reverse(RULES.iter().position(|r| r.doc.id == f.rule)),
+            std::cmp::Reverse(weights[i].order),
         )
     };
     let mut keep = vec![true; findings.len()];
     for i in 0..findings.len() {
-        if is_must(findings[i].rule) || is_whole_message(findings[i].rule) {
+        if !weights[i].is_dont() {
             continue;
         }
         for j in i + 1..findings.len() {
             if findings[j].span.start >= findings[i].span.end {
                 break;
             }
-            if !keep[j]
-                || is_must(findings[j].rule)
-                || is_whole_message(findings[j].rule)
-                || !findings[i].span.overlaps(findings[j].span)
-            {
+            if !keep[j] || !weights[j].is_dont() || !findings[i].span.overlaps(findings[j].span) {
                 continue;
             }
-            if rank(&findings[i]) >= rank(&findings[j]) {
+            if rank(i) >= rank(j) {
                 keep[j] = false;
             } else {
                 keep[i] = false;
@@ -567,7 +591,7 @@ fn score(findings: &[Finding]) -> u32 {
     let mut penalty = 0;
     let mut run: Option<(usize, u32)> = None; // (end of the run, its worst penalty)
     for f in findings {
-        if is_whole_message(f.rule) {
+        if Weight::of(f.rule).whole {
             penalty += f.severity.penalty();
             continue;
         }
