@@ -144,6 +144,22 @@ fn required_literals(pattern: &str) -> Vec<Vec<Vec<u8>>> {
     sets
 }
 
+/// An automaton reporting every occurrence of `words`, or none when there are no words.
+fn every_occurrence<W: AsRef<[u8]>>(
+    words: &[W],
+    kind: Option<AhoCorasickKind>,
+) -> Result<Option<AhoCorasick>, Error> {
+    if words.is_empty() {
+        return Ok(None);
+    }
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(kind)
+        .build(words)
+        .map(Some)
+        .map_err(|e| Error::Lexicon(e.to_string()))
+}
+
 impl Scanner {
     fn new(entries: Vec<Entry>) -> Result<Self, Error> {
         let mut literal = Vec::new();
@@ -173,28 +189,11 @@ impl Scanner {
                 }
             }
         }
-        let triggers = if trigger_words.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&trigger_words)
-                    .map_err(|e| Error::Lexicon(e.to_string()))?,
-            )
-        };
-        let automaton = if words.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    // A full DFA is the fastest scan over short drafts.
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&words)
-                    .map_err(|e| Error::Lexicon(e.to_string()))?,
-            )
-        };
+        // Every match, overlapping ones too. The literals' automaton is a full DFA, the fastest
+        // scan over short drafts; the triggers' (thousands of literals) the default NFA, which
+        // takes a tenth of the memory.
+        let automaton = every_occurrence(&words, Some(AhoCorasickKind::DFA))?;
+        let triggers = every_occurrence(&trigger_words, None)?;
         let regex_set = if patterns.is_empty() {
             None
         } else {
