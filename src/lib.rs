@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod embed;
 pub mod error;
 pub mod fingerprint;
 pub mod lexicon;

@@ -27,7 +27,7 @@ pub struct ServeArgs {
     /// Largest request body for /v1/lint and /v1/suggest, in bytes (default 65536).
     #[arg(long, env = "KEFU_MAX_BODY")]
     max_body: Option<usize>,
-    /// Confidence below which a question counts as unanswered, 0–1 (also KEFU_THRESHOLD; default 0.3).
+    /// Confidence below which a question counts as unanswered, 0–1 (also KEFU_THRESHOLD; default 0.6).
     #[arg(long, env = "KEFU_THRESHOLD", value_parser = super::suggest::threshold, allow_negative_numbers = true)]
     threshold: Option<f32>,
     /// Seconds a request may take before it is answered 408 (default 10).
@@ -165,7 +165,11 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         let Signals { stop, reload } = Signals::register()?;
         // The first stdout line says where to connect (tests and scripts read it).
         println!("kefu listening on http://{addr}");
-        tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "serving");
+        let semantic = (state.engine().suggester.semantic())
+            .then(kefu::suggest::semantic::encoder)
+            .flatten()
+            .map_or_else(|| "off (words alone)".to_owned(), |e| e.path().display().to_string());
+        tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, %semantic, "serving");
         tokio::spawn(reload_on_sighup(state, reload));
         // Replies go out as soon as they are written: Nagle's algorithm would hold a small
         // segment written after another until the first is acknowledged.

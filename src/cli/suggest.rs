@@ -726,6 +726,11 @@ pub struct EvalArgs {
     /// round at a time, and expect their own entry back.
     #[arg(long, group = "measured_on")]
     holdout: bool,
+    /// No labelled queries: leave every eighth entry out of the index in turn and ask its
+    /// questions, which the rest cannot answer: the share answered is the share answered
+    /// wrongly (what a shop sees for questions its knowledge base lacks).
+    #[arg(long, group = "measured_on")]
+    absent: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Also list the queries whose first suggestion is wrong: the query, the expected entry and
@@ -739,8 +744,55 @@ pub struct EvalArgs {
     /// asked, and the queries whose first suggestion became right or stopped being right.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Also say the lowest confidence threshold at which the answered queries are right first
+    /// at least this share of the time (0–1), and how many it leaves answered.
+    #[arg(long, value_name = "SHARE", value_parser = parse_precision)]
+    precision: Option<f64>,
     #[command(flatten)]
     source: KbSource,
+}
+
+fn parse_precision(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "a precision is a share between 0 and 1 (0.9 for 90 %), not {s}"
+        )),
+    }
+}
+
+/// The reliability table (bands with no query left out) and the threshold for a precision.
+fn print_reliability(r: &eval::Report) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "reliability     confidence  queries  right first")?;
+    for b in r.reliability.iter().filter(|b| b.queries > 0) {
+        writeln!(
+            out,
+            "                {:.1}–{:.1}     {:7}  {:.3}",
+            b.from,
+            b.to,
+            b.queries,
+            b.right as f64 / b.queries as f64
+        )?;
+    }
+    if let Some(t) = &r.for_precision {
+        match t.threshold {
+            Some(threshold) => writeln!(
+                out,
+                "precision {:.2}  at threshold {threshold:.2}: {:.1} % answered, {:.3} right",
+                t.precision,
+                t.answered * 100.0,
+                t.reached
+            )?,
+            None => writeln!(
+                out,
+                "precision {:.2}  reached at no threshold: even the most confident first \
+                 suggestions are right less often",
+                t.precision
+            )?,
+        }
+    }
+    Ok(())
 }
 
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
@@ -756,6 +808,7 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     };
     let suggester = args.source.open_for_eval()?;
     let mut r = match &args.queries {
+        None if args.absent => eval::absent(&suggester)?,
         None => eval::holdout(&suggester)?,
         Some(path) => {
             let text = kb::read_file(path)?;
@@ -772,6 +825,9 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     if !args.misses {
         r.misses.clear();
     }
+    if let Some(p) = args.precision {
+        r = r.with_precision(p);
+    }
     let comparison = baseline.map(|(path, before)| (path, eval::compare(&before, &r.ranks)));
     if let Some(path) = &args.save {
         kb::write_replacing(path, eval::ranks_jsonl(&r.ranks).as_bytes())
@@ -787,6 +843,12 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
         }
         Format::Text => {
             match r.held_out_rounds {
+                Some(rounds) if r.entries_left_out => writeln!(
+                    std::io::stdout(),
+                    "queries         {} (their entries left out, {rounds} rounds: none can be \
+                     answered rightly, so the answered share is the wrongly answered share)",
+                    r.queries
+                )?,
                 Some(rounds) => writeln!(
                     std::io::stdout(),
                     "queries         {} (similar questions held out, {rounds} rounds)",
@@ -815,6 +877,7 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                 r.latency_us_p90,
                 r.latency_us_p99
             )?;
+            print_reliability(&r)?;
             if !r.misses.is_empty() {
                 writeln!(
                     std::io::stdout(),

@@ -77,7 +77,16 @@ pub async fn suggest(
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let engine = state.engine();
-    let result = engine.suggester.suggest(&engine.linter, &req)?;
+    // Embedding the question for meaning takes milliseconds of CPU: on the blocking pool, so
+    // lint requests on the runtime's threads never wait behind it.
+    let (result, req) = if engine.suggester.semantic() {
+        tokio::task::spawn_blocking(move || (engine.suggester.suggest(&engine.linter, &req), req))
+            .await
+            .map_err(ApiError::internal)?
+    } else {
+        (engine.suggester.suggest(&engine.linter, &req), req)
+    };
+    let result = result?;
     if !result.answered
         && req.record
         && let Some(recorder) = &state.recorder
@@ -145,6 +154,8 @@ pub async fn readyz(State(state): State<AppState>) -> Json<Value> {
         "status": "ready",
         "rules": engine.linter.enabled_rules().count(),
         "kb_documents": engine.suggester.num_docs(),
+        // Whether suggest ranks by meaning too (a model is loaded), or by words alone.
+        "semantic": engine.suggester.semantic(),
     }))
 }
 

@@ -184,7 +184,7 @@ fn audit() {}
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Status)))]
 fn healthz() {}
 
-#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "{status, rules, kb_documents}", body = Object)))]
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "{status, rules, kb_documents, semantic}", body = Object)))]
 fn readyz() {}
 
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]

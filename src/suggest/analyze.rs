@@ -191,7 +191,9 @@ impl Analyzer {
     }
 
     /// Normalised text (Traditional→Simplified, width, case) with the shop's synonyms folded.
-    fn normalize(&self, text: &str) -> String {
+    /// `text` normalised (Traditional as Simplified, width and case folded) with the shop's
+    /// synonyms replaced: what every other analysis starts from, and what is embedded.
+    pub fn normalize(&self, text: &str) -> String {
         let norm = normalize_free(text);
         match &self.shop {
             Some(shop) => shop.variants.replace_all(&norm, &shop.canonical),

@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::Suggester;
+use super::kb::KbEntry;
 use crate::error::Error;
 
 /// A query with the ids of the entries that answer it.
@@ -23,9 +24,13 @@ pub struct EvalQuery {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub queries: usize,
-    /// With `holdout`: how many rounds of held-out similar questions were asked.
+    /// With `holdout`: how many rounds of held-out similar questions were asked (with
+    /// `absent`, of entries left out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_out_rounds: Option<usize>,
+    /// With `absent`: every query's entry was left out, so none can be answered rightly.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub entries_left_out: bool,
     pub recall_at_1: f64,
     pub recall_at_5: f64,
     /// Mean reciprocal rank of the first relevant entry in the top 10.
@@ -39,12 +44,106 @@ pub struct Report {
     pub latency_us_p50: f64,
     pub latency_us_p90: f64,
     pub latency_us_p99: f64,
+    /// Reliability: the queries by the first suggestion's confidence, in bands of 0.1, and the
+    /// share of each whose first suggestion is right. Confidence means what it says when the
+    /// share is near the band's.
+    pub reliability: Vec<Band>,
+    /// The lowest threshold at which the answered queries are at least this precise (when a
+    /// precision was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub for_precision: Option<ThresholdFor>,
     /// The queries whose first suggestion is not relevant, in input order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub misses: Vec<Miss>,
     /// Every query's rank, in input order: what `--save` keeps for a later `--baseline`.
     #[serde(skip)]
     pub ranks: Vec<QueryRank>,
+}
+
+/// The queries whose first suggestion's confidence lies in `[from, to)` (the last band takes
+/// 1.0 too), and how many of them are right first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    pub from: f32,
+    pub to: f32,
+    pub queries: usize,
+    pub right: usize,
+}
+
+/// The threshold that reaches a precision asked for (`kefu eval --precision`), and what it
+/// leaves answered; `threshold` is None when no threshold reaches it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdFor {
+    pub precision: f64,
+    pub threshold: Option<f32>,
+    /// Share of the queries answered at that threshold.
+    pub answered: f64,
+    /// The precision reached there.
+    pub reached: f64,
+}
+
+impl Report {
+    /// Adds the lowest threshold at which the answered queries are right first at least
+    /// `precision` of the time (`kefu eval --precision`).
+    pub fn with_precision(mut self, precision: f64) -> Self {
+        self.for_precision = Some(threshold_for(&firsts(&self.ranks), self.queries, precision));
+        self
+    }
+}
+
+/// Each query's first suggestion's confidence, and whether it is right.
+fn firsts(ranks: &[QueryRank]) -> Vec<(f32, bool)> {
+    (ranks.iter())
+        .filter_map(|r| Some((r.first.as_ref()?.confidence, r.rank == Some(1))))
+        .collect()
+}
+
+/// The reliability table of (confidence, right first) pairs.
+pub fn reliability(firsts: &[(f32, bool)]) -> Vec<Band> {
+    let mut bands: Vec<Band> = (0..10)
+        .map(|i| Band {
+            from: i as f32 / 10.0,
+            to: (i + 1) as f32 / 10.0,
+            queries: 0,
+            right: 0,
+        })
+        .collect();
+    for &(confidence, right) in firsts {
+        let band = &mut bands[((confidence * 10.0) as usize).min(9)];
+        band.queries += 1;
+        band.right += usize::from(right);
+    }
+    bands
+}
+
+/// The lowest threshold whose answered queries (confidence at or above it) are right first at
+/// least `precision` of the time, over `queries` queries in all.
+pub fn threshold_for(firsts: &[(f32, bool)], queries: usize, precision: f64) -> ThresholdFor {
+    let mut sorted = firsts.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut right, mut best) = (0usize, None);
+    for (i, &(confidence, ok)) in sorted.iter().enumerate() {
+        right += usize::from(ok);
+        // A threshold sits at a confidence, taking every query tied with it.
+        let last_of_tie = sorted.get(i + 1).is_none_or(|next| next.0 < confidence);
+        if last_of_tie && right as f64 >= precision * (i + 1) as f64 {
+            best = Some((confidence, i + 1, right));
+        }
+    }
+    match best {
+        Some((threshold, answered, right)) => ThresholdFor {
+            precision,
+            threshold: Some(threshold),
+            answered: answered as f64 / queries.max(1) as f64,
+            reached: right as f64 / answered as f64,
+        },
+        None => ThresholdFor {
+            precision,
+            threshold: None,
+            answered: 0.0,
+            reached: 0.0,
+        },
+    }
 }
 
 /// Where one query's first relevant entry ranked: a line of a saved run.
@@ -54,6 +153,17 @@ pub struct QueryRank {
     pub text: String,
     /// 1-based, in the top 10; None (null) when it is not there.
     pub rank: Option<usize>,
+    /// The first suggestion's confidence and what it was worked out from: what
+    /// `scripts/fit-confidence` fits the confidence model on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<First>,
+}
+
+/// The first suggestion of a saved query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct First {
+    pub confidence: f32,
+    pub evidence: super::Evidence,
 }
 
 /// Recall@1, recall@5 and MRR@10 of a set of ranks.
@@ -231,6 +341,47 @@ pub fn holdout(suggester: &Suggester) -> Result<Report, Error> {
     Ok(tally.report(suggester.threshold(), Some(rounds)))
 }
 
+/// Measures how often kefu answers what its knowledge base cannot: round r leaves out every
+/// eighth entry (those at r, r + 8, …) and asks their questions and similar questions of the
+/// rest (with the same analysis and phrases). No first suggestion can be right, so the share
+/// answered is the share wrongly answered, and the saved run gives `scripts/fit-confidence` the
+/// questions without an answer that customers also send. An error for an empty knowledge base.
+pub fn absent(suggester: &Suggester) -> Result<Report, Error> {
+    let (entries, phrases) = suggester.contents();
+    if entries.len() < 2 {
+        return Err(Error::Invalid(
+            "leaving entries out needs a knowledge base of two entries or more".to_owned(),
+        ));
+    }
+    let analyzer = suggester.analyzer();
+    let rounds = MAX_ROUNDS.min(entries.len());
+    let mut tally = Tally::default();
+    for round in 0..rounds {
+        let left_out = |i: usize| i % rounds == round;
+        let kept: Vec<KbEntry> = (entries.iter().enumerate())
+            .filter(|&(i, _)| !left_out(i))
+            .map(|(_, e)| e.clone())
+            .collect();
+        let queries: Vec<EvalQuery> = (entries.iter().enumerate())
+            .filter(|&(i, _)| left_out(i))
+            .flat_map(|(_, e)| {
+                let texts = std::iter::once(&e.question).chain(&e.similar);
+                texts.enumerate().map(|(i, text)| EvalQuery {
+                    qid: format!("{}~{i}", e.id),
+                    text: text.clone(),
+                    relevant: vec![e.id.clone()],
+                })
+            })
+            .collect();
+        let rest = Suggester::build_with(&kept, &phrases, None, Arc::clone(&analyzer))?
+            .with_threshold(suggester.threshold());
+        tally.add(&rest, &queries)?;
+    }
+    let mut report = tally.report(suggester.threshold(), Some(rounds));
+    report.entries_left_out = true;
+    Ok(report)
+}
+
 /// Counts over the queries run so far.
 #[derive(Default)]
 struct Tally {
@@ -259,6 +410,10 @@ impl Tally {
                 qid: q.qid.clone(),
                 text: q.text.clone(),
                 rank: rank.map(|r| r + 1),
+                first: hits.first().map(|h| First {
+                    confidence: h.confidence,
+                    evidence: h.evidence,
+                }),
             });
             if rank != Some(0) {
                 self.misses.push(Miss {
@@ -305,9 +460,11 @@ impl Tally {
         let queries = self.ranks.len();
         let answered = queries - self.unanswered;
         let figures = Figures::of(self.ranks.iter().map(|r| r.rank));
+        let firsts = firsts(&self.ranks);
         Report {
             queries,
             held_out_rounds,
+            entries_left_out: false,
             recall_at_1: figures.recall_at_1,
             recall_at_5: figures.recall_at_5,
             mrr: figures.mrr,
@@ -321,6 +478,8 @@ impl Tally {
             latency_us_p50: pct(0.5),
             latency_us_p90: pct(0.9),
             latency_us_p99: pct(0.99),
+            reliability: reliability(&firsts),
+            for_precision: None,
             misses: self.misses,
             ranks: self.ranks,
         }
@@ -349,6 +508,56 @@ pub fn parse_queries(text: &str) -> (Vec<EvalQuery>, Vec<super::kb::LineError>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reliability_bands_and_the_threshold_for_a_precision() {
+        let firsts = [
+            (0.95, true),
+            (0.9, true),
+            (0.9, false),
+            (0.72, true),
+            (0.55, false),
+            (0.3, true),
+            (1.0, true),
+        ];
+        let bands = reliability(&firsts);
+        assert_eq!(bands.len(), 10);
+        let nine = &bands[9];
+        assert_eq!(
+            (nine.queries, nine.right),
+            (4, 3),
+            "1.0 falls in the last band"
+        );
+        assert_eq!(
+            (bands[7].queries, bands[5].queries, bands[3].queries),
+            (1, 1, 1)
+        );
+        // Sorted: 1.0 ✓, 0.95 ✓, 0.9 ✓ ✗ (a tie goes in whole), 0.72 ✓, 0.55 ✗, 0.3 ✓.
+        let t = threshold_for(&firsts, 8, 0.8);
+        assert_eq!(t.threshold, Some(0.72));
+        assert!((t.answered - 5.0 / 8.0).abs() < 1e-9 && (t.reached - 0.8).abs() < 1e-9);
+        assert_eq!(threshold_for(&firsts, 8, 1.0).threshold, Some(0.95));
+        let never = threshold_for(&[(0.9, false)], 1, 0.5);
+        assert_eq!((never.threshold, never.answered), (None, 0.0));
+    }
+
+    #[test]
+    fn entries_left_out_can_only_be_answered_wrongly() {
+        let kb = crate::suggest::kb::parse::<KbEntry>(concat!(
+            "id,question,similar,answer\n",
+            "a,运费险怎么理赔,运费险怎么赔|运费险理赔流程,退货后自动理赔。\n",
+            "b,发票怎么开,能开发票吗,请在订单页申请开票。\n",
+            "c,什么时候发货,多久发货,付款后48小时内发货。\n",
+        ))
+        .dedup_last_wins(|e| &e.id);
+        let s = Suggester::build(&kb, &[], None).unwrap();
+        let r = absent(&s).unwrap();
+        assert_eq!(r.queries, 7);
+        assert_eq!((r.recall_at_1, r.held_out_rounds), (0.0, Some(3)));
+        assert!(r.entries_left_out);
+        let one = Suggester::build(&kb[..1], &[], None).unwrap();
+        assert!(absent(&one).is_err());
+    }
     use crate::suggest::kb::KbEntry;
 
     fn entry(id: &str, question: &str, similar: &[&str], answer: &str) -> KbEntry {

@@ -1068,6 +1068,11 @@ impl KbIndex {
     }
 
     /// The in-memory information of a search hit.
+    /// Every document, in the order of their entries' numbers.
+    pub fn docs(&self) -> &[DocInfo] {
+        &self.docs
+    }
+
     pub fn info(&self, a: DocAddress) -> Option<&DocInfo> {
         let i = *self
             .addr

@@ -74,13 +74,15 @@ fn suggest_prints_answers_with_confidence_and_lint() {
         "three suggestions by default"
     );
     // A long message (a customer pasting the same complaint over and over) is echoed cut,
-    // with its length; it is still answered.
+    // with its length; its answer still comes first.
     let long = "還沒發貨我想退錢😭".repeat(300);
     let o = kefu(&dir, &["suggest", "--no-record", &long], "");
     let text = out(&o);
     let first = text.lines().next().unwrap();
-    assert_eq!(first.chars().count(), 18 + 60 + 19, "{first}");
-    assert!(first.ends_with("… (2700 characters)"), "{first}");
+    let (_, echoed) = first.split_once(": ").unwrap();
+    let echoed = echoed.trim_end_matches(" (closest candidates below)");
+    assert_eq!(echoed.chars().count(), 60 + 19, "{first}");
+    assert!(echoed.ends_with("… (2700 characters)"), "{first}");
     let best = text.lines().nth(2).unwrap_or_default();
     assert!(best.contains("[refund-before-ship]"), "{best}");
     // A threshold is a confidence: anything else is refused before a question is asked, a
@@ -112,7 +114,10 @@ fn unanswered_questions_are_recorded_and_listed() {
     assert!(out(&kefu(&dir, &["kb", "gaps"], "")).contains("你们老板贵姓"));
     // Each gap names the entry that came closest, the best time it was asked: where the
     // question may go as a similar question, if that entry is the right one.
-    for q in ["衣服小了能换大一码吗", "衣服小了能換大一碼嗎👕"] {
+    for q in [
+        "衣服小了能换大一码再送个赠品吗",
+        "衣服小了能換大一碼再送個贈品嗎👕",
+    ] {
         kefu(&dir, &["suggest", q], "");
     }
     let o = kefu(&dir, &["kb", "gaps", "--format", "json"], "");
@@ -121,7 +126,7 @@ fn unanswered_questions_are_recorded_and_listed() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|g| g["question"] == "衣服小了能換大一碼嗎👕")
+        .find(|g| g["question"] == "衣服小了能換大一碼再送個贈品嗎👕")
         .unwrap_or_else(|| panic!("{gaps}"));
     assert_eq!(size["count"], 2, "{gaps}");
     assert_eq!(size["closest"], "exchange-size", "{gaps}");
@@ -828,8 +833,18 @@ fn eval_compares_with_a_saved_run() {
     assert!(o.status.success(), "{}", err(&o));
     let saved = std::fs::read_to_string(dir.join("before.jsonl")).unwrap();
     assert_eq!(saved.lines().count(), 4, "{saved}");
+    // Each line has the query, its rank and the first suggestion's evidence.
+    let q2: serde_json::Value = serde_json::from_str(saved.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(
+        (&q2["qid"], &q2["text"], &q2["rank"]),
+        (&"q2".into(), &"手機殼有什麼顏色".into(), &1.into()),
+        "{saved}"
+    );
+    assert!(q2["first"]["confidence"].as_f64().is_some(), "{saved}");
     assert!(
-        saved.contains(r#"{"qid":"q2","text":"手機殼有什麼顏色","rank":1}"#),
+        q2["first"]["evidence"]["meaning"]["cosine"]
+            .as_f64()
+            .is_some(),
         "{saved}"
     );
     // The charger entry is gone: its query is no longer answered first.

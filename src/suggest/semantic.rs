@@ -1,0 +1,254 @@
+//! The semantic retriever: each entry's question, similar questions and answer embedded once
+//! (`crate::embed`), each customer question embedded as it comes, and the cosine of the two
+//! standardised over the knowledge base, so the ranker can add it to the lexical evidence.
+//! Vectors are cached on disk by text, so an index opens without embedding again.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::index::DocInfo;
+use crate::embed::{Encoder, Role};
+
+/// Characters of an entry's text (question, similar questions, answer) that are embedded:
+/// about 200 tokens, where the answer has said what it is about.
+const PASSAGE_CHARS: usize = 300;
+/// Most vectors the disk cache keeps (768 bytes each); beyond, it keeps the last index's.
+const CACHE_CAP: usize = 200_000;
+
+/// The encoder every suggester shares: the model named by `KEFU_MODEL`, else the one the build
+/// fetched (`crate::embed::BUILT_IN_PATH`); none when `KEFU_MODEL=off` or no model is there.
+/// A model that is named but cannot be read is an error said once, and the ranker goes on
+/// with words alone.
+pub fn encoder() -> Option<Arc<Encoder>> {
+    static ENCODER: OnceLock<Option<Arc<Encoder>>> = OnceLock::new();
+    ENCODER
+        .get_or_init(|| {
+            let named = std::env::var_os("KEFU_MODEL");
+            let path = match &named {
+                Some(v) if v == "off" || v.is_empty() => return None,
+                Some(v) => PathBuf::from(v),
+                None => PathBuf::from(crate::embed::BUILT_IN_PATH),
+            };
+            if named.is_none() && !path.exists() {
+                tracing::info!(
+                    "no semantic model at {}: suggestions rank by words alone \
+                     (run scripts/fetch-model, or set KEFU_MODEL)",
+                    path.display()
+                );
+                return None;
+            }
+            match Encoder::load(&path) {
+                Ok(e) => Some(Arc::new(e)),
+                Err(e) => {
+                    tracing::error!("{e}: suggestions rank by words alone");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+/// The embedded text of an entry: its question, similar questions and answer, cut short.
+fn passage<'a>(docs: impl Iterator<Item = &'a DocInfo>) -> String {
+    let mut docs = docs.peekable();
+    let Some(first) = docs.peek().copied() else {
+        return String::new();
+    };
+    let mut text = first.question.clone();
+    for d in docs {
+        if d.variant != first.question {
+            text.push('\n');
+            text.push_str(&d.variant);
+        }
+    }
+    text.push('\n');
+    text.push_str(&first.answer);
+    text.chars().take(PASSAGE_CHARS).collect()
+}
+
+/// Each entry's vector, by entry number.
+pub struct Semantic {
+    encoder: Arc<Encoder>,
+    dim: usize,
+    vectors: Vec<f32>,
+    /// The first document of each entry: what stands for it when only meaning finds it.
+    pub first_doc: Vec<u32>,
+}
+
+impl Semantic {
+    /// Embeds the entries of `docs` (numbered by `DocInfo::entry`), each text passed through
+    /// `normalize` (the index's analysis: Simplified, folded, the shop's synonyms in their
+    /// canonical spelling, as questions will be), from the cache where it has them.
+    pub fn build(
+        encoder: Arc<Encoder>,
+        docs: &[DocInfo],
+        entries: usize,
+        normalize: impl Fn(&str) -> String,
+    ) -> Self {
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); entries];
+        for (i, d) in docs.iter().enumerate() {
+            members[d.entry as usize].push(i as u32);
+        }
+        let texts: Vec<String> = members
+            .iter()
+            .map(|m| normalize(&passage(m.iter().map(|&i| &docs[i as usize]))))
+            .collect();
+        let dim = encoder.dim();
+        let vectors = lookup_or_embed(cache(), &encoder, &texts);
+        Self {
+            encoder,
+            dim,
+            vectors,
+            first_doc: members
+                .iter()
+                .map(|m| m.first().copied().unwrap_or(0))
+                .collect(),
+        }
+    }
+
+    /// Each entry's similarity to `question` (normalised as `build` normalised the entries):
+    /// the cosine, and the cosine standardised over the
+    /// entries (mean 0, standard deviation 1): how much nearer in meaning than the rest,
+    /// whatever the model's scale.
+    pub fn scores(&self, question: &str) -> Meaning {
+        let q = self.encoder.embed(question, Role::Query);
+        let sims: Vec<f32> = self
+            .vectors
+            .chunks_exact(self.dim)
+            .map(|v| crate::embed::dot(&q, v))
+            .collect();
+        let n = sims.len().max(1) as f32;
+        let mean = sims.iter().sum::<f32>() / n;
+        let sd = (sims.iter().map(|s| (s - mean) * (s - mean)).sum::<f32>() / n).sqrt();
+        let standard = if sd < 1e-6 {
+            vec![0.0; sims.len()]
+        } else {
+            sims.iter().map(|s| (s - mean) / sd).collect()
+        };
+        Meaning {
+            cosine: sims,
+            standard,
+        }
+    }
+}
+
+/// A question's similarity to every entry, by entry number (`Semantic::scores`).
+pub struct Meaning {
+    pub cosine: Vec<f32>,
+    pub standard: Vec<f32>,
+}
+
+/// Vectors already computed, by a hash of the text, kept in `KEFU_CACHE_DIR` (default
+/// `$XDG_CACHE_HOME/kefu` or `~/.cache/kefu`) so that opening an index does not embed again.
+struct Cache {
+    file: Option<PathBuf>,
+    vectors: FxHashMap<u64, Box<[half::f16]>>,
+}
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        let dir = std::env::var_os("KEFU_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("kefu")))
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kefu")));
+        let file = dir.map(|d| d.join("passages-e5-small-q4.bin"));
+        let vectors = file.as_deref().map(read_cache).unwrap_or_default();
+        Mutex::new(Cache { file, vectors })
+    })
+}
+
+/// FNV-1a of the text: stable across versions and platforms, unlike the standard hasher.
+fn key(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+const CACHE_MAGIC: &[u8; 8] = b"KEFUVEC1";
+
+/// The cache file's vectors; nothing when it is missing or not one (it is rebuilt).
+fn read_cache(path: &std::path::Path) -> FxHashMap<u64, Box<[half::f16]>> {
+    let mut map = FxHashMap::default();
+    let Ok(bytes) = std::fs::read(path) else {
+        return map;
+    };
+    let Some(rest) = bytes.strip_prefix(CACHE_MAGIC) else {
+        return map;
+    };
+    let Some((dim, rest)) = rest.split_first_chunk::<4>() else {
+        return map;
+    };
+    let dim = u32::from_le_bytes(*dim) as usize;
+    for record in rest.chunks_exact(8 + dim * 2) {
+        let (k, v) = record.split_at(8);
+        let vector = v
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        map.insert(u64::from_le_bytes(k.try_into().unwrap()), vector);
+    }
+    map
+}
+
+impl Cache {
+    fn write(&self, dim: usize) -> std::io::Result<()> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        out.write_all(CACHE_MAGIC)?;
+        out.write_all(&(dim as u32).to_le_bytes())?;
+        for (k, v) in &self.vectors {
+            out.write_all(&k.to_le_bytes())?;
+            for x in v.iter() {
+                out.write_all(&x.to_le_bytes())?;
+            }
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, file)
+    }
+}
+
+/// The vectors of `texts`, in order, embedding (in parallel) those the cache lacks.
+fn lookup_or_embed(cache: &Mutex<Cache>, encoder: &Encoder, texts: &[String]) -> Vec<f32> {
+    let dim = encoder.dim();
+    let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
+    let missing: Vec<usize> = {
+        let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        (0..texts.len())
+            .filter(|&i| cache.vectors.get(&keys[i]).is_none_or(|v| v.len() != dim))
+            .collect()
+    };
+    let fresh: Vec<Vec<f32>> = missing
+        .par_iter()
+        .map(|&i| encoder.embed(&texts[i], Role::Passage))
+        .collect();
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if !fresh.is_empty() {
+        if cache.vectors.len() + fresh.len() > CACHE_CAP {
+            let keep: rustc_hash::FxHashSet<u64> = keys.iter().copied().collect();
+            cache.vectors.retain(|k, _| keep.contains(k));
+        }
+        for (&i, v) in missing.iter().zip(&fresh) {
+            let v = v.iter().map(|&x| half::f16::from_f32(x)).collect();
+            cache.vectors.insert(keys[i], v);
+        }
+        if let Err(e) = cache.write(dim) {
+            tracing::warn!("semantic vectors not cached: {e}");
+        }
+    }
+    let mut out = Vec::with_capacity(texts.len() * dim);
+    for k in &keys {
+        out.extend(cache.vectors[k].iter().map(|x| x.to_f32()));
+    }
+    out
+}
