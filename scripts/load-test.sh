@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load test of the HTTP API on loopback with wrk (Debian's `wrk` package), against a release
 # build: /v1/lint and /v1/suggest at 4 connections (a busy team's workbenches: one wrk thread,
-# so the client leaves the server a core), then at 16, then /v1/lint at 64 connections, then
+# so the client leaves the server a core), then at 16, then /v1/suggest with every question new
+# (no question's meaning kept from before) and /v1/lint beside that load, then /v1/lint at 64
+# connections, then
 # /v1/suggest with every question unanswered and recorded (serve --index). After each of the
 # first five runs, the server's own handling time from its /metrics histogram.
 # Usage: scripts/load-test.sh [SECONDS]   (default 20; the recorded figures used 60 for the 64-connection run)
@@ -62,6 +64,30 @@ server_side /v1/lint
 echo "== /v1/suggest, 16 connections, ${secs}s"
 wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/suggest.lua" "$url/v1/suggest" | grep -E "Requests/sec|p50"
 server_side /v1/suggest
+# Every question new (a number appended): the question's meaning is embedded for each request,
+# none comes from the recent questions kept.
+cat >"$tmp/suggest-new.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, '{"question":"我拍下了还没付款，订单' .. n .. '怎么就关闭了","k":3}')
+end
+done = function(summary, latency, requests)
+  io.write(string.format("p50 %.0f us  p99 %.0f us  max %.0f us  requests %d  errors %d\n",
+    latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end
+LUA
+echo "== /v1/suggest, every question new, 16 connections, ${secs}s"
+wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/suggest-new.lua" "$url/v1/suggest" | grep -E "Requests/sec|p50"
+server_side /v1/suggest
+echo "== /v1/lint while every suggest question is new (16 suggest connections), ${secs}s"
+wrk -t1 -c16 -d"$((secs + 2))s" -s "$tmp/suggest-new.lua" "$url/v1/suggest" >/dev/null &
+sleep 1
+wrk -t1 -c4 -d"${secs}s" --latency -s "$tmp/lint.lua" "$url/v1/lint" | grep -E "Requests/sec|p50"
+wait
 echo "== /v1/lint, 64 connections, ${secs}s"
 wrk -t2 -c64 -d"${secs}s" --latency -s "$tmp/lint.lua" "$url/v1/lint" | grep -E "Requests/sec|p50"
 server_side /v1/lint

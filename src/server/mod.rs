@@ -151,6 +151,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Writes unanswered questions to `settings.gaps`, if set.
     pub recorder: Option<Arc<Recorder>>,
+    /// Questions embedded for meaning at once: one per core, so that however many suggest
+    /// requests come in, the runtime's threads (lint, health) still get their share of the
+    /// processor; the others wait their turn.
+    pub embedding: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -174,6 +178,9 @@ impl AppState {
             kb_writes: Arc::new(tokio::sync::Mutex::new(())),
             settings: Arc::new(settings),
             metrics: Arc::new(metrics::Metrics::default()),
+            embedding: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         }
     }
 

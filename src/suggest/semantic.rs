@@ -70,11 +70,17 @@ fn passage<'a>(docs: impl Iterator<Item = &'a DocInfo>) -> String {
     text.chars().take(PASSAGE_CHARS).collect()
 }
 
+/// Questions whose vectors are kept (a chat client asks the same question again as the
+/// conversation is reopened or the agent switches back); the store is emptied when full.
+const RECENT_QUESTIONS: usize = 1024;
+
 /// Each entry's vector, by entry number.
 pub struct Semantic {
     encoder: Arc<Encoder>,
     dim: usize,
     vectors: Vec<f32>,
+    /// The vectors of recent questions, by their normalised text.
+    recent: Mutex<FxHashMap<Box<str>, Arc<[f32]>>>,
     /// The first document of each entry: what stands for it when only meaning finds it.
     pub first_doc: Vec<u32>,
 }
@@ -103,6 +109,7 @@ impl Semantic {
             encoder,
             dim,
             vectors,
+            recent: Mutex::new(FxHashMap::default()),
             first_doc: members
                 .iter()
                 .map(|m| m.first().copied().unwrap_or(0))
@@ -115,7 +122,7 @@ impl Semantic {
     /// entries (mean 0, standard deviation 1): how much nearer in meaning than the rest,
     /// whatever the model's scale.
     pub fn scores(&self, question: &str) -> Meaning {
-        let q = self.encoder.embed(question, Role::Query);
+        let q = self.question_vector(question);
         let sims: Vec<f32> = self
             .vectors
             .chunks_exact(self.dim)
@@ -133,6 +140,24 @@ impl Semantic {
             cosine: sims,
             standard,
         }
+    }
+}
+
+impl Semantic {
+    /// The question's vector, from the recent ones when it was asked lately.
+    fn question_vector(&self, question: &str) -> Arc<[f32]> {
+        let lock = || (self.recent.lock()).unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(v) = lock().get(question) {
+            return Arc::clone(v);
+        }
+        // Embedded without the lock held: other questions go on meanwhile.
+        let v: Arc<[f32]> = self.encoder.embed(question, Role::Query).into();
+        let mut recent = lock();
+        if recent.len() >= RECENT_QUESTIONS {
+            recent.clear();
+        }
+        recent.insert(question.into(), Arc::clone(&v));
+        v
     }
 }
 
