@@ -171,6 +171,27 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
+    // The question's meaning, embedded afresh (a suggester keeps the last questions' vectors,
+    // so the searches above measure a question asked again): what a new question costs more.
+    if let Some(encoder) = kefu::suggest::semantic::encoder() {
+        let questions = &sets
+            .iter()
+            .find(|s| s.0 == "eval-745")
+            .unwrap_or(&sets[0])
+            .2;
+        let mut embed = c.benchmark_group("embed");
+        embed.throughput(Throughput::Elements(questions.len() as u64));
+        embed.sample_size(10);
+        embed.bench_function(format!("question-{}", questions.len()), |b| {
+            b.iter(|| {
+                for q in questions {
+                    black_box(encoder.embed(black_box(q), kefu::embed::Role::Query));
+                }
+            });
+        });
+        embed.finish();
+    }
+
     let mut build = c.benchmark_group("index-build");
     build.sample_size(10);
     let kb = shipped_kb();

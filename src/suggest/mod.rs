@@ -32,7 +32,7 @@ use overlap::Overlap;
 /// Below this confidence the best suggestion is not offered as an answer (see
 /// `Evidence::confidence`). With meaning, on the evaluation FAQ 90 % of the questions answered
 /// at 0.6 have the right entry first, and of the shipped knowledge base's questions asked with
-/// their entry left out 4 % are answered (BENCHMARKS.md).
+/// their entry left out 5 % are answered (BENCHMARKS.md).
 pub const DEFAULT_THRESHOLD: f32 = 0.6;
 
 /// `threshold` if it is a confidence (0–1), else what is wrong with it: for every place a
