@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use kefu::suggest::gaps::GapLog;
 use kefu::suggest::kb::{self, KbEntry, Phrase};
 use kefu::suggest::recorder::Recorder;
-use kefu::suggest::{Analysis, SuggestRequest, SuggestResult, Suggester, eval};
+use kefu::suggest::{Analysis, SuggestRequest, SuggestResult, Suggester, eval, learn};
 use kefu::{Config, LintRequest, Linter};
 
 /// Where the knowledge base comes from.
@@ -383,6 +383,23 @@ pub enum KbCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Learn from the shop: add the questions agents answered with an entry (accepted pairs,
+    /// one {"question","id"} per line) as that entry's similar questions, and write the new
+    /// knowledge base as JSONL. A question the entry holds already, or another entry holds
+    /// word for word, is not added; the report says which.
+    Learn {
+        #[command(flatten)]
+        files: super::KbFiles,
+        /// The accepted pairs: one {"question","id"} per line.
+        #[arg(long, value_name = "FILE")]
+        accepted: PathBuf,
+        /// Add a question only once it was accepted for the same entry this many times.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        min_count: u64,
+        /// Where to write the new knowledge base (replaced only once complete).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// The questions customers asked that the knowledge base could not answer, most frequent
     /// first. With the shop's knowledge base (--kb or --index) each is asked again: those it
     /// answers now are closed, and left out unless --all.
@@ -547,6 +564,69 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 "re-indexed {entries} entries and {phrases} phrases in {}",
                 index.display()
             )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Learn {
+            files,
+            accepted,
+            min_count,
+            output,
+        } => {
+            let suggester = open(files.sources())?;
+            let mut entries = suggester.entries();
+            let (pairs, errors) = learn::parse_accepted(&kb::read_file(&accepted)?);
+            for e in &errors {
+                warn_skipped(&accepted, e);
+            }
+            if pairs.is_empty() {
+                bail!("{}: no accepted pairs", accepted.display());
+            }
+            let analyzer = suggester.analyzer();
+            let learned = learn::learn(&mut entries, &pairs, &analyzer, min_count as usize);
+            let mut text = String::new();
+            for e in &entries {
+                text.push_str(&serde_json::to_string(e)?);
+                text.push('\n');
+            }
+            kb::write_replacing(&output, text.as_bytes())
+                .with_context(|| format!("{}: cannot write", output.display()))?;
+            let mut out = io::stdout().lock();
+            let touched: std::collections::BTreeSet<&str> =
+                learned.added.iter().map(|(id, _)| id.as_str()).collect();
+            writeln!(
+                out,
+                "learned {} similar question{} for {} entr{} → {}",
+                learned.added.len(),
+                if learned.added.len() == 1 { "" } else { "s" },
+                touched.len(),
+                if touched.len() == 1 { "y" } else { "ies" },
+                output.display()
+            )?;
+            for (id, question) in &learned.added {
+                writeln!(out, "  + [{id}] {question}")?;
+            }
+            if learned.already > 0 {
+                writeln!(out, "{} already held by their entry", learned.already)?;
+            }
+            if learned.unconfirmed > 0 {
+                writeln!(
+                    out,
+                    "{} accepted fewer than {min_count} times: left for later",
+                    learned.unconfirmed
+                )?;
+            }
+            for (question, wanted, holder) in &learned.conflicts {
+                writeln!(
+                    out,
+                    "not added: {question} (for {wanted}) is held word for word by {holder}"
+                )?;
+            }
+            for (line, id) in &learned.unknown {
+                eprintln!(
+                    "warning: {}:{line}: no entry `{id}` in the knowledge base (skipped)",
+                    accepted.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         KbCommand::Export { files, output } => {

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod gaps;
 pub mod index;
 pub mod kb;
+pub mod learn;
 pub mod overlap;
 pub mod panel;
 pub mod recorder;

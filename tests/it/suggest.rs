@@ -997,3 +997,98 @@ fn eval_on_real_customer_questions() {
     let gap = (r5 - trad["recall_at_5"].as_f64().unwrap()).abs();
     assert!(gap <= 0.02, "Traditional within 2 points: {gap}");
 }
+
+/// A KB owner feeds the questions agents answered with an entry back into the knowledge base:
+/// each becomes a similar question once, and the next customer who asks that way is sure.
+#[test]
+fn accepted_pairs_are_learned_as_similar_questions() {
+    let dir = work_dir("kb-learn");
+    let (kb, _) = shop_files();
+    let accepted = concat!(
+        "{\"question\":\"HB分期要手续费吗？\",\"id\":\"pay-huabei\"}\n",
+        "{\"question\":\"ＨＢ分期要手續費嗎\",\"id\":\"pay-huabei\"}\n",
+        "{\"question\":\"可以用花呗分期付款吗\",\"id\":\"pay-huabei\"}\n",
+        "{\"question\":\"在吗\",\"id\":\"no-such-entry\"}\n",
+        "{\"question\":\"能退吗\"}\n",
+    );
+    std::fs::write(dir.join("accepted.jsonl"), accepted).unwrap();
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "learn",
+            "--kb",
+            &kb,
+            "--accepted",
+            "accepted.jsonl",
+            "-o",
+            "learned.jsonl",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let report = out(&o);
+    assert!(
+        report.starts_with("learned 1 similar question for 1 entry"),
+        "{report}"
+    );
+    assert!(
+        report.contains("+ [pay-huabei] HB分期要手续费吗？"),
+        "{report}"
+    );
+    assert!(report.contains("1 already held by their entry"), "{report}");
+    let warnings = err(&o);
+    assert!(
+        warnings.contains("accepted.jsonl:4: no entry `no-such-entry`"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("accepted.jsonl:5:"), "{warnings}");
+    let learned = std::fs::read_to_string(dir.join("learned.jsonl")).unwrap();
+    let huabei: serde_json::Value = (learned.lines())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["id"] == "pay-huabei")
+        .unwrap();
+    assert_eq!(
+        huabei["similar"].as_array().unwrap().last().unwrap(),
+        "HB分期要手续费吗？"
+    );
+    // The learned question is now held word for word, in either script.
+    let r = json(&kefu(
+        &dir,
+        &[
+            "suggest",
+            "--kb",
+            "learned.jsonl",
+            "--no-record",
+            "--format",
+            "json",
+            "hb分期要手續費嗎",
+        ],
+        "",
+    ));
+    assert_eq!(r["suggestions"][0]["id"], "pay-huabei", "{r}");
+    assert_eq!(r["answered"], true, "{r}");
+    // Nothing to learn from is an error naming the file.
+    std::fs::write(dir.join("empty.jsonl"), "\n").unwrap();
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "learn",
+            "--kb",
+            &kb,
+            "--accepted",
+            "empty.jsonl",
+            "-o",
+            "x.jsonl",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("empty.jsonl: no accepted pairs"),
+        "{}",
+        err(&o)
+    );
+    assert!(!dir.join("x.jsonl").exists());
+}
