@@ -65,6 +65,7 @@ pub struct Encoder {
     embed_norm: (Vec<f32>, Vec<f32>),
     layers: Vec<Layer>,
     tokenizer: Tokenizer,
+    fingerprint: u64,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -254,7 +255,15 @@ impl Encoder {
         if [bos, eos, unk].iter().any(|&id| id as usize >= vocab) {
             return Err("the sentence marks lie outside the vocabulary".into());
         }
+        let edge = map.len().min(1 << 20);
+        let fingerprint = fnv(&[
+            &(map.len() as u64).to_le_bytes()[..],
+            &map[..edge],
+            &map[map.len() - edge..],
+        ]
+        .concat());
         Ok(Self {
+            fingerprint,
             path: path.to_owned(),
             hidden,
             heads,
@@ -268,6 +277,12 @@ impl Encoder {
             layers,
             tokenizer,
         })
+    }
+
+    /// Which model this is: a hash of the file's length, its first and its last megabyte (the
+    /// header, vocabulary and last layers). Vectors computed by another model are not reused.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// The size of an embedding (384).
@@ -395,6 +410,13 @@ impl Encoder {
         }
         mean
     }
+}
+
+/// FNV-1a: a hash that is the same on every platform and version.
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Scales `v` to unit length (a zero vector stays zero).

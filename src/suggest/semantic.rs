@@ -105,7 +105,7 @@ impl Semantic {
             .map(|m| normalize(&passage(m.iter().map(|&i| &docs[i as usize]))))
             .collect();
         let dim = encoder.dim();
-        let vectors = lookup_or_embed(cache(), &encoder, &texts);
+        let vectors = lookup_or_embed(cache(&encoder), &encoder, &texts);
         Self {
             encoder,
             dim,
@@ -169,36 +169,39 @@ pub struct Meaning {
 }
 
 /// Vectors already computed, by a hash of the text, kept in `KEFU_CACHE_DIR` (default
-/// `$XDG_CACHE_HOME/kefu` or `~/.cache/kefu`) so that opening an index does not embed again.
+/// `$XDG_CACHE_HOME/kefu` or `~/.cache/kefu`) so that opening an index does not embed again:
+/// one file per model, new vectors appended, rewritten only when it passes `CACHE_CAP`.
 struct Cache {
     file: Option<PathBuf>,
     vectors: FxHashMap<u64, Box<[half::f16]>>,
 }
 
-fn cache() -> &'static Mutex<Cache> {
+fn cache(encoder: &Encoder) -> &'static Mutex<Cache> {
     static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE.get_or_init(|| {
         let dir = std::env::var_os("KEFU_CACHE_DIR")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("kefu")))
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kefu")));
-        let file = dir.map(|d| d.join("passages-e5-small-q4.bin"));
-        let vectors = file.as_deref().map(read_cache).unwrap_or_default();
+        let name = format!("passages-{:016x}.bin", encoder.fingerprint());
+        let file = dir.map(|d| d.join(name));
+        let vectors = (file.as_deref())
+            .map(|f| read_cache(f, encoder.dim()))
+            .unwrap_or_default();
         Mutex::new(Cache { file, vectors })
     })
 }
 
 /// FNV-1a of the text: stable across versions and platforms, unlike the standard hasher.
 fn key(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::embed::fnv(text.as_bytes())
 }
 
 const CACHE_MAGIC: &[u8; 8] = b"KEFUVEC1";
 
-/// The cache file's vectors; nothing when it is missing or not one (it is rebuilt).
-fn read_cache(path: &std::path::Path) -> FxHashMap<u64, Box<[half::f16]>> {
+/// The cache file's vectors; nothing when it is missing or of another size of vector. A record
+/// cut short at the end (a write interrupted) is left out.
+fn read_cache(path: &std::path::Path, dim: usize) -> FxHashMap<u64, Box<[half::f16]>> {
     let mut map = FxHashMap::default();
     let Ok(bytes) = std::fs::read(path) else {
         return map;
@@ -206,10 +209,12 @@ fn read_cache(path: &std::path::Path) -> FxHashMap<u64, Box<[half::f16]>> {
     let Some(rest) = bytes.strip_prefix(CACHE_MAGIC) else {
         return map;
     };
-    let Some((dim, rest)) = rest.split_first_chunk::<4>() else {
+    let Some((stored, rest)) = rest.split_first_chunk::<4>() else {
         return map;
     };
-    let dim = u32::from_le_bytes(*dim) as usize;
+    if u32::from_le_bytes(*stored) as usize != dim {
+        return map;
+    }
     for record in rest.chunks_exact(8 + dim * 2) {
         let (k, v) = record.split_at(8);
         let vector = v
@@ -221,26 +226,50 @@ fn read_cache(path: &std::path::Path) -> FxHashMap<u64, Box<[half::f16]>> {
     map
 }
 
+fn record(out: &mut Vec<u8>, key: u64, vector: &[half::f16]) {
+    out.extend_from_slice(&key.to_le_bytes());
+    for x in vector {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
 impl Cache {
-    fn write(&self, dim: usize) -> std::io::Result<()> {
+    /// Appends the vectors of `keys` to the file (one write, so that processes sharing the
+    /// file do not interleave records), starting it if there is none.
+    fn append(&self, keys: &[u64], dim: usize) -> std::io::Result<()> {
         let Some(file) = &self.file else {
             return Ok(());
         };
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        out.write_all(CACHE_MAGIC)?;
-        out.write_all(&(dim as u32).to_le_bytes())?;
-        for (k, v) in &self.vectors {
-            out.write_all(&k.to_le_bytes())?;
-            for x in v.iter() {
-                out.write_all(&x.to_le_bytes())?;
-            }
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)?;
+        let mut bytes = Vec::with_capacity(keys.len() * (8 + dim * 2) + 12);
+        if out.metadata()?.len() == 0 {
+            bytes.extend_from_slice(CACHE_MAGIC);
+            bytes.extend_from_slice(&(dim as u32).to_le_bytes());
         }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, file)
+        for k in keys {
+            record(&mut bytes, *k, &self.vectors[k]);
+        }
+        out.write_all(&bytes)
+    }
+
+    /// Writes the file anew with the vectors held now (through a renamed temporary).
+    fn rewrite(&self, dim: usize) -> std::io::Result<()> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let mut bytes = Vec::with_capacity(self.vectors.len() * (8 + dim * 2) + 12);
+        bytes.extend_from_slice(CACHE_MAGIC);
+        bytes.extend_from_slice(&(dim as u32).to_le_bytes());
+        for (k, v) in &self.vectors {
+            record(&mut bytes, *k, v);
+        }
+        super::kb::write_replacing(file, &bytes)
     }
 }
 
@@ -260,15 +289,23 @@ fn lookup_or_embed(cache: &Mutex<Cache>, encoder: &Encoder, texts: &[String]) ->
         .collect();
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     if !fresh.is_empty() {
-        if cache.vectors.len() + fresh.len() > CACHE_CAP {
+        let full = cache.vectors.len() + fresh.len() > CACHE_CAP;
+        if full {
             let keep: rustc_hash::FxHashSet<u64> = keys.iter().copied().collect();
             cache.vectors.retain(|k, _| keep.contains(k));
         }
+        let mut added = Vec::with_capacity(fresh.len());
         for (&i, v) in missing.iter().zip(&fresh) {
             let v = v.iter().map(|&x| half::f16::from_f32(x)).collect();
             cache.vectors.insert(keys[i], v);
+            added.push(keys[i]);
         }
-        if let Err(e) = cache.write(dim) {
+        let written = if full {
+            cache.rewrite(dim)
+        } else {
+            cache.append(&added, dim)
+        };
+        if let Err(e) = written {
             tracing::warn!("semantic vectors not cached: {e}");
         }
     }
@@ -277,4 +314,38 @@ fn lookup_or_embed(cache: &Mutex<Cache>, encoder: &Encoder, texts: &[String]) ->
         out.extend(cache.vectors[k].iter().map(|x| x.to_f32()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_file_keeps_whole_records_and_only_its_own_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sub/passages.bin");
+        let v = |x: f32| -> Box<[half::f16]> { vec![half::f16::from_f32(x); 4].into() };
+        let mut cache = Cache {
+            file: Some(file.clone()),
+            vectors: FxHashMap::default(),
+        };
+        cache.vectors.insert(1, v(0.5));
+        cache.append(&[1], 4).unwrap();
+        cache.vectors.insert(2, v(-0.25));
+        cache.vectors.insert(3, v(1.0));
+        cache.append(&[2, 3], 4).unwrap();
+        let read = read_cache(&file, 4);
+        assert_eq!(read.len(), 3);
+        assert_eq!(read[&2][0].to_f32(), -0.25);
+        // A write cut short loses its record, not the file.
+        let len = std::fs::metadata(&file).unwrap().len();
+        let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+        f.set_len(len - 3).unwrap();
+        assert_eq!(read_cache(&file, 4).len(), 2);
+        // Vectors of another size are another model's: none is used.
+        assert!(read_cache(&file, 384).is_empty());
+        cache.vectors.remove(&1);
+        cache.rewrite(4).unwrap();
+        assert_eq!(read_cache(&file, 4).len(), 2);
+    }
 }
