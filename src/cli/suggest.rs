@@ -41,8 +41,8 @@ impl KbSource {
         Ok(open(sources)?.with_threshold(self.threshold))
     }
 
-    /// The gap file: inside the index directory when there is one.
-    fn gap_log(&self, explicit: Option<&Path>) -> GapLog {
+    /// The gap file: the one named, else inside the index directory; none without either.
+    fn gap_log(&self, explicit: Option<&Path>) -> Option<GapLog> {
         GapLog::chosen(explicit, self.files.index.as_deref())
     }
 }
@@ -183,8 +183,9 @@ pub struct SuggestArgs {
     k: usize,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Where unanswered questions are recorded (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
-    #[arg(long, value_name = "FILE")]
+    /// Where unanswered questions are recorded (also KEFU_GAPS; default: DIR/gaps.jsonl with
+    /// --index, else nowhere).
+    #[arg(long, value_name = "FILE", env = "KEFU_GAPS")]
     gaps: Option<PathBuf>,
     /// Don't record unanswered questions.
     #[arg(long)]
@@ -204,11 +205,15 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
     let suggester = args.source.open()?;
     // Written by the recorder's thread while the questions are answered, in batches (one sync
     // each); every one is written before the command ends.
-    let recorder = (!args.no_record)
-        .then(|| Recorder::start(args.source.gap_log(args.gaps.as_deref()), 1024))
-        .transpose()?;
+    let log = (!args.no_record)
+        .then(|| args.source.gap_log(args.gaps.as_deref()))
+        .flatten();
+    let unrecorded = !args.no_record && log.is_none();
+    let recorder = log.map(|log| Recorder::start(log, 1024)).transpose()?;
+    let unanswered = std::cell::Cell::new(false);
     // A write that fails (or a writer that stopped) is reported by the flush, `recorded`.
     let record = |req: &SuggestRequest, result: &SuggestResult| {
+        unanswered.set(unanswered.get() || (req.record && !result.answered));
         if let Some(recorder) = &recorder
             && req.record
             && !result.answered
@@ -218,6 +223,13 @@ pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
         }
     };
     let recorded = || -> Result<()> {
+        // Said once, on stderr: where the gaps would go is the user's choice.
+        if unrecorded && unanswered.get() {
+            eprintln!(
+                "note: unanswered questions are not recorded; --gaps FILE (or KEFU_GAPS), or \
+                 --index DIR, records them for `kefu kb gaps`"
+            );
+        }
         if let Some(recorder) = &recorder {
             recorder.flush().with_context(|| {
                 format!(
@@ -404,8 +416,8 @@ pub enum KbCommand {
     /// first. With the shop's knowledge base (--kb or --index) each is asked again: those it
     /// answers now are closed, and left out unless --all.
     Gaps {
-        /// The gap file (default: DIR/gaps.jsonl with --index, else ./kefu-gaps.jsonl).
-        #[arg(long, value_name = "FILE")]
+        /// The gap file (also KEFU_GAPS; default: DIR/gaps.jsonl with --index).
+        #[arg(long, value_name = "FILE", env = "KEFU_GAPS")]
         file: Option<PathBuf>,
         /// The knowledge base to ask them again (--index: also where the gap file is; the
         /// shipped one is not asked, it only changes with kefu).
@@ -660,7 +672,12 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             dismiss,
             compact,
         } => {
-            let log = source.gap_log(file.as_deref());
+            let Some(log) = source.gap_log(file.as_deref()) else {
+                bail!(
+                    "which gap file? name it with --file FILE (or KEFU_GAPS), or give the \
+                     on-disk index with --index DIR"
+                );
+            };
             if !dismiss.is_empty() || compact {
                 return tend_gaps(&log, &dismiss, compact);
             }

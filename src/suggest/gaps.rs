@@ -18,8 +18,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::text::normalize::normalize_free;
 
-/// The gap file used when none is named.
-pub const DEFAULT_FILE: &str = "kefu-gaps.jsonl";
 /// The gap file inside an on-disk index's directory, used when there is one.
 pub const INDEX_FILE: &str = "gaps.jsonl";
 
@@ -150,13 +148,13 @@ impl GapLog {
         Self::new(dir.join(INDEX_FILE))
     }
 
-    /// The gap file a command uses: the one named, else the index's (`in_index`), else
-    /// `DEFAULT_FILE` in the working directory.
-    pub fn chosen(file: Option<&Path>, index: Option<&Path>) -> Self {
+    /// The gap file a command uses: the one named, else the index's (`in_index`); none when
+    /// neither is given (nothing is written where the user did not ask).
+    pub fn chosen(file: Option<&Path>, index: Option<&Path>) -> Option<Self> {
         match (file, index) {
-            (Some(f), _) => Self::new(f),
-            (None, Some(dir)) => Self::in_index(dir),
-            (None, None) => Self::new(DEFAULT_FILE),
+            (Some(f), _) => Some(Self::new(f)),
+            (None, Some(dir)) => Some(Self::in_index(dir)),
+            (None, None) => None,
         }
     }
 

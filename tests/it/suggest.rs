@@ -101,26 +101,75 @@ fn suggest_prints_answers_with_confidence_and_lint() {
 #[test]
 fn unanswered_questions_are_recorded_and_listed() {
     let dir = work_dir("gaps");
+    // Nothing is written where the user did not ask: the command says how to record.
+    let o = kefu(&dir, &["suggest", "你们卖不卖汽车轮胎"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("not recorded; --gaps FILE"), "{}", err(&o));
+    assert_eq!(
+        std::fs::read_dir(&*dir).unwrap().count(),
+        0,
+        "no file in the working directory"
+    );
+    let o = kefu(&dir, &["kb", "gaps"], "");
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("which gap file? name it with --file FILE"),
+        "{}",
+        err(&o)
+    );
     for q in ["你们卖不卖汽车轮胎", "你們賣不賣汽車輪胎", "你们老板贵姓"] {
-        let o = kefu(&dir, &["suggest", q], "");
+        let o = kefu(&dir, &["suggest", "--gaps", "kefu-gaps.jsonl", q], "");
         assert!(out(&o).starts_with("no good answer"), "{}", out(&o));
     }
-    kefu(&dir, &["suggest", "运费险怎么用"], "");
-    let o = kefu(&dir, &["kb", "gaps", "--format", "json"], "");
+    kefu(
+        &dir,
+        &["suggest", "--gaps", "kefu-gaps.jsonl", "运费险怎么用"],
+        "",
+    );
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "gaps",
+            "--file",
+            "kefu-gaps.jsonl",
+            "--format",
+            "json",
+        ],
+        "",
+    );
     let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(gaps.as_array().unwrap().len(), 2, "{gaps}");
     assert_eq!(gaps[0]["count"], 2);
     assert_eq!(gaps[0]["question"], "你們賣不賣汽車輪胎");
-    assert!(out(&kefu(&dir, &["kb", "gaps"], "")).contains("你们老板贵姓"));
+    assert!(
+        out(&kefu(
+            &dir,
+            &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
+            ""
+        ))
+        .contains("你们老板贵姓")
+    );
     // Each gap names the entry that came closest, the best time it was asked: where the
     // question may go as a similar question, if that entry is the right one.
     for q in [
         "衣服小了能换大一码再送个赠品吗",
         "衣服小了能換大一碼再送個贈品嗎👕",
     ] {
-        kefu(&dir, &["suggest", q], "");
+        kefu(&dir, &["suggest", "--gaps", "kefu-gaps.jsonl", q], "");
     }
-    let o = kefu(&dir, &["kb", "gaps", "--format", "json"], "");
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "gaps",
+            "--file",
+            "kefu-gaps.jsonl",
+            "--format",
+            "json",
+        ],
+        "",
+    );
     let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     let size = gaps
         .as_array()
@@ -130,24 +179,53 @@ fn unanswered_questions_are_recorded_and_listed() {
         .unwrap_or_else(|| panic!("{gaps}"));
     assert_eq!(size["count"], 2, "{gaps}");
     assert_eq!(size["closest"], "exchange-size", "{gaps}");
-    let text = out(&kefu(&dir, &["kb", "gaps"], ""));
+    let text = out(&kefu(
+        &dir,
+        &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
+        "",
+    ));
     assert!(
         text.contains("(closest: exchange-size, confidence 0."),
         "{text}"
     );
     // The most asked only: the two asked twice, then how many more there are.
-    let text = out(&kefu(&dir, &["kb", "gaps", "--limit", "2"], ""));
+    let text = out(&kefu(
+        &dir,
+        &["kb", "gaps", "--file", "kefu-gaps.jsonl", "--limit", "2"],
+        "",
+    ));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].trim_start().starts_with("2 "), "{text}");
     assert!(lines[1].trim_start().starts_with("2 "), "{text}");
     assert_eq!(lines[2], "(1 more, asked less often: --limit lists more)");
-    let o = kefu(&dir, &["kb", "gaps", "--limit", "0"], "");
+    let o = kefu(
+        &dir,
+        &["kb", "gaps", "--file", "kefu-gaps.jsonl", "--limit", "0"],
+        "",
+    );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("--limit"), "{}", err(&o));
-    let o = kefu(&dir, &["suggest", "--no-record", "能寄到月球吗"], "");
+    let o = kefu(
+        &dir,
+        &[
+            "suggest",
+            "--gaps",
+            "kefu-gaps.jsonl",
+            "--no-record",
+            "能寄到月球吗",
+        ],
+        "",
+    );
     assert!(o.status.success());
-    assert!(!out(&kefu(&dir, &["kb", "gaps"], "")).contains("月球"));
+    assert!(
+        !out(&kefu(
+            &dir,
+            &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
+            ""
+        ))
+        .contains("月球")
+    );
 
     // The shop dismisses what it will never answer (as listed, script aside); one that is not
     // recorded fails the command, the others are still dismissed.
@@ -156,6 +234,8 @@ fn unanswered_questions_are_recorded_and_listed() {
         &[
             "kb",
             "gaps",
+            "--file",
+            "kefu-gaps.jsonl",
             "--dismiss",
             "你们卖不卖汽车轮胎？",
             "--dismiss",
@@ -174,30 +254,72 @@ fn unanswered_questions_are_recorded_and_listed() {
         "{}",
         err(&o)
     );
-    let text = out(&kefu(&dir, &["kb", "gaps"], ""));
+    let text = out(&kefu(
+        &dir,
+        &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
+        "",
+    ));
     assert!(
         !text.contains("輪胎") && text.contains("你们老板贵姓"),
         "{text}"
     );
     // Compaction: one line per open question, the same list.
-    let o = kefu(&dir, &["kb", "gaps", "--compact"], "");
+    let o = kefu(
+        &dir,
+        &["kb", "gaps", "--file", "kefu-gaps.jsonl", "--compact"],
+        "",
+    );
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(
         out(&o),
         "compacted kefu-gaps.jsonl: 6 lines → 2\n",
         "five askings and one dismissal"
     );
-    assert_eq!(out(&kefu(&dir, &["kb", "gaps"], "")), text);
-    let o = kefu(&dir, &["kb", "gaps", "--compact", "--limit", "1"], "");
+    assert_eq!(
+        out(&kefu(
+            &dir,
+            &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
+            ""
+        )),
+        text
+    );
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "gaps",
+            "--file",
+            "kefu-gaps.jsonl",
+            "--compact",
+            "--limit",
+            "1",
+        ],
+        "",
+    );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
 
     // A batch records every unanswered question before the command ends.
     let batch: String = (0..300)
         .map(|i| format!("{{\"question\":\"你们卖不卖{}号自行车🚲\"}}\n", i % 3))
         .collect();
-    let o = kefu(&dir, &["suggest", "--jsonl", "-"], &batch);
+    let o = kefu(
+        &dir,
+        &["suggest", "--gaps", "kefu-gaps.jsonl", "--jsonl", "-"],
+        &batch,
+    );
     assert!(o.status.success(), "{}", err(&o));
-    let o = kefu(&dir, &["kb", "gaps", "--format", "json"], "");
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "gaps",
+            "--file",
+            "kefu-gaps.jsonl",
+            "--format",
+            "json",
+        ],
+        "",
+    );
     let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     let bikes: Vec<u64> = gaps
         .as_array()
