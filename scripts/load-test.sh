@@ -17,16 +17,18 @@ tmp="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 serve
 
+# What every wrk script prints at the end.
+report='done = function(summary, latency, requests)
+  io.write(string.format("p50 %.0f us  p99 %.0f us  max %.0f us  requests %d  errors %d\n",
+    latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end'
 post() { # FILE BODY
   cat >"$1" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '$2'
-done = function(summary, latency, requests)
-  io.write(string.format("p50 %.0f us  p99 %.0f us  max %.0f us  requests %d  errors %d\n",
-    latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
-end
+$report
 LUA
 }
 # The server's own handling time (its /metrics histogram, from request to response, without
@@ -66,7 +68,7 @@ wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/suggest.lua" "$url/v1/suggest" | gr
 server_side /v1/suggest
 # Every question new (a number appended): the question's meaning is embedded for each request,
 # none comes from the recent questions kept.
-cat >"$tmp/suggest-new.lua" <<'LUA'
+cat >"$tmp/suggest-new.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local n = 0
@@ -74,11 +76,7 @@ request = function()
   n = n + 1
   return wrk.format(nil, nil, nil, '{"question":"我拍下了还没付款，订单' .. n .. '怎么就关闭了","k":3}')
 end
-done = function(summary, latency, requests)
-  io.write(string.format("p50 %.0f us  p99 %.0f us  max %.0f us  requests %d  errors %d\n",
-    latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
-end
+$report
 LUA
 echo "== /v1/suggest, every question new, 16 connections, ${secs}s"
 wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/suggest-new.lua" "$url/v1/suggest" | grep -E "Requests/sec|p50"

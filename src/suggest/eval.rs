@@ -249,15 +249,10 @@ pub fn compare(before: &[QueryRank], after: &[QueryRank]) -> Comparison {
 
 /// Reads a run saved by `--save`: one `QueryRank` per line. A bad line is an error naming it.
 pub fn parse_ranks(text: &str) -> Result<Vec<QueryRank>, super::kb::LineError> {
-    (text.lines().enumerate())
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| super::kb::LineError {
-                line: i + 1,
-                message: crate::error::json_line_error(&e),
-            })
-        })
-        .collect()
+    match super::kb::json_lines(text) {
+        (ranks, errors) if errors.is_empty() => Ok(ranks.into_iter().map(|(_, r)| r).collect()),
+        (_, mut errors) => Err(errors.swap_remove(0)),
+    }
 }
 
 /// A run's ranks as `parse_ranks` reads them.
@@ -488,21 +483,8 @@ impl Tally {
 
 /// Parses a JSONL query file; bad lines are errors naming their line.
 pub fn parse_queries(text: &str) -> (Vec<EvalQuery>, Vec<super::kb::LineError>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<EvalQuery>(line) {
-            Ok(q) => out.push(q),
-            Err(e) => errors.push(super::kb::LineError {
-                line: i + 1,
-                message: crate::error::json_line_error(&e),
-            }),
-        }
-    }
-    (out, errors)
+    let (queries, errors) = super::kb::json_lines(text);
+    (queries.into_iter().map(|(_, q)| q).collect(), errors)
 }
 
 #[cfg(test)]

@@ -55,6 +55,26 @@ impl fmt::Display for LineError {
     }
 }
 
+/// Reads JSON lines, one `T` per line (blank lines skipped), each with its line number; a
+/// line that does not parse is an error naming it.
+pub fn json_lines<T: serde::de::DeserializeOwned>(text: &str) -> (Vec<(usize, T)>, Vec<LineError>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<T>(line) {
+            Ok(v) => out.push((i + 1, v)),
+            Err(e) => errors.push(LineError {
+                line: i + 1,
+                message: crate::error::json_line_error(&e),
+            }),
+        }
+    }
+    (out, errors)
+}
+
 /// What an import read: the good records with their line numbers, and the bad lines.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded<T> {

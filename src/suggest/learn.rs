@@ -35,26 +35,19 @@ pub struct Learned {
 
 /// Reads accepted pairs, one `{"question","id"}` per line; bad lines are errors naming them.
 pub fn parse_accepted(text: &str) -> (Vec<(usize, Accepted)>, Vec<LineError>) {
+    let (read, mut errors) = super::kb::json_lines::<Accepted>(text);
     let mut pairs = Vec::new();
-    let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Accepted>(line) {
-            Ok(p) if p.question.trim().is_empty() || p.id.trim().is_empty() => {
-                errors.push(LineError {
-                    line: i + 1,
-                    message: "`question` and `id` must not be empty".to_owned(),
-                })
-            }
-            Ok(p) => pairs.push((i + 1, p)),
-            Err(e) => errors.push(LineError {
-                line: i + 1,
-                message: crate::error::json_line_error(&e),
-            }),
+    for (line, p) in read {
+        if p.question.trim().is_empty() || p.id.trim().is_empty() {
+            errors.push(LineError {
+                line,
+                message: "`question` and `id` must not be empty".to_owned(),
+            });
+        } else {
+            pairs.push((line, p));
         }
     }
+    errors.sort_by_key(|e| e.line);
     (pairs, errors)
 }
 

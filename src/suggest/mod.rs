@@ -603,13 +603,10 @@ impl Suggester {
                 }),
                 meaning: meaning.as_ref().map(|m| {
                     let e = doc.entry as usize;
-                    let nearest_other = (m.cosine.iter().enumerate())
-                        .filter(|&(other, _)| other != e)
-                        .fold(f32::NEG_INFINITY, |best, (_, &c)| best.max(c));
                     Closeness {
                         cosine: m.cosine[e],
                         standard: m.standard[e],
-                        margin: (m.cosine[e] - nearest_other).max(-1.0),
+                        margin: m.margin(e).max(-1.0),
                     }
                 }),
             };

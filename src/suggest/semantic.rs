@@ -137,9 +137,18 @@ impl Semantic {
         } else {
             sims.iter().map(|s| (s - mean) / sd).collect()
         };
+        let mut nearest = (0, f32::NEG_INFINITY, f32::NEG_INFINITY);
+        for (i, &c) in sims.iter().enumerate() {
+            if c > nearest.1 {
+                nearest = (i, c, nearest.1);
+            } else if c > nearest.2 {
+                nearest.2 = c;
+            }
+        }
         Meaning {
             cosine: sims,
             standard,
+            nearest,
         }
     }
 }
@@ -166,6 +175,16 @@ impl Semantic {
 pub struct Meaning {
     pub cosine: Vec<f32>,
     pub standard: Vec<f32>,
+    /// The nearest entry and its cosine, and the second nearest's cosine.
+    nearest: (usize, f32, f32),
+}
+
+impl Meaning {
+    /// The entry's cosine less the nearest other entry's: positive when it is the nearest.
+    pub fn margin(&self, entry: usize) -> f32 {
+        let (first, best, second) = self.nearest;
+        self.cosine[entry] - if entry == first { second } else { best }
+    }
 }
 
 /// Vectors already computed, by a hash of the text, kept in `KEFU_CACHE_DIR` (default

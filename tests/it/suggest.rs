@@ -117,59 +117,35 @@ fn unanswered_questions_are_recorded_and_listed() {
         "{}",
         err(&o)
     );
+    // From here on the gap file is named.
+    let ask = |args: &[&str]| {
+        let args = [&["suggest", "--gaps", "kefu-gaps.jsonl"][..], args].concat();
+        kefu(&dir, &args, "")
+    };
+    let list = |args: &[&str]| {
+        let args = [&["kb", "gaps", "--file", "kefu-gaps.jsonl"][..], args].concat();
+        kefu(&dir, &args, "")
+    };
     for q in ["你们卖不卖汽车轮胎", "你們賣不賣汽車輪胎", "你们老板贵姓"] {
-        let o = kefu(&dir, &["suggest", "--gaps", "kefu-gaps.jsonl", q], "");
+        let o = ask(&[q]);
         assert!(out(&o).starts_with("no good answer"), "{}", out(&o));
     }
-    kefu(
-        &dir,
-        &["suggest", "--gaps", "kefu-gaps.jsonl", "运费险怎么用"],
-        "",
-    );
-    let o = kefu(
-        &dir,
-        &[
-            "kb",
-            "gaps",
-            "--file",
-            "kefu-gaps.jsonl",
-            "--format",
-            "json",
-        ],
-        "",
-    );
+    ask(&["运费险怎么用"]);
+    let o = list(&["--format", "json"]);
     let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(gaps.as_array().unwrap().len(), 2, "{gaps}");
     assert_eq!(gaps[0]["count"], 2);
     assert_eq!(gaps[0]["question"], "你們賣不賣汽車輪胎");
-    assert!(
-        out(&kefu(
-            &dir,
-            &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
-            ""
-        ))
-        .contains("你们老板贵姓")
-    );
+    assert!(out(&list(&[])).contains("你们老板贵姓"));
     // Each gap names the entry that came closest, the best time it was asked: where the
     // question may go as a similar question, if that entry is the right one.
     for q in [
         "衣服小了能换大一码再送个赠品吗",
         "衣服小了能換大一碼再送個贈品嗎👕",
     ] {
-        kefu(&dir, &["suggest", "--gaps", "kefu-gaps.jsonl", q], "");
+        ask(&[q]);
     }
-    let o = kefu(
-        &dir,
-        &[
-            "kb",
-            "gaps",
-            "--file",
-            "kefu-gaps.jsonl",
-            "--format",
-            "json",
-        ],
-        "",
-    );
+    let o = list(&["--format", "json"]);
     let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     let size = gaps
         .as_array()
@@ -179,70 +155,33 @@ fn unanswered_questions_are_recorded_and_listed() {
         .unwrap_or_else(|| panic!("{gaps}"));
     assert_eq!(size["count"], 2, "{gaps}");
     assert_eq!(size["closest"], "exchange-size", "{gaps}");
-    let text = out(&kefu(
-        &dir,
-        &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
-        "",
-    ));
+    let text = out(&list(&[]));
     assert!(
         text.contains("(closest: exchange-size, confidence 0."),
         "{text}"
     );
     // The most asked only: the two asked twice, then how many more there are.
-    let text = out(&kefu(
-        &dir,
-        &["kb", "gaps", "--file", "kefu-gaps.jsonl", "--limit", "2"],
-        "",
-    ));
+    let text = out(&list(&["--limit", "2"]));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].trim_start().starts_with("2 "), "{text}");
     assert!(lines[1].trim_start().starts_with("2 "), "{text}");
     assert_eq!(lines[2], "(1 more, asked less often: --limit lists more)");
-    let o = kefu(
-        &dir,
-        &["kb", "gaps", "--file", "kefu-gaps.jsonl", "--limit", "0"],
-        "",
-    );
+    let o = list(&["--limit", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("--limit"), "{}", err(&o));
-    let o = kefu(
-        &dir,
-        &[
-            "suggest",
-            "--gaps",
-            "kefu-gaps.jsonl",
-            "--no-record",
-            "能寄到月球吗",
-        ],
-        "",
-    );
+    let o = ask(&["--no-record", "能寄到月球吗"]);
     assert!(o.status.success());
-    assert!(
-        !out(&kefu(
-            &dir,
-            &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
-            ""
-        ))
-        .contains("月球")
-    );
+    assert!(!out(&list(&[])).contains("月球"));
 
     // The shop dismisses what it will never answer (as listed, script aside); one that is not
     // recorded fails the command, the others are still dismissed.
-    let o = kefu(
-        &dir,
-        &[
-            "kb",
-            "gaps",
-            "--file",
-            "kefu-gaps.jsonl",
-            "--dismiss",
-            "你们卖不卖汽车轮胎？",
-            "--dismiss",
-            "能寄到月球吗",
-        ],
-        "",
-    );
+    let o = list(&[
+        "--dismiss",
+        "你们卖不卖汽车轮胎？",
+        "--dismiss",
+        "能寄到月球吗",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(
         out(&o).starts_with("dismissed: 你們賣不賣汽車輪胎 (asked 2 times, last 20"),
@@ -254,48 +193,21 @@ fn unanswered_questions_are_recorded_and_listed() {
         "{}",
         err(&o)
     );
-    let text = out(&kefu(
-        &dir,
-        &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
-        "",
-    ));
+    let text = out(&list(&[]));
     assert!(
         !text.contains("輪胎") && text.contains("你们老板贵姓"),
         "{text}"
     );
     // Compaction: one line per open question, the same list.
-    let o = kefu(
-        &dir,
-        &["kb", "gaps", "--file", "kefu-gaps.jsonl", "--compact"],
-        "",
-    );
+    let o = list(&["--compact"]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(
         out(&o),
         "compacted kefu-gaps.jsonl: 6 lines → 2\n",
         "five askings and one dismissal"
     );
-    assert_eq!(
-        out(&kefu(
-            &dir,
-            &["kb", "gaps", "--file", "kefu-gaps.jsonl"],
-            ""
-        )),
-        text
-    );
-    let o = kefu(
-        &dir,
-        &[
-            "kb",
-            "gaps",
-            "--file",
-            "kefu-gaps.jsonl",
-            "--compact",
-            "--limit",
-            "1",
-        ],
-        "",
-    );
+    assert_eq!(out(&list(&[])), text);
+    let o = list(&["--compact", "--limit", "1"]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
 
     // A batch records every unanswered question before the command ends.
@@ -308,18 +220,7 @@ fn unanswered_questions_are_recorded_and_listed() {
         &batch,
     );
     assert!(o.status.success(), "{}", err(&o));
-    let o = kefu(
-        &dir,
-        &[
-            "kb",
-            "gaps",
-            "--file",
-            "kefu-gaps.jsonl",
-            "--format",
-            "json",
-        ],
-        "",
-    );
+    let o = list(&["--format", "json"]);
     let gaps: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     let bikes: Vec<u64> = gaps
         .as_array()
