@@ -31,8 +31,8 @@ pub struct Config {
     pub audit: AuditConfig,
 }
 
-/// The shop's response-time policy; every field optional (`audit::Settings` has the defaults).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// The shop's audit policy; every field optional (`audit::Settings` has the defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AuditConfig {
     /// Seconds a customer may wait before the reply should apologise for the wait.
@@ -41,6 +41,12 @@ pub struct AuditConfig {
     /// Seconds within which an agent who promised to come back (稍等, 我去查) should.
     #[serde(default, deserialize_with = "seconds")]
     pub promise: Option<i64>,
+    /// Weight of the service manner in a conversation's score (default 0.2).
+    #[serde(default, deserialize_with = "weight")]
+    pub manner_weight: Option<f32>,
+    /// Weight of the outcome for the customer in a conversation's score (default 0.8).
+    #[serde(default, deserialize_with = "weight")]
+    pub outcome_weight: Option<f32>,
 }
 
 /// `kefu serve` settings from the config file; every field optional.
@@ -215,6 +221,17 @@ pub fn check_seconds(seconds: i64) -> std::result::Result<i64, String> {
     }
 }
 
+fn weight<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<f32>, D::Error> {
+    let w = f64::deserialize(d)?;
+    if (0.0..=1000.0).contains(&w) {
+        Ok(Some(w as f32))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "a weight must be a number from 0 to 1000, not {w}"
+        )))
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -301,7 +318,8 @@ mod tests {
             c.audit,
             AuditConfig {
                 long_wait: Some(90),
-                promise: Some(300)
+                promise: Some(300),
+                ..AuditConfig::default()
             }
         );
         assert_eq!(

@@ -1,9 +1,13 @@
 //! QA audit of past conversations: every agent turn through the linter with its role and the
 //! customer message it answers, plus the checks that need a whole conversation (greeting,
-//! response times, apology after a long wait, the customer's last question left unanswered).
+//! response times, apology after a long wait, the customer's last question left unanswered) —
+//! the service manner — and how the conversation ended for the customer (`outcome`); the two
+//! combine into the conversation's score.
 
+pub mod eval;
 pub mod html;
 pub mod model;
+pub mod outcome;
 pub mod report;
 
 use serde::Serialize;
@@ -14,12 +18,16 @@ use crate::text::Span;
 use model::{Conversation, Speaker};
 
 /// Audit settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
     /// A customer waiting longer than this (seconds) should get an apology for the wait.
     pub long_wait: i64,
     /// An agent who says they will come back (稍等, 我去查) should within this many seconds.
     pub promise: i64,
+    /// The weight of the service manner in a conversation's score.
+    pub manner_weight: f32,
+    /// The weight of the outcome for the customer in a conversation's score.
+    pub outcome_weight: f32,
 }
 
 impl Settings {
@@ -29,7 +37,18 @@ impl Settings {
         Self {
             long_wait: config.long_wait.unwrap_or(default.long_wait),
             promise: config.promise.unwrap_or(default.promise),
+            manner_weight: config.manner_weight.unwrap_or(default.manner_weight),
+            outcome_weight: config.outcome_weight.unwrap_or(default.outcome_weight),
         }
+    }
+
+    /// A conversation's score from its manner and outcome scores, by the weights.
+    pub fn combine(&self, manner: f32, outcome: f32) -> f32 {
+        let total = self.manner_weight + self.outcome_weight;
+        if total <= 0.0 {
+            return manner;
+        }
+        (self.manner_weight * manner + self.outcome_weight * outcome) / total
     }
 }
 
@@ -38,8 +57,38 @@ impl Default for Settings {
         Self {
             long_wait: 60,
             promise: 120,
+            manner_weight: DEFAULT_MANNER_WEIGHT,
+            outcome_weight: DEFAULT_OUTCOME_WEIGHT,
         }
     }
+}
+
+/// The default weights of manner and outcome in a conversation's score. On conversations rated
+/// by people the outcome tracks their satisfaction and the manner hardly at all (BENCHMARKS.md,
+/// "Audit outcome"); the manner still counts, for what the agent controls.
+pub const DEFAULT_MANNER_WEIGHT: f32 = 0.2;
+pub const DEFAULT_OUTCOME_WEIGHT: f32 = 0.8;
+
+/// The checks that need the whole conversation, with what their evidence says.
+pub const CONVERSATION_CHECKS: &[(&str, &str)] = &[
+    ("missing-greeting", "开场没有问候客户"),
+    ("no-apology-after-wait", "客户久等后，回复没有致歉"),
+    ("promise-not-kept", "答应稍后回复，却没有按时回来"),
+    ("unanswered-question", "客户最后的消息没有得到回复"),
+];
+
+/// What a rule or check id means, in one Chinese line: a lint rule, a conversation check or an
+/// outcome check.
+pub fn describe(id: &str) -> Option<&'static str> {
+    crate::lint::registry::find(id)
+        .map(|r| r.doc.message)
+        .or_else(|| {
+            CONVERSATION_CHECKS
+                .iter()
+                .find(|(c, _)| *c == id)
+                .map(|(_, m)| *m)
+        })
+        .or_else(|| outcome::find(id).map(|c| c.message))
 }
 
 /// Points a conversation-level finding takes off the conversation's score.
@@ -64,8 +113,13 @@ pub struct ConversationAudit {
     pub id: String,
     /// The agent who wrote most of its agent turns.
     pub agent: String,
-    /// 0–100: the mean lint score of the agent's turns, less 10 per conversation finding.
+    /// 0–100: manner and outcome by the `[audit]` weights (default 0.2 and 0.8).
     pub score: f32,
+    /// 0–100: the service manner: the mean lint score of the agent's turns, less 10 per
+    /// conversation finding (in `evidence`).
+    pub manner: f32,
+    /// How the conversation ended for the customer, with its own evidence.
+    pub outcome: outcome::Outcome,
     pub agent_messages: usize,
     pub greeting: bool,
     pub farewell: bool,
@@ -155,8 +209,9 @@ pub fn audit_with(
 }
 
 fn audit_turns(linter: &Linter, settings: &Settings, c: &Conversation) -> ConversationAudit {
+    // An agent turn with no text (an export's placeholder) is no turn.
     let agent_turns: Vec<usize> = (0..c.turns.len())
-        .filter(|&i| c.turns[i].role == Speaker::Agent)
+        .filter(|&i| c.turns[i].role == Speaker::Agent && !c.turns[i].text.trim().is_empty())
         .collect();
     let (first_agent, last_agent) = (agent_turns.first().copied(), agent_turns.last().copied());
     let mut evidence = Vec::new();
@@ -166,6 +221,9 @@ fn audit_turns(linter: &Linter, settings: &Settings, c: &Conversation) -> Conver
     for (i, turn) in c.turns.iter().enumerate() {
         if turn.role == Speaker::Customer {
             last_customer = Some(i);
+            continue;
+        }
+        if turn.text.trim().is_empty() {
             continue;
         }
         let role = if Some(i) == last_agent && agent_turns.len() > 1 {
@@ -261,15 +319,13 @@ fn audit_turns(linter: &Linter, settings: &Settings, c: &Conversation) -> Conver
             );
         }
     }
-    if let Some(last) = c.turns.last()
-        && last.role == Speaker::Customer
-        && agent_turns.iter().any(|&i| i < c.turns.len() - 1)
+    // The customer's last message unanswered (after an agent reply, or with no agent turn at
+    // all), unless it closes the matter (谢谢, 好的). Empty turns are not there.
+    if let Some(last) = c.turns.iter().rposition(|t| !t.text.trim().is_empty())
+        && c.turns[last].role == Speaker::Customer
+        && !outcome::closes(&c.turns[last].text)
     {
-        conversation_finding(
-            c.turns.len() - 1,
-            "unanswered-question",
-            "客户最后的消息没有得到回复",
-        );
+        conversation_finding(last, "unanswered-question", "客户最后的消息没有得到回复");
     }
     let conversation_findings = evidence.iter().filter(|e| e.span.is_none()).count() as f32;
     let mean = if scores.is_empty() {
@@ -278,10 +334,14 @@ fn audit_turns(linter: &Linter, settings: &Settings, c: &Conversation) -> Conver
         scores.iter().sum::<f32>() / scores.len() as f32
     };
     evidence.sort_by_key(|e| e.turn);
+    let manner = (mean - CONVERSATION_PENALTY * conversation_findings).clamp(0.0, 100.0);
+    let outcome = outcome::assess(c);
     ConversationAudit {
         id: c.id.clone(),
         agent: main_agent(c),
-        score: (mean - CONVERSATION_PENALTY * conversation_findings).clamp(0.0, 100.0),
+        score: settings.combine(manner, outcome.score),
+        manner,
+        outcome,
         agent_messages: agent_turns.len(),
         greeting,
         farewell,
@@ -324,15 +384,21 @@ pub fn audit_text(
     let mut conversations: Vec<Conversation> = Vec::new();
     let mut grouper = model::Grouper::default();
     for (_, line) in lines {
-        grouper.push(line, &mut conversations);
+        match line {
+            model::Line::Conversation(c) => conversations.push(c),
+            model::Line::Message(m) => grouper.push(m).map_err(|e| e.to_string())?,
+        }
     }
-    grouper.flush(&mut conversations);
+    let mut batches = grouper.finish().map_err(|e| e.to_string())?;
+    while let Some(b) = batches.next_batch().map_err(|e| e.to_string())? {
+        conversations.extend(b);
+    }
     let audits: Vec<ConversationAudit> = conversations
         .iter()
         .map(|c| audit(linter, settings, c))
         .collect();
-    for a in &audits {
-        agg.add(a);
+    for (a, c) in audits.iter().zip(&conversations) {
+        agg.add(a, c);
     }
     Ok(serde_json::json!({"summary": agg.finish(), "conversations": audits}))
 }

@@ -1,10 +1,15 @@
 //! Transcripts as read from JSON lines: one conversation per line, or one message per line
-//! grouped by conversation; timestamps in RFC 3339 or Unix seconds.
+//! grouped by conversation id wherever its lines are (spilling to disk past a memory budget);
+//! timestamps in RFC 3339 or Unix seconds.
 
-use serde::{Deserialize, Deserializer};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Who wrote a turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Speaker {
     Agent,
@@ -79,50 +84,225 @@ impl Line {
     }
 }
 
-/// Joins one-message-per-line input into conversations (a conversation's lines together).
-#[derive(Debug, Default)]
+/// Joins one-message-per-line input into conversations by id, wherever in the input each
+/// conversation's messages are (chat systems export by time, so conversations interleave:
+/// a, b, a, b). A conversation's turns keep the order of their lines. Messages are held in
+/// memory up to a budget; past it they are spilled to temporary files partitioned by
+/// conversation id, and [`Grouper::finish`] reads back one partition at a time, so memory stays
+/// near the budget whatever the input's size.
+#[derive(Debug)]
 pub struct Grouper {
-    current: Option<Conversation>,
+    /// Conversations being joined, in the order of their first line.
+    open: Vec<Conversation>,
+    index: HashMap<String, usize>,
+    /// Bytes held in `open`, roughly.
+    held: usize,
+    budget: usize,
+    spill: Option<Spill>,
+}
+
+/// Temporary files holding spilled messages, one per partition of conversation ids.
+#[derive(Debug)]
+struct Spill {
+    _dir: tempfile::TempDir,
+    paths: Vec<std::path::PathBuf>,
+    parts: Vec<BufWriter<File>>,
+}
+
+/// Partitions of spilled messages: each is read back whole, so each holds about 1/64 of them.
+const PARTITIONS: usize = 64;
+
+/// Bytes a held message costs beyond its text, for the budget.
+const MESSAGE_OVERHEAD: usize = 96;
+
+impl Default for Grouper {
+    /// Everything in memory: for inputs already bounded (an HTTP body).
+    fn default() -> Self {
+        Self::with_budget(usize::MAX)
+    }
 }
 
 impl Grouper {
-    /// Adds a line; finished conversations go to `out`.
-    pub fn push(&mut self, line: Line, out: &mut Vec<Conversation>) {
-        match line {
-            Line::Conversation(c) => {
-                self.flush(out);
-                out.push(c);
-            }
-            Line::Message(m) => {
-                if self
-                    .current
-                    .as_ref()
-                    .is_some_and(|c| c.id != m.conversation)
-                {
-                    self.flush(out);
-                }
-                let c = self.current.get_or_insert_with(|| Conversation {
-                    id: m.conversation.clone(),
-                    agent: None,
-                    turns: Vec::new(),
-                });
-                if c.agent.is_none() {
-                    c.agent.clone_from(&m.agent);
-                }
-                c.turns.push(Turn {
-                    role: m.role,
-                    text: m.text,
-                    ts: m.ts,
-                    agent: m.agent,
-                });
-            }
+    /// Holds about `budget` bytes of messages in memory before spilling to disk.
+    pub fn with_budget(budget: usize) -> Self {
+        Self {
+            open: Vec::new(),
+            index: HashMap::new(),
+            held: 0,
+            budget,
+            spill: None,
         }
     }
 
-    /// Ends the conversation being joined.
-    pub fn flush(&mut self, out: &mut Vec<Conversation>) {
-        out.extend(self.current.take());
+    /// Adds a message to its conversation.
+    pub fn push(&mut self, m: MessageLine) -> io::Result<()> {
+        self.held += m.text.len() + m.conversation.len() + MESSAGE_OVERHEAD;
+        let k = match self.index.get(&m.conversation) {
+            Some(&k) => k,
+            None => {
+                self.index.insert(m.conversation.clone(), self.open.len());
+                self.open.push(Conversation {
+                    id: m.conversation,
+                    agent: None,
+                    turns: Vec::new(),
+                });
+                self.open.len() - 1
+            }
+        };
+        let c = &mut self.open[k];
+        if c.agent.is_none() {
+            c.agent.clone_from(&m.agent);
+        }
+        c.turns.push(Turn {
+            role: m.role,
+            text: m.text,
+            ts: m.ts,
+            agent: m.agent,
+        });
+        if self.held > self.budget {
+            self.spill_held()?;
+        }
+        Ok(())
     }
+
+    /// Whether messages went to disk.
+    pub fn spilled(&self) -> bool {
+        self.spill.is_some()
+    }
+
+    fn spill_held(&mut self) -> io::Result<()> {
+        if self.spill.is_none() {
+            let dir = tempfile::Builder::new().prefix("kefu-audit-").tempdir()?;
+            let paths: Vec<_> = (0..PARTITIONS)
+                .map(|i| dir.path().join(format!("part-{i:02}.jsonl")))
+                .collect();
+            let parts = paths
+                .iter()
+                .map(|p| File::create(p).map(BufWriter::new))
+                .collect::<io::Result<_>>()?;
+            self.spill = Some(Spill {
+                _dir: dir,
+                paths,
+                parts,
+            });
+        }
+        let spill = self.spill.as_mut().expect("created above");
+        for c in self.open.drain(..) {
+            let part = &mut spill.parts[partition(&c.id)];
+            for t in c.turns {
+                let line = Spilled {
+                    conversation: &c.id,
+                    role: t.role,
+                    text: &t.text,
+                    ts: t.ts,
+                    agent: t.agent.as_deref(),
+                    conversation_agent: c.agent.as_deref(),
+                };
+                serde_json::to_writer(&mut *part, &line)?;
+                part.write_all(b"\n")?;
+            }
+        }
+        self.index.clear();
+        self.held = 0;
+        Ok(())
+    }
+
+    /// Ends the input: the joined conversations, in batches (one when nothing was spilled).
+    pub fn finish(mut self) -> io::Result<Batches> {
+        if self.spill.is_none() {
+            return Ok(Batches {
+                memory: Some(self.open),
+                paths: Vec::new(),
+                _spill: None,
+            });
+        }
+        self.spill_held()?;
+        let mut spill = self.spill.take().expect("spilled");
+        for p in &mut spill.parts {
+            p.flush()?;
+        }
+        spill.parts.clear();
+        let mut paths = spill.paths.clone();
+        paths.reverse();
+        Ok(Batches {
+            memory: None,
+            paths,
+            _spill: Some(spill),
+        })
+    }
+}
+
+/// The conversations of a finished [`Grouper`], a batch at a time.
+#[derive(Debug)]
+pub struct Batches {
+    memory: Option<Vec<Conversation>>,
+    /// Partitions not read yet, last first.
+    paths: Vec<std::path::PathBuf>,
+    _spill: Option<Spill>,
+}
+
+impl Batches {
+    /// The next batch of whole conversations; `None` at the end.
+    pub fn next_batch(&mut self) -> io::Result<Option<Vec<Conversation>>> {
+        if let Some(m) = self.memory.take() {
+            return Ok(Some(m));
+        }
+        let Some(path) = self.paths.pop() else {
+            return Ok(None);
+        };
+        let mut open: Vec<Conversation> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for line in BufReader::new(File::open(&path)?).lines() {
+            let s: Respilled = serde_json::from_str(&line?).map_err(io::Error::other)?;
+            let k = *index.entry(s.conversation.clone()).or_insert_with(|| {
+                open.push(Conversation {
+                    id: s.conversation.clone(),
+                    agent: s.conversation_agent.clone(),
+                    turns: Vec::new(),
+                });
+                open.len() - 1
+            });
+            let c = &mut open[k];
+            if c.agent.is_none() {
+                c.agent = s.conversation_agent;
+            }
+            c.turns.push(Turn {
+                role: s.role,
+                text: s.text,
+                ts: s.ts,
+                agent: s.agent,
+            });
+        }
+        Ok(Some(open))
+    }
+}
+
+fn partition(id: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    id.hash(&mut h);
+    (h.finish() % PARTITIONS as u64) as usize
+}
+
+/// A message as spilled to disk (times already in Unix seconds).
+#[derive(Serialize)]
+struct Spilled<'a> {
+    conversation: &'a str,
+    role: Speaker,
+    text: &'a str,
+    ts: Option<i64>,
+    agent: Option<&'a str>,
+    conversation_agent: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Respilled {
+    conversation: String,
+    role: Speaker,
+    text: String,
+    ts: Option<i64>,
+    agent: Option<String>,
+    conversation_agent: Option<String>,
 }
 
 /// A numeric `ts` as Unix seconds. Chat systems often export milliseconds: a number of 10¹¹ or

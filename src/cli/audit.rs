@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
-use kefu::audit::model::{Grouper, Line};
+use kefu::audit::model::{Conversation, Grouper, Line};
 use kefu::audit::report::{self, Aggregator};
 use kefu::audit::{ConversationAudit, Settings, audit_with};
 use kefu::{Config, Linter};
@@ -46,6 +46,21 @@ pub struct AuditArgs {
     /// (default: `[audit] promise` in kefu.toml, else 120).
     #[arg(long, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
     promise: Option<i64>,
+    /// Conversations on the review-first list (worst outcome first).
+    #[arg(long, value_name = "N", default_value_t = report::REVIEW_FIRST)]
+    review: usize,
+    /// Messages (one per line) are held in memory up to this many MiB while their
+    /// conversations are joined; past it they go to temporary files.
+    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    spill_after: usize,
+    /// The file holds conversations graded by people (`{"id","turns","rating":{"S":…}}`): print
+    /// how each of kefu's scores agrees with each grade (Spearman, Kendall) instead of a report.
+    #[arg(long, conflicts_with_all = ["format", "by", "topics"])]
+    eval: bool,
+    /// With --eval: also write each conversation's scores, outcome features and grades as JSON
+    /// lines (what `scripts/fit-outcome` fits the outcome model on).
+    #[arg(long, value_name = "FILE", requires = "eval")]
+    save: Option<PathBuf>,
 }
 
 fn seconds(s: &str) -> Result<i64, String> {
@@ -82,7 +97,11 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
     let settings = Settings {
         long_wait: args.long_wait.unwrap_or(policy.long_wait),
         promise: args.promise.unwrap_or(policy.promise),
+        ..policy
     };
+    if args.eval {
+        return evaluate(&args, &linter, &settings);
+    }
     let kb = if args.topics {
         let sources = kefu::suggest::Sources {
             kb: args.kb.clone(),
@@ -109,10 +128,21 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
     if per_conversation_csv {
         writeln!(out, "{}", report::conversation_csv_header())?;
     }
-    let mut agg = Aggregator::default();
-    let mut kept: Vec<ConversationAudit> = Vec::new();
-    let mut truncated = false;
-    let mut grouper = Grouper::default();
+    let mut sink = Sink {
+        agg: Aggregator::with_review(args.review),
+        kept: Vec::new(),
+        truncated: false,
+        format: args.format,
+        per_conversation_csv,
+        out,
+    };
+    let audit_all = |conversations: &[Conversation]| -> Vec<ConversationAudit> {
+        conversations
+            .par_iter()
+            .map(|c| audit_with(&linter, &settings, kb.as_ref(), c))
+            .collect()
+    };
+    let mut grouper = Grouper::with_budget(args.spill_after.saturating_mul(1 << 20));
     let mut line_no = 0;
     let mut lines: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
     loop {
@@ -134,7 +164,9 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
                 Err(_) => lines.push((line_no, String::from("\u{0}invalid utf-8"))),
             }
         }
-        let done = lines.is_empty();
+        if lines.is_empty() {
+            break;
+        }
         let parsed: Vec<(usize, Result<Line, String>)> = lines
             .par_iter()
             .map(|(n, s)| {
@@ -146,42 +178,37 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
                 (*n, r)
             })
             .collect();
+        // Whole conversations are audited as they come; messages wait for the end of the input,
+        // since a conversation's next message may be anywhere below.
         let mut conversations = Vec::new();
         for (n, line) in parsed {
             match line {
-                Ok(l) => grouper.push(l, &mut conversations),
+                Ok(Line::Conversation(c)) => conversations.push(c),
+                Ok(Line::Message(m)) => grouper
+                    .push(m)
+                    .context("spilling messages to a temporary file")?,
                 Err(e) if args.strict => bail!("{}:{n}: {e}", args.file),
-                Err(e) => agg.bad_line(n, format!("{}:{n}: {e}", args.file)),
+                Err(e) => sink.agg.bad_line(n, format!("{}:{n}: {e}", args.file)),
             }
         }
-        if done {
-            grouper.flush(&mut conversations);
-        }
-        let audits: Vec<ConversationAudit> = conversations
-            .par_iter()
-            .map(|c| audit_with(&linter, &settings, kb.as_ref(), c))
-            .collect();
-        for a in audits {
-            agg.add(&a);
-            match args.format {
-                Format::Jsonl => {
-                    serde_json::to_writer(&mut out, &a)?;
-                    out.write_all(b"\n")?;
-                }
-                Format::Csv if per_conversation_csv => {
-                    writeln!(out, "{}", report::conversation_csv_row(&a))?
-                }
-                // The JSON report holds conversations up to a cap so memory stays bounded;
-                // `--format jsonl` streams them all.
-                Format::Json if kept.len() < JSON_KEEP => kept.push(a),
-                Format::Json => truncated = true,
-                Format::Csv | Format::Html => {}
-            }
-        }
-        if done {
-            break;
+        sink.take(&conversations, audit_all(&conversations))?;
+    }
+    let mut batches = grouper.finish().context("reading back spilled messages")?;
+    while let Some(batch) = batches
+        .next_batch()
+        .context("reading back spilled messages")?
+    {
+        for part in batch.chunks(CHUNK) {
+            sink.take(part, audit_all(part))?;
         }
     }
+    let Sink {
+        agg,
+        kept,
+        truncated,
+        mut out,
+        ..
+    } = sink;
     progress.finish_and_clear();
     let report = agg.finish();
     match args.format {
@@ -193,10 +220,18 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
         Format::Csv if !per_conversation_csv => {
             out.write_all(report::agent_csv(&report).as_bytes())?
         }
-        Format::Html => out.write_all(kefu::audit::html::render(&report).as_bytes())?,
+        Format::Html => out.write_all(kefu::audit::html::render(&report, &settings).as_bytes())?,
         _ => {}
     }
     out.flush()?;
+    if let Some(id) = &report.duplicate_sample {
+        eprintln!(
+            "warning: {} conversation(s) repeat an id already reported (first: {id}); \
+             messages of one conversation are joined wherever they are, but whole-conversation \
+             lines with the same id are reported separately",
+            report.duplicate_ids
+        );
+    }
     if report.bad_lines > 0 {
         // Not one conversation read: the wrong file, most likely (a knowledge base, a CSV).
         if report.conversations == 0 {
@@ -211,6 +246,133 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
             "warning: {} malformed line(s) skipped (first: {})",
             report.bad_lines, report.bad_line_samples[0].1
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where audits go: the roll-up, and the stream or the kept list of the chosen format.
+struct Sink {
+    agg: Aggregator,
+    kept: Vec<ConversationAudit>,
+    truncated: bool,
+    format: Format,
+    per_conversation_csv: bool,
+    out: Box<dyn Write>,
+}
+
+impl Sink {
+    fn take(
+        &mut self,
+        conversations: &[Conversation],
+        audits: Vec<ConversationAudit>,
+    ) -> Result<()> {
+        for (a, c) in audits.into_iter().zip(conversations) {
+            self.agg.add(&a, c);
+            match self.format {
+                Format::Jsonl => {
+                    serde_json::to_writer(&mut self.out, &a)?;
+                    self.out.write_all(b"\n")?;
+                }
+                Format::Csv if self.per_conversation_csv => {
+                    writeln!(self.out, "{}", report::conversation_csv_row(&a))?
+                }
+                // The JSON report holds conversations up to a cap so memory stays bounded;
+                // `--format jsonl` streams them all.
+                Format::Json if self.kept.len() < JSON_KEEP => self.kept.push(a),
+                Format::Json => self.truncated = true,
+                Format::Csv | Format::Html => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `kefu audit --eval`: the agreement of kefu's scores with people's grades.
+fn evaluate(args: &AuditArgs, linter: &Linter, settings: &Settings) -> Result<ExitCode> {
+    use kefu::audit::eval::{self, Rated};
+    let (input, _) = open(&args.file)?;
+    let mut rated = Vec::new();
+    for (n, line) in BufReader::new(input).lines().enumerate() {
+        let line = line.with_context(|| format!("reading {}", args.file))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r = Rated::parse(&line).map_err(|e| anyhow::anyhow!("{}:{}: {e}", args.file, n + 1))?;
+        rated.push(r);
+    }
+    if rated.len() < 3 {
+        bail!(
+            "{}: {} graded conversation(s): at least 3 are needed to correlate",
+            args.file,
+            rated.len()
+        );
+    }
+    let rows: Vec<(ConversationAudit, std::collections::BTreeMap<String, f64>)> = rated
+        .into_par_iter()
+        .map(|r| {
+            (
+                audit_with(linter, settings, None, &r.conversation),
+                r.rating,
+            )
+        })
+        .collect();
+    if let Some(path) = &args.save {
+        let mut w = io::BufWriter::new(
+            File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        for (a, rating) in &rows {
+            let line = serde_json::json!({
+                "id": a.id, "score": a.score, "manner": a.manner, "outcome": a.outcome.score,
+                "status": a.outcome.status, "features": a.outcome.features, "rating": rating,
+            });
+            serde_json::to_writer(&mut w, &line)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+    }
+    let agreements = eval::agreements(&rows);
+    if agreements.is_empty() {
+        bail!("{}: the conversations share no rating name", args.file);
+    }
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{} conversations · weights manner {} / outcome {}",
+        rows.len(),
+        settings.manner_weight,
+        settings.outcome_weight
+    )?;
+    writeln!(
+        out,
+        "{:<8} {:<8} {:>10} {:>10} {:>12}",
+        "score", "rating", "spearman", "kendall", "worst found"
+    )?;
+    for a in &agreements {
+        let kendall = a
+            .kendall
+            .map_or_else(|| "n/a".to_owned(), |k| format!("{k:.3}"));
+        writeln!(
+            out,
+            "{:<8} {:<8} {:>10.3} {:>10} {:>11.1}%",
+            a.score,
+            a.rating,
+            a.spearman,
+            kendall,
+            a.worst_found * 100.0
+        )?;
+    }
+    writeln!(
+        out,
+        "worst found: of the {:.0}% of conversations people rated lowest, the share kefu's score also puts in its lowest {:.0}%",
+        eval::WORST_SHARE * 100.0,
+        eval::WORST_SHARE * 100.0
+    )?;
+    if rows.len() > eval::KENDALL_MAX {
+        writeln!(
+            out,
+            "kendall: n/a past {} conversations (it compares every pair)",
+            eval::KENDALL_MAX
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

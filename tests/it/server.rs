@@ -1371,6 +1371,24 @@ async fn audit_route_takes_jsonl_or_an_array() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["summary"]["conversations"], 5);
     assert_eq!(v["summary"]["bad_lines"], 1);
+    // The outcome side, as `kefu audit` gives it: per conversation, per agent, review first.
+    assert_eq!(v["summary"]["review_first"][0]["id"], "c2");
+    assert_eq!(v["summary"]["outcomes"]["escalated"], 1);
+    let c2 = v["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "c2")
+        .unwrap();
+    assert_eq!(c2["outcome"]["status"], "escalated");
+    assert!(c2["manner"].as_f64().unwrap() > c2["score"].as_f64().unwrap());
+    let li = v["summary"]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "小李")
+        .unwrap();
+    assert_eq!(li["escalations"], 1);
     let array = json!([{"id": "a1", "agent": "小王", "turns": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": "在"}]}]);
     let (s, v) = call(
         "POST",
@@ -1456,6 +1474,7 @@ async fn audit_route_takes_jsonl_or_an_array() {
         .with_audit(kefu::audit::Settings {
             long_wait: 120,
             promise: 120,
+            ..Default::default()
         }),
         Settings::default(),
     );
