@@ -1381,7 +1381,7 @@ async fn audit_route_takes_jsonl_or_an_array() {
         .find(|c| c["id"] == "c2")
         .unwrap();
     assert_eq!(c2["outcome"]["status"], "escalated");
-    assert!(c2["manner"].as_f64().unwrap() > c2["score"].as_f64().unwrap());
+    assert!(c2["manner"].as_f64().unwrap() < 50.0 && c2["score"].as_f64().unwrap() < 50.0);
     let li = v["summary"]["agents"]
         .as_array()
         .unwrap()
