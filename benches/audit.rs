@@ -76,6 +76,14 @@ fn bench(c: &mut Criterion) {
             }
         });
     });
+    // The customer's side alone: how much of the above the outcome reading costs.
+    group.bench_function("outcome-only-200-conversations", |b| {
+        b.iter(|| {
+            for conv in &convs {
+                black_box(kefu::audit::outcome::assess(black_box(conv)));
+            }
+        });
+    });
     group.finish();
 }
 

@@ -25,7 +25,8 @@ fn number(v: f64) -> String {
     }
 }
 
-/// A horizontal bar chart: one labelled bar per item, scaled to the largest value.
+/// A horizontal bar chart: one labelled bar per item, scaled to the largest value. A table, so a
+/// long label wraps instead of running into its bar.
 fn bars(title: &str, items: &[(String, f64)], unit: &str) -> String {
     if items.is_empty() {
         return format!(
@@ -38,27 +39,21 @@ fn bars(title: &str, items: &[(String, f64)], unit: &str) -> String {
         .map(|(_, v)| *v)
         .fold(0.0_f64, f64::max)
         .max(1e-9);
-    let row = 26;
-    let height = items.len() * row + 10;
-    let mut svg = format!(
-        r#"<figure><figcaption>{}</figcaption><svg role="img" width="720" height="{height}" viewBox="0 0 720 {height}">"#,
+    let mut out = format!(
+        r#"<figure><figcaption>{}</figcaption><table class="bars">"#,
         esc(title)
     );
-    for (i, (label, v)) in items.iter().enumerate() {
-        let y = i * row + 5;
-        let w = (v / max * 380.0).max(1.0);
+    for (label, v) in items {
+        let w = (v / max * 100.0).max(0.5);
         let _ = write!(
-            svg,
-            r##"<text x="0" y="{}" font-size="13">{}</text><rect x="250" y="{y}" width="{w:.1}" height="18" fill="#4a7bd0"/><text x="{:.1}" y="{}" font-size="12">{}{unit}</text>"##,
-            y + 14,
+            out,
+            r#"<tr><td class="label">{}</td><td class="bar"><span style="width:{w:.1}%"></span><em>{}{unit}</em></td></tr>"#,
             esc(label),
-            255.0 + w,
-            y + 14,
             number(*v),
         );
     }
-    svg.push_str("</svg></figure>");
-    svg
+    out.push_str("</table></figure>");
+    out
 }
 
 /// Score bands of the per-agent chart, with their colours.
@@ -126,13 +121,17 @@ fn label(id: &str) -> String {
 
 const STYLE: &str = r#"body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;margin:2em auto;max-width:1040px;padding:0 1em;color:#222;line-height:1.5}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
-th{background:#f3f5f9;font-weight:600}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}
+th{background:#f3f5f9;font-weight:600;white-space:nowrap}td:first-child{white-space:nowrap}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}
 figcaption{font-weight:600;margin-bottom:.3em}.note{color:#555;font-size:.9em}
 .review{border:1px solid #ddd;border-left:4px solid #d9534f;border-radius:4px;padding:.6em 1em;margin:.8em 0}
 .review h3{margin:0 0 .3em;font-size:1em}.review .reason{margin:.2em 0 .5em}
 .turn{margin:.25em 0;padding:.3em .6em;border-radius:4px}.customer{background:#fff4e5}.agent{background:#eef4ff}
 .who{font-weight:600;margin-right:.5em}.tag{display:inline-block;font-size:.8em;color:#a33;border:1px solid #e3b3b3;border-radius:3px;padding:0 .4em;margin-left:.4em}
 .status{display:inline-block;border-radius:3px;padding:0 .4em;color:#fff;font-size:.85em;margin-left:.4em}
+table.bars{border:0;margin:.3em 0;width:100%;max-width:760px}table.bars td{border:0;padding:2px 6px;vertical-align:middle}
+table.bars td.label{text-align:left;width:16em;font-size:.9em}table.bars td.bar{text-align:left;white-space:nowrap}
+table.bars td.bar span{display:inline-block;height:16px;background:#4a7bd0;vertical-align:middle;max-width:calc(100% - 5em)}
+table.bars td.bar em{font-style:normal;font-size:.85em;margin-left:.4em}
 .s-no-reply,.s-escalated{background:#c9302c}.s-unresolved{background:#ec971f}.s-open{background:#888}.s-acknowledged,.s-resolved{background:#449d44}"#;
 
 /// The report page; `settings` says how the scores were weighted.
@@ -219,7 +218,7 @@ pub fn render(report: &Report, settings: &Settings) -> String {
         h.push_str("</section>");
     }
 
-    h.push_str("<h2>客服汇总</h2><table><tr><th>客服</th><th>对话</th><th>消息</th><th>综合分均值</th><th>服务规范均值</th><th>结果均值</th><th>解决/认可率</th><th>投诉升级</th><th>负面结束</th><th>未回复</th><th>首次响应中位数（秒）</th><th>响应 P90（秒）</th></tr>");
+    h.push_str(r#"<h2>客服汇总</h2><table><tr><th>客服</th><th>对话</th><th>消息</th><th>综合均分</th><th>规范均分</th><th>结果均分</th><th title="客户确认解决或致谢的对话占比">解决/认可</th><th title="客户提到投诉、差评、12315 等的对话">投诉升级</th><th>负面结束</th><th>未回复</th><th>首响中位</th><th>响应 P90</th></tr>"#);
     let opt = |x: Option<i64>| x.map_or_else(|| "–".to_owned(), |v| v.to_string());
     for a in &report.agents {
         let _ = write!(
@@ -239,7 +238,7 @@ pub fn render(report: &Report, settings: &Settings) -> String {
             opt(a.response_p90_secs)
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table><p class=\"note\">均分为 0–100；首响中位、响应 P90 的单位为秒。</p>");
     h.push_str(&agent_bands(report));
     let resolved: Vec<(String, f64)> = report
         .agents
@@ -329,7 +328,7 @@ mod tests {
             esc("<b>\"小王\" & co</b>"),
             "&lt;b&gt;&quot;小王&quot; &amp; co&lt;/b&gt;"
         );
-        let svg = bars("t<", &[("a<b".to_owned(), 2.0), ("c".to_owned(), 0.0)], "");
-        assert!(svg.contains("a&lt;b") && svg.contains("t&lt;"));
+        let chart = bars("t<", &[("a<b".to_owned(), 2.0), ("c".to_owned(), 0.0)], "");
+        assert!(chart.contains("a&lt;b") && chart.contains("t&lt;"));
     }
 }

@@ -109,7 +109,12 @@ impl ReviewItem {
         flagged.extend(manner);
         for e in flagged {
             if let Some(t) = turns.iter_mut().find(|t| t.turn == e.turn) {
-                if !t.rules.contains(&e.rule) {
+                // The manner's "unanswered" says again what the outcome already shows.
+                let said = e.rule == "unanswered-question"
+                    && t.rules
+                        .iter()
+                        .any(|r| r == "outcome-no-reply" || r == "outcome-open-question");
+                if !said && !t.rules.contains(&e.rule) {
                     t.rules.push(e.rule.clone());
                 }
                 continue;
@@ -233,7 +238,9 @@ pub struct Report {
     /// Conversations by outcome status (resolved, acknowledged, open, unresolved, escalated,
     /// no-reply).
     pub outcomes: BTreeMap<&'static str, usize>,
-    /// The conversations a QA lead should read first: worst outcome first, then lowest score.
+    /// The conversations a QA lead should read first: those that ended badly (no reply,
+    /// escalated, unresolved, an outcome under 50) or with an error in the agent's manner;
+    /// worst outcome first, then lowest score.
     pub review_first: Vec<ReviewItem>,
     pub agents: Vec<AgentReport>,
     /// The knowledge-base entries customers asked about most: `(id, count)` (with `--topics`).
@@ -268,9 +275,17 @@ impl Aggregator {
             self.duplicate_sample.get_or_insert_with(|| a.id.clone());
         }
         *self.outcomes.entry(a.outcome.status.as_str()).or_default() += 1;
+        // Worth a read: a bad ending, or an error in the agent's manner.
+        let worth = matches!(
+            a.outcome.status,
+            Status::NoReply | Status::Escalated | Status::Unresolved
+        ) || a.outcome.score < 50.0
+            || a.evidence
+                .iter()
+                .any(|e| e.severity == crate::lint::Severity::Error);
         let full = self.review.len() >= self.review_len;
         let worse = |w: &ReviewItem| ReviewItem::rank(a.outcome.score, a.score, &a.id, w).is_lt();
-        if self.review_len > 0 && (!full || self.review.last().is_some_and(worse)) {
+        if worth && self.review_len > 0 && (!full || self.review.last().is_some_and(worse)) {
             self.review.push(ReviewItem::of(a, c));
             self.review.sort_by(ReviewItem::order);
             self.review.truncate(self.review_len);

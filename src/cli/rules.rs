@@ -40,10 +40,51 @@ pub fn list(args: &RulesArgs, config: Option<&Path>) -> Result<ExitCode> {
             .map_or_else(|| "off".to_owned(), |(_, sev)| sev.to_string());
         writeln!(out, "{:<20} {}  {:<8} {}", d.id, d.code, state, d.message)?;
     }
+    writeln!(
+        out,
+        "\noutcome checks (kefu audit: how the conversation ended for the customer)"
+    )?;
+    for c in kefu::audit::outcome::CHECKS {
+        writeln!(
+            out,
+            "{:<24} {:<8} {}",
+            c.id,
+            c.severity.to_string(),
+            c.message
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kefu explain` for an outcome check of the audit.
+fn explain_outcome(c: &kefu::audit::outcome::CheckDoc) -> Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{} (outcome check of kefu audit) · severity: {}",
+        c.id, c.severity
+    )?;
+    writeln!(out, "{}\n", c.message)?;
+    writeln!(out, "## What it reads\n{}\n", c.what)?;
+    writeln!(out, "## Why it matters\n{}\n", c.why)?;
+    writeln!(out, "## Example")?;
+    for f in c.fires {
+        writeln!(out, "  ● {f}")?;
+    }
+    for q in c.quiet {
+        writeln!(out, "  ○ {q}")?;
+    }
+    writeln!(
+        out,
+        "\n## Word classes\nlexicons/outcome.txt; the outcome score's weights: src/audit/outcome.rs (MODEL), fitted by scripts/fit-outcome"
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn explain(args: &ExplainArgs) -> Result<ExitCode> {
+    if let Some(c) = kefu::audit::outcome::find(&args.rule) {
+        return explain_outcome(c);
+    }
     let Some(rule) = registry::find(&args.rule) else {
         anyhow::bail!("unknown rule `{}` (`kefu rules` lists them)", args.rule);
     };
