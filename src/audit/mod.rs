@@ -339,7 +339,7 @@ fn audit_turns(linter: &Linter, settings: &Settings, c: &Conversation) -> Conver
     ConversationAudit {
         id: c.id.clone(),
         agent: main_agent(c),
-        score: settings.combine(manner, outcome.score),
+        score: outcome::round1(settings.combine(manner, outcome.score)),
         manner,
         outcome,
         agent_messages: agent_turns.len(),

@@ -657,7 +657,12 @@ pub fn score(f: &Features) -> f32 {
         f.explaining,
     ];
     let rating = MODEL[10] + x.iter().zip(&MODEL).map(|(x, w)| x * w).sum::<f32>();
-    (50.0 + 25.0 * rating).clamp(0.0, 100.0)
+    round1((50.0 + 25.0 * rating).clamp(0.0, 100.0))
+}
+
+/// To one decimal, as reports show scores.
+pub fn round1(x: f32) -> f32 {
+    (x * 10.0).round() / 10.0
 }
 
 /// One line for the review list: the status and the words that show it.
