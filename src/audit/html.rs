@@ -69,7 +69,7 @@ fn agent_bands(report: &Report) -> String {
     let row = 28;
     let height = report.agents.len() * row + 40;
     let mut svg = format!(
-        r#"<figure><figcaption>各客服对话的综合分分布（按对话占比）</figcaption><svg role="img" width="720" height="{height}" viewBox="0 0 720 {height}">"#
+        r#"<figure><figcaption>各客服对话的综合分分布（按对话占比）</figcaption><svg role="img" width="100%" style="max-width:720px" viewBox="0 0 720 {height}">"#
     );
     for (i, (label, colour)) in BANDS.iter().enumerate() {
         let x = 250 + i * 110;
@@ -132,6 +132,7 @@ table.bars{border:0;margin:.3em 0;width:100%;max-width:760px}table.bars td{borde
 table.bars td.label{text-align:left;width:16em;font-size:.9em}table.bars td.bar{text-align:left;white-space:nowrap}
 table.bars td.bar span{display:inline-block;height:16px;background:#4a7bd0;vertical-align:middle;max-width:calc(100% - 5em)}
 table.bars td.bar em{font-style:normal;font-size:.85em;margin-left:.4em}
+.wide{overflow-x:auto;max-width:100%}
 .s-no-reply,.s-escalated{background:#c9302c}.s-unresolved{background:#ec971f}.s-open{background:#888}.s-acknowledged,.s-resolved{background:#449d44}"#;
 
 /// The report page; `settings` says how the scores were weighted.
@@ -218,7 +219,7 @@ pub fn render(report: &Report, settings: &Settings) -> String {
         h.push_str("</section>");
     }
 
-    h.push_str(r#"<h2>客服汇总</h2><table><tr><th>客服</th><th>对话</th><th>消息</th><th>综合均分</th><th>规范均分</th><th>结果均分</th><th title="客户确认解决或致谢的对话占比">解决/认可</th><th title="客户提到投诉、差评、12315 等的对话">投诉升级</th><th>负面结束</th><th>未回复</th><th>首响中位</th><th>响应 P90</th></tr>"#);
+    h.push_str(r#"<h2>客服汇总</h2><div class="wide"><table><tr><th>客服</th><th>对话</th><th>消息</th><th>综合均分</th><th>规范均分</th><th>结果均分</th><th title="客户确认解决或致谢的对话占比">解决/认可</th><th title="客户提到投诉、差评、12315 等的对话">投诉升级</th><th>负面结束</th><th>未回复</th><th>首响中位</th><th>响应 P90</th></tr>"#);
     let opt = |x: Option<i64>| x.map_or_else(|| "–".to_owned(), |v| v.to_string());
     for a in &report.agents {
         let _ = write!(
@@ -238,7 +239,7 @@ pub fn render(report: &Report, settings: &Settings) -> String {
             opt(a.response_p90_secs)
         );
     }
-    h.push_str("</table><p class=\"note\">均分为 0–100；首响中位、响应 P90 的单位为秒。</p>");
+    h.push_str("</table></div><p class=\"note\">均分为 0–100；首响中位、响应 P90 的单位为秒。</p>");
     h.push_str(&agent_bands(report));
     let resolved: Vec<(String, f64)> = report
         .agents
@@ -274,7 +275,7 @@ pub fn render(report: &Report, settings: &Settings) -> String {
     h.push_str(&bars("回复客户消息所用时间的 90 分位", &times, " 秒"));
 
     h.push_str("<h2>四个一样</h2><p class=\"note\">忙时：客服同时还有其他对话在进行。“忙时下降”为正，说明忙时服务变差；“时段差”为客服最好与最差时段（北京时间）的均分之差。</p>");
-    h.push_str("<table><tr><th>客服</th><th>忙时对话</th><th>忙时均分</th><th>闲时对话</th><th>闲时均分</th><th>忙时下降</th><th>时段差</th></tr>");
+    h.push_str("<div class=\"wide\"><table><tr><th>客服</th><th>忙时对话</th><th>忙时均分</th><th>闲时对话</th><th>闲时均分</th><th>忙时下降</th><th>时段差</th></tr>");
     let f = |x: Option<f32>| x.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"));
     let mut busy_bars = Vec::new();
     for a in &report.agents {
@@ -295,7 +296,7 @@ pub fn render(report: &Report, settings: &Settings) -> String {
             busy_bars.push((format!("{} · 闲时", a.agent), f64::from(i)));
         }
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
     if !busy_bars.is_empty() {
         h.push_str(&bars("忙时与闲时的综合分均值", &busy_bars, ""));
     }

@@ -791,6 +791,21 @@ mod tests {
     }
 
     #[test]
+    fn every_check_reads_traditional_as_simplified() {
+        use crate::text::normalize::{Script, in_script};
+        for check in CHECKS {
+            for line in check.fires {
+                let traditional = in_script(line, Script::Traditional);
+                assert!(
+                    fired(&tried(check.id, &traditional), check.id),
+                    "{} should fire on {traditional}",
+                    check.id
+                );
+            }
+        }
+    }
+
+    #[test]
     fn evidence_spans_point_at_the_words_in_the_turn() {
         let o = ending("謝謝您，問題已經解決了👍");
         let e = o
