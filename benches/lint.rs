@@ -39,6 +39,24 @@ fn bench(c: &mut Criterion) {
             b.iter(|| linter.lint(black_box(req)));
         });
     }
+    // Dense drafts of 60,000 characters, a match every few characters, in one clause or many:
+    // the cost must grow with the text, not with its square.
+    for (name, unit) in [
+        ("dense-60k-informal", "你好x"),
+        ("dense-60k-one-clause", "必须"),
+        ("dense-60k-clauses", "你等着吧，"),
+    ] {
+        let text: String = unit.chars().cycle().take(60_000).collect();
+        let req = LintRequest::new(&text);
+        assert!(
+            linter.lint(&req).findings.len() > 1_000,
+            "{name} must find much"
+        );
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("dense", name), &req, |b, req| {
+            b.iter(|| linter.lint(black_box(req)));
+        });
+    }
     group.finish();
 }
 

@@ -1,7 +1,8 @@
 //! One draft under analysis: the original text, its normalised views, clauses and (computed only
 //! when a rule needs them) jieba words, with the guards lexicon entries are checked against.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 
 use super::matcher::{RawMatch, Scanner};
 use super::{Common, LintRequest, Role};
@@ -23,7 +24,23 @@ pub struct Draft<'a> {
     words: OnceCell<Vec<Word>>,
     scanner: &'a Scanner,
     scan: OnceCell<Vec<RawMatch>>,
+    /// What is read of a whole clause, once per clause however many matches ask: a long draft
+    /// with many matches stays linear.
+    per_clause: RefCell<HashMap<Span, ClauseFacts>>,
 }
+
+/// Facts about one clause, each computed on first use.
+#[derive(Debug, Default, Clone)]
+struct ClauseFacts {
+    ours: Option<bool>,
+    polite_before: Option<bool>,
+    core: Option<Span>,
+    words: Option<std::rc::Rc<[Word]>>,
+}
+
+/// A clause longer than this (bytes) takes its words from the whole draft, segmented once,
+/// instead of being segmented on its own.
+const LONG_CLAUSE: usize = 512;
 
 impl<'a> Draft<'a> {
     pub fn new(req: &LintRequest<'a>, common: &'a Common, scanner: &'a Scanner) -> Self {
@@ -40,7 +57,27 @@ impl<'a> Draft<'a> {
             words: OnceCell::new(),
             scanner,
             scan: OnceCell::new(),
+            per_clause: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// A fact of `clause`, computed by `compute` the first time and kept.
+    fn clause_fact<T: Clone>(
+        &self,
+        clause: Span,
+        get: impl Fn(&ClauseFacts) -> Option<T>,
+        set: impl Fn(&mut ClauseFacts, T),
+        compute: impl FnOnce() -> T,
+    ) -> T {
+        if let Some(v) = self.per_clause.borrow().get(&clause).and_then(&get) {
+            return v;
+        }
+        let v = compute();
+        set(
+            self.per_clause.borrow_mut().entry(clause).or_default(),
+            v.clone(),
+        );
+        v
     }
 
     /// Every lexicon entry occurring in the folded view, from one scan shared by all rules.
@@ -82,33 +119,46 @@ impl<'a> Draft<'a> {
     }
 
     /// The words of `span` (a clause), segmented on their own: cheaper than the whole draft
-    /// when only a clause or two need words.
-    pub fn words_in(&self, span: Span) -> Vec<Word> {
-        if let Some(all) = self.words.get() {
-            return all
-                .iter()
-                .filter(|w| span.contains(w.span))
-                .copied()
-                .collect();
-        }
-        words(span.slice(&self.norm.simp))
-            .into_iter()
-            .map(|w| Word {
-                span: Span::new(w.span.start + span.start, w.span.end + span.start),
-            })
-            .collect()
+    /// when only a clause or two need words. Kept per clause; a long clause takes its words from
+    /// the whole draft's.
+    pub fn words_in(&self, span: Span) -> std::rc::Rc<[Word]> {
+        self.clause_fact(
+            span,
+            |f| f.words.clone(),
+            |f, w| f.words = Some(w),
+            || {
+                if self.words.get().is_some() || span.len() > LONG_CLAUSE {
+                    let all = self.words();
+                    let from = all.partition_point(|w| w.span.start < span.start);
+                    return all[from..]
+                        .iter()
+                        .take_while(|w| w.span.end <= span.end)
+                        .copied()
+                        .collect();
+                }
+                words(span.slice(&self.norm.simp))
+                    .into_iter()
+                    .map(|w| Word {
+                        span: Span::new(w.span.start + span.start, w.span.end + span.start),
+                    })
+                    .collect()
+            },
+        )
     }
 
     /// The word containing byte `pos`.
     pub fn word_at(&self, pos: usize) -> Option<&Word> {
-        self.words()
-            .iter()
-            .find(|w| w.span.start <= pos && pos < w.span.end)
+        // Words are in order and do not overlap.
+        let ws = self.words();
+        let k = ws.partition_point(|w| w.span.start <= pos);
+        ws[..k].last().filter(|w| pos < w.span.end)
     }
 
     fn on_word_boundaries(&self, span: Span) -> bool {
         let ws = self.words();
-        ws.iter().any(|w| w.span.start == span.start) && ws.iter().any(|w| w.span.end == span.end)
+        ws.binary_search_by_key(&span.start, |w| w.span.start)
+            .is_ok()
+            && ws.binary_search_by_key(&span.end, |w| w.span.end).is_ok()
     }
 
     /// The clause that contains `span`'s start.
@@ -127,24 +177,71 @@ impl<'a> Draft<'a> {
 
     /// Whether a clause speaks of what we do or do for the customer (我们马上处理, 为您查询).
     pub fn is_ours(&self, clause: Span) -> bool {
-        self.common.ours.is_match(clause.slice(self.fold()))
+        self.clause_fact(
+            clause,
+            |f| f.ours,
+            |f, v| f.ours = Some(v),
+            || self.common.ours.is_match(clause.slice(self.fold())),
+        )
     }
 
     /// Whether the sentence holding `clause`, up to the clause's end, has a polite marker (请, 麻烦…).
     pub fn polite_before(&self, clause: &Clause) -> bool {
-        let start = self
-            .clauses
-            .clauses
-            .iter()
-            .find(|c| c.sentence == clause.sentence)
-            .map_or(clause.span.start, |c| c.span.start);
-        self.common
-            .polite
-            .is_match(&self.fold()[start..clause.span.end])
+        let clauses = &self.clauses.clauses;
+        let Ok(here) = clauses.binary_search_by_key(&clause.span.start, |c| c.span.start) else {
+            return self.common.polite.is_match(clause.span.slice(self.fold()));
+        };
+        let cached = |k: usize| {
+            self.per_clause
+                .borrow()
+                .get(&clauses[k].span)
+                .and_then(|f| f.polite_before)
+        };
+        // Back to the sentence's first clause or the last one already read, then forward, each
+        // clause's stretch read once: a marker in an earlier clause carries on to the later ones.
+        let mut first = here;
+        while first > 0 && clauses[first - 1].sentence == clause.sentence && cached(first).is_none()
+        {
+            first -= 1;
+        }
+        let mut polite = first > 0
+            && clauses[first - 1].sentence == clause.sentence
+            && cached(first - 1).unwrap_or(false);
+        for k in first..=here {
+            if let Some(known) = cached(k) {
+                polite = known;
+                continue;
+            }
+            let from = if k == first {
+                clauses[k].span.start
+            } else {
+                clauses[k - 1].span.end
+            };
+            polite = polite
+                || self
+                    .common
+                    .polite
+                    .is_match(&self.fold()[from.min(clauses[k].span.start)..clauses[k].span.end]);
+            self.per_clause
+                .borrow_mut()
+                .entry(clauses[k].span)
+                .or_default()
+                .polite_before = Some(polite);
+        }
+        polite
     }
 
     /// A clause without leading subject/adverb words (我, 那, 就, 亲…) and trailing particles.
     pub fn core(&self, clause: Span) -> Span {
+        self.clause_fact(
+            clause,
+            |f| f.core,
+            |f, v| f.core = Some(v),
+            || self.core_uncached(clause),
+        )
+    }
+
+    fn core_uncached(&self, clause: Span) -> Span {
         let fold = self.fold();
         let (mut s, mut e) = (clause.start, clause.end);
         while let Some(n) = self.common.lead_len(&fold[s..e]) {
@@ -210,7 +307,7 @@ impl<'a> Draft<'a> {
     /// rule, not an order at the customer). Segments the clause only when asked, for a match.
     fn noun_before(&self, span: Span, clause: Span) -> bool {
         let words = self.words_in(clause);
-        let Some(prev) = words.iter().rev().find(|w| w.span.end <= span.start) else {
+        let Some(prev) = words[..words.partition_point(|w| w.span.end <= span.start)].last() else {
             return false;
         };
         if prev.span.end != span.start {

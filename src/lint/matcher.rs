@@ -295,14 +295,24 @@ impl Matcher {
                     .cmp(&a.span.len())
                     .then(a.span.start.cmp(&b.span.start))
             });
-            let mut kept: Vec<Match<'d>> = Vec::with_capacity(found.len());
+            // Longest first, each kept unless it overlaps one kept before: the kept spans never
+            // overlap, so only the neighbours by start need checking.
+            let mut kept: std::collections::BTreeMap<usize, Match<'d>> =
+                std::collections::BTreeMap::new();
             for m in found {
-                if !kept.iter().any(|k| k.span.overlaps(m.span)) {
-                    kept.push(m);
+                let before = kept
+                    .range(..=m.span.start)
+                    .next_back()
+                    .is_some_and(|(_, k)| k.span.overlaps(m.span));
+                let after = kept
+                    .range(m.span.start..)
+                    .next()
+                    .is_some_and(|(_, k)| k.span.overlaps(m.span));
+                if !before && !after {
+                    kept.insert(m.span.start, m);
                 }
             }
-            kept.sort_by_key(|m| m.span.start);
-            found = kept;
+            found = kept.into_values().collect();
         }
         found
     }

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::lexicon::{self, Lexicon, fold_entry};
 use crate::text::normalize::Script;
-use crate::text::span::{Span, offsets};
+use crate::text::span::{Span, offsets_many};
 
 /// How much a finding matters.
 #[derive(
@@ -446,43 +446,56 @@ impl Linter {
             return Vec::new();
         }
         let draft = Draft::new(req, &self.common, &self.scanner);
-        let allowed: Vec<Span> = self.allow.as_ref().map_or_else(Vec::new, |ac| {
+        let mut allowed: Vec<Span> = self.allow.as_ref().map_or_else(Vec::new, |ac| {
             ac.find_overlapping_iter(draft.fold())
                 .map(|m| Span::new(m.start(), m.end()))
                 .collect()
         });
-        let mut findings = Vec::new();
+        allowed.sort_unstable();
+        let longest = allowed.iter().map(|a| a.len()).max().unwrap_or(0);
+        // An allowed phrase overlapping a hit starts less than `longest` bytes before it: a
+        // binary search finds the few to look at.
+        let allowed_over = |hit: Span| {
+            let from = allowed.partition_point(|a| a.start + longest <= hit.start);
+            allowed[from..]
+                .iter()
+                .take_while(|a| a.start < hit.end)
+                .any(|a| a.overlaps(hit))
+        };
+        // Every rule's hits first, then their offsets in one walk over the text.
+        let mut kept = Vec::new();
         let mut hits = Vec::new();
         for rule in &self.rules {
             hits.clear();
             rule.check.check(&draft, &mut hits);
             for hit in hits.drain(..) {
                 let whole_message = rule.def.doc.whole_message;
-                if !whole_message
-                    && (draft.clauses().is_quoted(hit.span)
-                        || allowed.iter().any(|a| a.overlaps(hit.span)))
+                if !whole_message && (draft.clauses().is_quoted(hit.span) || allowed_over(hit.span))
                 {
                     continue;
                 }
-                let o = offsets(req.text, hit.span);
-                findings.push(Finding {
-                    rule: rule.def.doc.id,
-                    severity: rule.severity,
-                    message: rule.def.doc.message,
-                    text: hit.span.slice(req.text).to_owned(),
-                    span: o.span,
-                    chars: o.chars,
-                    utf16: o.utf16,
-                    fix: hit.fix,
-                    suggestions: match draft.script() {
-                        Script::Simplified => hit.suggestions,
-                        Script::Traditional => {
-                            hit.suggestions.iter().map(|s| draft.say(s)).collect()
-                        }
-                    },
-                });
+                kept.push((rule, hit));
             }
         }
+        let spans: Vec<Span> = kept.iter().map(|(_, h)| h.span).collect();
+        let mut findings: Vec<Finding> = kept
+            .into_iter()
+            .zip(offsets_many(req.text, &spans))
+            .map(|((rule, hit), o)| Finding {
+                rule: rule.def.doc.id,
+                severity: rule.severity,
+                message: rule.def.doc.message,
+                text: hit.span.slice(req.text).to_owned(),
+                span: o.span,
+                chars: o.chars,
+                utf16: o.utf16,
+                fix: hit.fix,
+                suggestions: match draft.script() {
+                    Script::Simplified => hit.suggestions,
+                    Script::Traditional => hit.suggestions.iter().map(|s| draft.say(s)).collect(),
+                },
+            })
+            .collect();
         findings.sort_by(|a, b| {
             a.span
                 .start

@@ -19,7 +19,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
@@ -247,22 +247,19 @@ pub fn router(state: AppState) -> Router {
             axum::http::header::AUTHORIZATION,
         ]);
     Router::new()
-        .route("/v1/lint", post(handlers::lint).layer(DefaultBodyLimit::max(s.max_body)))
-        .route(
-            "/v1/lint/batch",
-            post(handlers::lint_batch).layer(DefaultBodyLimit::max(s.max_batch_body)),
-        )
-        .route("/v1/suggest", post(handlers::suggest).layer(DefaultBodyLimit::max(s.max_body)))
+        .route("/v1/lint", limited(post(handlers::lint), s.max_body))
+        .route("/v1/lint/batch", limited(post(handlers::lint_batch), s.max_batch_body))
+        .route("/v1/suggest", limited(post(handlers::suggest), s.max_body))
         .route("/v1/phrases", get(handlers::phrases))
-        .route("/v1/suggest/analyze", post(handlers::analyze).layer(DefaultBodyLimit::max(s.max_body)))
-        .route("/v2/check", post(languagetool::check).layer(DefaultBodyLimit::max(s.max_body)))
+        .route("/v1/suggest/analyze", limited(post(handlers::analyze), s.max_body))
+        .route("/v2/check", limited(post(languagetool::check), s.max_body))
         .route("/v2/languages", get(languagetool::languages))
         .route("/v1/admin/reload", post(handlers::reload))
-        .route("/v1/audit", post(handlers::audit).layer(DefaultBodyLimit::max(s.max_batch_body * 8)))
+        .route("/v1/audit", limited(post(handlers::audit), s.max_batch_body * 8))
         .route("/v1/kb", get(kb::list))
         .route("/v1/kb/gaps", get(kb::gaps))
         .route("/v1/kb/gaps/dismiss", post(kb::dismiss_gap))
-        .route("/v1/kb/import", post(kb::import).layer(DefaultBodyLimit::max(s.max_batch_body * 16)))
+        .route("/v1/kb/import", limited(post(kb::import), s.max_batch_body * 16))
         .route("/v1/kb/{id}", get(kb::get).put(kb::put).delete(kb::delete))
         .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .route("/healthz", get(handlers::healthz))
@@ -287,6 +284,48 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
         .with_state(state)
+}
+
+/// A route with a body limit of `max` bytes. A body announced larger is refused before a byte
+/// of it is read, and every 413 — announced or found while reading — is the JSON error naming
+/// the limit.
+fn limited(route: MethodRouter<AppState>, max: usize) -> MethodRouter<AppState> {
+    route
+        .layer(DefaultBodyLimit::max(max))
+        .layer(middleware::from_fn(
+            move |req: Request, next: Next| async move {
+                let announced = req
+                    .headers()
+                    .get(axum::http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if announced.is_some_and(|n| n > max as u64) {
+                    return too_large(max);
+                }
+                let response = next.run(req).await;
+                if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    return too_large(max);
+                }
+                response
+            },
+        ))
+}
+
+fn too_large(max: usize) -> Response {
+    use axum::response::IntoResponse;
+    let size = if max.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", max / (1024 * 1024))
+    } else if max.is_multiple_of(1024) {
+        format!("{} KiB", max / 1024)
+    } else {
+        format!("{max} bytes")
+    };
+    error::ApiError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is over this route's limit of {size} ({max} bytes)"),
+    )
+    .into_response()
 }
 
 /// Request ids: a per-process counter, unless the client sent its own `x-request-id`.

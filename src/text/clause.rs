@@ -109,13 +109,21 @@ impl Clauses {
 
     /// Whether `span` lies inside quotation marks.
     pub fn is_quoted(&self, span: Span) -> bool {
-        self.quoted.iter().any(|q| q.contains(span))
+        // Quoted stretches are disjoint and in order: only the last one starting at or before
+        // the span can hold it.
+        let k = self.quoted.partition_point(|q| q.start <= span.start);
+        k > 0 && self.quoted[k - 1].contains(span)
     }
 
     /// The clause containing byte `pos`.
     pub fn at(&self, pos: usize) -> Option<&Clause> {
-        self.clauses
+        // Clauses are in order and do not overlap: a binary search, not a scan, so a long draft
+        // with many findings stays linear.
+        let k = self.clauses.partition_point(|c| c.span.start <= pos);
+        self.clauses[..k]
             .iter()
+            .rev()
+            .take(2)
             .find(|c| c.span.start <= pos && pos < c.span.end.max(c.span.start + 1))
     }
 }

@@ -401,3 +401,28 @@ proptest! {
         }
     }
 }
+
+/// A long draft dense with matches: every finding is found, at the right place in all three
+/// units, however far into the text (the offsets of all findings come from one walk).
+#[test]
+fn dense_long_drafts_find_every_match_at_its_place() {
+    let n = 20_000;
+    let text = format!("😀{}", "你好x".repeat(n));
+    let r = linter().lint(&LintRequest::new(&text));
+    let informal: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "informal-address")
+        .collect();
+    assert_eq!(informal.len(), n);
+    let last = informal.last().unwrap();
+    assert_eq!(last.chars.start, 1 + 3 * (n - 1), "the emoji is one char");
+    assert_eq!(last.utf16.start, 2 + 3 * (n - 1), "and two UTF-16 units");
+    assert_eq!(&text[last.span.start..last.span.end], "你");
+    assert!(r.fixed.ends_with("您好x"));
+    // One clause of 60,000 characters, every other one an order: still every match judged.
+    let one_clause = "你必须".repeat(20_000);
+    let r = linter().lint(&LintRequest::new(&one_clause));
+    assert!(r.findings.iter().any(|f| f.rule == "imperative-tone"));
+    assert!(r.findings.len() >= 20_000, "{}", r.findings.len());
+}

@@ -322,6 +322,26 @@ async fn errors_are_json_with_the_right_status() {
         (s, v["error"]["code"].as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
     );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 64 KiB (65536 bytes)"),
+        "the 413 says the route's limit: {v}"
+    );
+    // Routes that read raw bodies answer the same JSON, with their own limit.
+    let (s, v) = call(
+        "POST",
+        "/v1/audit",
+        Some("application/x-ndjson"),
+        "a".repeat(9 * 1024 * 1024),
+    )
+    .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("8 MiB"),
+        "{v}"
+    );
     let (s, v) = call("GET", "/v1/lint", None, Body::empty()).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
