@@ -71,6 +71,9 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     pub admin_token: Option<String>,
     pub log_format: Option<LogFormat>,
+    /// Host names requests may name in `Host` (default: any, or only loopback names when the
+    /// service listens on a loopback address).
+    pub hosts: Option<Vec<String>>,
 }
 
 /// How the service writes its log lines (stderr).

@@ -43,6 +43,11 @@ pub struct ServeArgs {
     /// default text). KEFU_LOG sets what is logged.
     #[arg(long, env = "KEFU_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormatArg>,
+    /// A host name requests may name in their `Host` header (repeatable; also KEFU_HOSTS,
+    /// comma-separated; `*` for any). Default: any, but only loopback names (localhost,
+    /// 127.0.0.1, ::1) when listening on a loopback address.
+    #[arg(long = "host", env = "KEFU_HOSTS", value_delimiter = ',')]
+    hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -145,6 +150,18 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
             .index
             .as_ref()
             .map(|d| kefu::suggest::gaps::GapLog::in_index(d)),
+        hosts: {
+            let named = if args.hosts.is_empty() {
+                file.hosts.clone()
+            } else {
+                Some(args.hosts.clone())
+            };
+            match named {
+                Some(h) if h.iter().any(|h| h == "*") => None,
+                Some(h) => Some(h),
+                None => kefu::server::default_hosts(addr),
+            }
+        },
         ..Settings::default()
     };
     let loader_sources = sources.clone();

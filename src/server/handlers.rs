@@ -47,8 +47,20 @@ pub async fn lint(
     body: Result<Json<LintBody>, JsonRejection>,
 ) -> Result<Json<LintResult>, ApiError> {
     let Json(body) = body?;
-    Ok(Json(state.engine().linter.lint(&body.request())))
+    let engine = state.engine();
+    // A draft as typed is linted here and now; a long one goes to the blocking pool.
+    if body.text.len() <= LIGHT_DRAFT {
+        return Ok(Json(engine.linter.lint(&body.request())));
+    }
+    Ok(Json(
+        state
+            .heavy(move || engine.linter.lint(&body.request()))
+            .await?,
+    ))
 }
+
+/// Bytes of a draft linted on the request's own thread; longer ones are heavy work.
+const LIGHT_DRAFT: usize = 4 * 1024;
 
 pub async fn lint_batch(
     State(state): State<AppState>,
@@ -63,11 +75,14 @@ pub async fn lint_batch(
         )));
     }
     let engine = state.engine();
-    let results: Vec<LintResult> = body
-        .items
-        .iter()
-        .map(|i| engine.linter.lint(&i.request()))
-        .collect();
+    let results: Vec<LintResult> = state
+        .heavy(move || {
+            body.items
+                .iter()
+                .map(|i| engine.linter.lint(&i.request()))
+                .collect()
+        })
+        .await?;
     Ok(Json(json!({ "results": results })))
 }
 
@@ -165,7 +180,8 @@ pub async fn readyz(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// Checks `Authorization: Bearer <token>` against the configured admin token.
+/// Checks `Authorization: Bearer <token>` (the scheme in any case) against the configured admin
+/// token.
 pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &state.settings.admin_token else {
         return Err(ApiError::new(
@@ -177,16 +193,10 @@ pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> 
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    // Compared in full whatever the input, so timing says nothing about the token.
-    let ok = given.is_some_and(|g| {
-        g.len() == token.len()
-            && g.bytes()
-                .zip(token.bytes())
-                .fold(0, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
-    if ok {
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    if given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -197,11 +207,19 @@ pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> 
     }
 }
 
-pub async fn reload(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers)?;
+/// Compares a given secret with the real one in time that depends only on the real one's
+/// length: every byte of it is looked at whatever was given, so timing tells neither where a
+/// guess goes wrong nor how long the token is.
+fn same_secret(given: &[u8], real: &[u8]) -> bool {
+    let mut diff = given.len() ^ real.len();
+    for (i, r) in real.iter().enumerate() {
+        let g = given.get(i).copied().unwrap_or(!r);
+        diff |= usize::from(g ^ r);
+    }
+    diff == 0
+}
+
+pub async fn reload(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let s = state.clone();
     tokio::task::spawn_blocking(move || s.reload())
         .await
@@ -272,8 +290,32 @@ pub struct AuditQuery {
 pub async fn audit(
     State(state): State<AppState>,
     query: Result<Query<AuditQuery>, QueryRejection>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    // A JSON type, which a browser sends cross-site only after a CORS preflight: a web page
+    // cannot make the service audit megabytes with a plain form post.
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| {
+            matches!(
+                v.as_str(),
+                "application/json"
+                    | "application/x-ndjson"
+                    | "application/jsonl"
+                    | "application/jsonlines"
+            )
+        });
+    if !json_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send conversations as `Content-Type: application/x-ndjson` (JSONL) or `application/json` (an array)",
+        ));
+    }
     let Query(query) = query?;
     let engine = state.engine();
     let mut settings = engine.audit;
@@ -298,12 +340,10 @@ pub async fn audit(
             "the body is empty: send conversations as JSONL or a JSON array",
         ));
     }
-    let report = tokio::task::spawn_blocking(move || {
-        crate::audit::audit_text(&engine.linter, &settings, &text)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
+    let report = state
+        .heavy(move || crate::audit::audit_text(&engine.linter, &settings, &text))
+        .await?
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
     // Not one conversation read, as `kefu audit` does: the wrong document, most likely.
     let summary = &report["summary"];
     if summary["conversations"] == 0 && summary["bad_lines"].as_u64().is_some_and(|n| n > 0) {

@@ -19,7 +19,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
@@ -57,6 +57,10 @@ pub struct Settings {
     pub index_dir: Option<std::path::PathBuf>,
     /// Where unanswered questions are recorded, if anywhere.
     pub gaps: Option<crate::suggest::gaps::GapLog>,
+    /// Host names (the `Host` header, port aside) requests may name; `None` takes any. A
+    /// service on a loopback address takes only loopback names by default, so a web page whose
+    /// name was rebound to 127.0.0.1 cannot read it.
+    pub hosts: Option<Vec<String>>,
 }
 
 impl Default for Settings {
@@ -70,6 +74,7 @@ impl Default for Settings {
             admin_token: None,
             index_dir: None,
             gaps: None,
+            hosts: None,
         }
     }
 }
@@ -155,7 +160,14 @@ pub struct AppState {
     /// requests come in, the runtime's threads (lint, health) still get their share of the
     /// processor; the others wait their turn.
     pub embedding: Arc<tokio::sync::Semaphore>,
+    /// Heavy requests (a long draft, a batch, an audit) at once, on the blocking pool: past
+    /// this many, a request waits up to [`CPU_WAIT`], then is answered 503 with Retry-After, so
+    /// a flood of heavy requests never holds the runtime's threads that light ones need.
+    pub cpu: Arc<tokio::sync::Semaphore>,
 }
+
+/// How long a heavy request waits for a turn before it is answered 503.
+pub const CPU_WAIT: Duration = Duration::from_secs(2);
 
 impl AppState {
     pub fn new(linter: Linter, suggester: Suggester, settings: Settings) -> Self {
@@ -181,7 +193,28 @@ impl AppState {
             embedding: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
+            cpu: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         }
+    }
+
+    /// Runs CPU-heavy `work` on the blocking pool once a turn is free (see `cpu`); 503 with
+    /// Retry-After when none frees up in time.
+    pub async fn heavy<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, error::ApiError> {
+        let permit = tokio::time::timeout(CPU_WAIT, self.cpu.clone().acquire_owned())
+            .await
+            .map_err(|_| error::ApiError::busy())?
+            .map_err(error::ApiError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            work()
+        })
+        .await
+        .map_err(error::ApiError::internal)
     }
 
     /// Enables reloading (SIGHUP, `POST /v1/admin/reload`) from these sources.
@@ -254,13 +287,21 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/suggest/analyze", limited(post(handlers::analyze), s.max_body))
         .route("/v2/check", limited(post(languagetool::check), s.max_body))
         .route("/v2/languages", get(languagetool::languages))
-        .route("/v1/admin/reload", post(handlers::reload))
+        .route("/v1/admin/reload", admin(post(handlers::reload), &state))
         .route("/v1/audit", limited(post(handlers::audit), s.max_batch_body * 8))
         .route("/v1/kb", get(kb::list))
         .route("/v1/kb/gaps", get(kb::gaps))
-        .route("/v1/kb/gaps/dismiss", post(kb::dismiss_gap))
-        .route("/v1/kb/import", limited(post(kb::import), s.max_batch_body * 16))
-        .route("/v1/kb/{id}", get(kb::get).put(kb::put).delete(kb::delete))
+        .route("/v1/kb/gaps/dismiss", admin(post(kb::dismiss_gap), &state))
+        .route(
+            "/v1/kb/import",
+            limited(admin(post(kb::import), &state), s.max_batch_body * 16),
+        )
+        .route(
+            "/v1/kb/{id}",
+            get(kb::get)
+                .merge(admin(put(kb::put), &state))
+                .merge(admin(delete(kb::delete), &state)),
+        )
         .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
@@ -283,7 +324,84 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
+        .layer(middleware::from_fn(sanitise_request_id))
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .with_state(state)
+}
+
+/// An admin route: the token is checked before anything else, the body included.
+fn admin(route: MethodRouter<AppState>, state: &AppState) -> MethodRouter<AppState> {
+    route.layer(middleware::from_fn_with_state(
+        state.clone(),
+        |State(state): State<AppState>, req: Request, next: Next| async move {
+            match handlers::authorize(&state, req.headers()) {
+                Ok(()) => next.run(req).await,
+                Err(e) => axum::response::IntoResponse::into_response(e),
+            }
+        },
+    ))
+}
+
+/// A client's `x-request-id` is kept only when it is short and plain (letters, digits, `.-_:`);
+/// otherwise the service gives the request its own.
+async fn sanitise_request_id(mut req: Request, next: Next) -> Response {
+    let plain = |v: &HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 64
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':'))
+    };
+    if req.headers().get("x-request-id").is_some_and(|v| !plain(v)) {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
+/// Refuses a request whose `Host` is not one the service answers to (see `Settings::hosts`).
+async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(hosts) = &state.settings.hosts {
+        let host = req
+            .headers()
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| req.uri().host())
+            .map(host_name);
+        if !host.is_some_and(|h| hosts.iter().any(|a| a.eq_ignore_ascii_case(h))) {
+            return axum::response::IntoResponse::into_response(error::ApiError::new(
+                axum::http::StatusCode::MISDIRECTED_REQUEST,
+                "misdirected_request",
+                format!(
+                    "this service answers to {} only; add the name to [server] hosts (or --host)",
+                    hosts.join(", ")
+                ),
+            ));
+        }
+    }
+    next.run(req).await
+}
+
+/// The name of a `Host` header, its port left out: `localhost:8080` → `localhost`,
+/// `[::1]:8080` → `::1`.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    host.rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name)
+}
+
+/// The names a service bound to `addr` answers to by default: on a loopback address only the
+/// loopback names; elsewhere any (the shop names its host with `[server] hosts`).
+pub fn default_hosts(addr: std::net::SocketAddr) -> Option<Vec<String>> {
+    addr.ip().is_loopback().then(|| {
+        ["localhost", "127.0.0.1", "::1"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain([addr.ip().to_string()])
+            .collect()
+    })
 }
 
 /// A route with a body limit of `max` bytes. A body announced larger is refused before a byte

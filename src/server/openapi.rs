@@ -176,9 +176,9 @@ fn kb_gaps_dismiss() {}
     responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn reload() {}
 
-#[utoipa::path(post, path = "/v1/audit", params(super::handlers::AuditQuery), request_body(content = TextBody, description = "JSONL (a conversation or a message per line) or a JSON array of conversations", content_type = "text/plain"),
+#[utoipa::path(post, path = "/v1/audit", params(super::handlers::AuditQuery), request_body(content = TextBody, description = "JSONL (a conversation or a message per line) or a JSON array of conversations", content_type = "application/x-ndjson"),
     responses((status = 200, description = "{summary: {conversations, bad_lines, outcomes{status: n}, review_first[{id, agent, score, manner, outcome, status, reason, turns[…]}], agents[{…, manner_mean, outcome_mean, resolved_share, escalations, negative_endings, no_reply}]}, conversations: [{id, agent, score, manner, outcome{score, status, sentiment_start, sentiment_end, escalation, repeated, reason, evidence[…]}, evidence[…], …}]}", body = Object),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 fn audit() {}
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Status)))]

@@ -1059,7 +1059,7 @@ fn acknowledged_kb_writes_survive_sigkill() {
                 "{{\"question\":\"问题{i}怎么办\",\"answer\":\"您好，这是第{i}条答案。\"}}"
             );
             let req = format!(
-                "PUT /v1/kb/k{i} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer durable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "PUT /v1/kb/k{i} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer durable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             let Ok(mut s) = TcpStream::connect(&writer_addr) else {
@@ -1093,7 +1093,9 @@ fn acknowledged_kb_writes_survive_sigkill() {
         .filter(|id| {
             !http(
                 &addr,
-                &format!("GET /v1/kb/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                &format!(
+                    "GET /v1/kb/{id} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                ),
             )
             .starts_with("HTTP/1.1 200")
         })
@@ -1159,7 +1161,7 @@ fn logs_are_json_lines_when_asked() {
     let resp = http(
         &addr,
         &format!(
-            "POST /v1/suggest HTTP/1.1\r\nHost: x\r\nx-request-id: qa-42\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /v1/suggest HTTP/1.1\r\nHost: localhost\r\nx-request-id: qa-42\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     );
@@ -1289,7 +1291,7 @@ fn post_json(addr: &str, path: &str, body: &Value) -> Value {
     let resp = http(
         addr,
         &format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     );
@@ -1677,4 +1679,185 @@ fn serve_listens_on_a_host_name() {
             "{bad}: {err}"
         );
     }
+}
+
+/// What a hostile caller tries first: another host name (DNS rebinding), a body sent to an
+/// admin route without the token, an odd request id, a plain-text audit from a web page.
+#[tokio::test]
+async fn hostile_requests_are_refused_before_work_is_done() {
+    let guarded = AppState::new(
+        Linter::with_defaults().unwrap(),
+        Suggester::with_defaults().unwrap(),
+        Settings {
+            admin_token: Some("s3cret-token".to_owned()),
+            hosts: Some(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]),
+            ..Settings::default()
+        },
+    );
+    let send = |method: &str, uri: &str, headers: &[(&str, &str)], body: String| {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Body::from(body)).unwrap();
+        let state = guarded.clone();
+        async move {
+            let resp = router(state).oneshot(req).await.unwrap();
+            let status = resp.status();
+            let id = resp.headers().get("x-request-id").cloned();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            (status, v, id)
+        }
+    };
+    // A page whose name was rebound to 127.0.0.1 sends its own name as Host.
+    let (s, v, _) = send(
+        "GET",
+        "/v1/kb/gaps",
+        &[("host", "evil.example")],
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::MISDIRECTED_REQUEST, Some("misdirected_request"))
+    );
+    let (s, _, _) = send(
+        "GET",
+        "/healthz",
+        &[("host", "localhost:8080")],
+        String::new(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "a port after the name is fine");
+    let (s, _, _) = send(
+        "GET",
+        "/healthz",
+        &[("host", "127.0.0.1:8080")],
+        String::new(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let local = [("host", "localhost")];
+    // Without the token an admin route answers 401 whatever the body: it is not read.
+    let (s, v, _) = send(
+        "PUT",
+        "/v1/kb/x",
+        &[("host", "localhost"), ("content-type", "application/json")],
+        "{not json".to_owned(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    for (scheme, token) in [
+        ("Bearer", "s3cret"),
+        ("Bearer", "s3cret-token-and-more"),
+        ("Basic", "s3cret-token"),
+    ] {
+        let auth = format!("{scheme} {token}");
+        let (s, _, _) = send(
+            "POST",
+            "/v1/kb/import",
+            &[
+                ("host", "localhost"),
+                ("authorization", &auth),
+                ("content-type", "application/x-ndjson"),
+            ],
+            "x".repeat(1000),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{auth}");
+    }
+    // The scheme in any case; the token right: past the check (no index here: 409).
+    let (s, v, _) = send(
+        "DELETE",
+        "/v1/kb/x",
+        &[
+            ("host", "localhost"),
+            ("authorization", "bearer s3cret-token"),
+        ],
+        String::new(),
+    )
+    .await;
+    assert_ne!(s, StatusCode::UNAUTHORIZED, "{v}");
+    // A plain request id is echoed; a long or spaced one is replaced by the service's own.
+    let lint = r#"{"text":"您好"}"#.to_owned();
+    let json = ("content-type", "application/json");
+    let (_, _, id) = send(
+        "POST",
+        "/v1/lint",
+        &[local[0], json, ("x-request-id", "qa-42")],
+        lint.clone(),
+    )
+    .await;
+    assert_eq!(id.unwrap(), "qa-42");
+    let long = "x".repeat(8 * 1024);
+    for bad in ["has spaces in it", long.as_str()] {
+        let (_, _, id) = send(
+            "POST",
+            "/v1/lint",
+            &[local[0], json, ("x-request-id", bad)],
+            lint.clone(),
+        )
+        .await;
+        let id = id.unwrap();
+        assert!(id.to_str().unwrap().starts_with("req-"), "{id:?}");
+    }
+    // An audit must say it is JSON: a plain-text post (what a web page can send without a
+    // preflight) is refused.
+    let jsonl = r#"{"id":"a","turns":[{"role":"customer","text":"在吗"}]}"#.to_owned();
+    let (s, v, _) = send(
+        "POST",
+        "/v1/audit",
+        &[local[0], ("content-type", "text/plain")],
+        jsonl.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("unsupported_media_type")
+        )
+    );
+    let (s, _, _) = send(
+        "POST",
+        "/v1/audit",
+        &[
+            local[0],
+            ("content-type", "application/x-ndjson; charset=utf-8"),
+        ],
+        jsonl,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+/// A long draft is linted on the blocking pool and answers exactly as a short one would.
+#[tokio::test]
+async fn a_long_draft_answers_as_a_short_one() {
+    let piece = "你等着吧，这不是我们的问题。";
+    let long = piece.repeat(1000);
+    let (s, v) = call(
+        "POST",
+        "/v1/lint",
+        Some("application/json"),
+        json!({"text": long}).to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, one) = call(
+        "POST",
+        "/v1/lint",
+        Some("application/json"),
+        json!({"text": piece}).to_string(),
+    )
+    .await;
+    let n = one["findings"].as_array().unwrap().len();
+    assert!(n > 0);
+    assert_eq!(v["findings"].as_array().unwrap().len(), n * 1000);
 }
