@@ -74,6 +74,10 @@ pub struct ServerConfig {
     /// Host names requests may name in `Host` (default: any, or only loopback names when the
     /// service listens on a loopback address).
     pub hosts: Option<Vec<String>>,
+    /// Connections open at once (default 4096).
+    pub max_connections: Option<u32>,
+    /// Seconds a client has to send a request's headers (default 10).
+    pub header_timeout: Option<u32>,
 }
 
 /// How the service writes its log lines (stderr).

@@ -11,7 +11,6 @@ use clap::{Args, ValueEnum};
 
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use kefu::config::LogFormat;
 use kefu::server::{AppState, Engine, Settings, router};
 use kefu::{Config, Linter};
@@ -48,6 +47,14 @@ pub struct ServeArgs {
     /// 127.0.0.1, ::1) when listening on a loopback address.
     #[arg(long = "host", env = "KEFU_HOSTS", value_delimiter = ',')]
     hosts: Vec<String>,
+    /// Connections open at once (also KEFU_MAX_CONNECTIONS; default 4096, and always below the
+    /// process's limit on open files); past it a new connection is closed at once.
+    #[arg(long, env = "KEFU_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// Seconds a client has to send a request's headers, after connecting or after its last
+    /// response; a connection idle for longer is closed (also KEFU_HEADER_TIMEOUT; default 10).
+    #[arg(long, env = "KEFU_HEADER_TIMEOUT", value_parser = clap::value_parser!(u32).range(1..))]
+    header_timeout: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -169,6 +176,27 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
         .with_loader(Arc::new(move || load_engine(&loader_sources)));
     let at_exit = state.clone();
     let app = router(state.clone());
+    // Idle connections must not run the process out of descriptors: the soft limit goes up to
+    // the hard one, and connections stay below it, leaving room for files and the index.
+    let open_files = kefu::server::listen::raise_open_files();
+    let max_connections = args
+        .max_connections
+        .or(file.max_connections)
+        .unwrap_or(4096);
+    let header_timeout = args.header_timeout.or(file.header_timeout).unwrap_or(10);
+    if max_connections == 0 || header_timeout == 0 {
+        bail!("[server] `max-connections` and `header-timeout` must be at least 1");
+    }
+    let limits = kefu::server::listen::Limits {
+        header_timeout: Duration::from_secs(u64::from(header_timeout)),
+        max_connections: (max_connections as usize)
+            .min(open_files.saturating_sub(256).max(16) as usize),
+    };
+    tracing::debug!(
+        open_files,
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -188,16 +216,7 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
             .map_or_else(|| "off (words alone)".to_owned(), |e| e.path().display().to_string());
         tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, %semantic, "serving");
         tokio::spawn(reload_on_sighup(state, reload));
-        // Replies go out as soon as they are written: Nagle's algorithm would hold a small
-        // segment written after another until the first is acknowledged.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "TCP_NODELAY not set on a connection");
-            }
-        });
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown(stop))
-            .await?;
+        kefu::server::listen::serve(listener, app, limits, shutdown(stop)).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     // The unanswered questions of the last requests are written before the process ends.

@@ -5,6 +5,7 @@ mod error;
 mod handlers;
 pub(crate) mod kb;
 pub(crate) mod languagetool;
+pub mod listen;
 pub mod metrics;
 pub mod openapi;
 mod web;

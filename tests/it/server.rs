@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -1142,6 +1143,15 @@ fn server_settings_precedence() {
         "the variable overrides the file: {line}"
     );
     stop(child);
+    std::fs::write(dir.join("kefu.toml"), "[server]\nmax-connections = 0\n").unwrap();
+    let said = refused_to_serve(&dir);
+    assert!(said.contains("`max-connections`"), "{said}");
+    let o = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["serve", "--header-timeout", "0"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "a zero timeout is refused");
 }
 
 /// `[server] log-format = "json"`: every line the service logs is a JSON object a collector can
@@ -1860,4 +1870,73 @@ async fn a_long_draft_answers_as_a_short_one() {
     let n = one["findings"].as_array().unwrap().len();
     assert!(n > 0);
     assert_eq!(v["findings"].as_array().unwrap().len(), n * 1000);
+}
+
+/// Idle and half-sent connections are closed after the header timeout, connections past the cap
+/// are closed at once, and once the idle ones are gone the service answers again: a client that
+/// opens sockets and sends nothing cannot hold the service.
+#[test]
+fn idle_connections_are_closed_and_capped() {
+    let (child, addr) = serve(|cmd| {
+        cmd.args(["--header-timeout", "1", "--max-connections", "4"]);
+    });
+    let started = std::time::Instant::now();
+    let mut idle: Vec<TcpStream> = (0..4)
+        .map(|i| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            if i % 2 == 1 {
+                // Half a request: the headers never end.
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+                    .unwrap();
+            }
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // The fifth connection is over the cap: closed without an answer.
+    let mut over = TcpStream::connect(&addr).unwrap();
+    over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ =
+        over.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let mut answer = String::new();
+    let _ = over.read_to_string(&mut answer);
+    assert!(
+        answer.is_empty(),
+        "a connection over the cap is not served: {answer}"
+    );
+    // Every idle connection is closed by the service after about a second.
+    for s in &mut idle {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = Vec::new();
+        match s.read_to_end(&mut buf) {
+            Ok(_) => {}
+            Err(e) => assert_ne!(e.kind(), std::io::ErrorKind::WouldBlock, "still open"),
+        }
+        // A half-sent request may get a 408 before the close; an idle one gets nothing.
+        let text = String::from_utf8_lossy(&buf);
+        assert!(
+            text.is_empty() || text.starts_with("HTTP/1.1 408"),
+            "{text}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // Their slots are free again.
+    let resp = http(
+        &addr,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    // A keep-alive client that goes quiet is closed too, and a stop does not wait for it.
+    let mut kept = TcpStream::connect(&addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut first = [0u8; 12];
+    kept.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    stop(child);
 }
