@@ -233,11 +233,14 @@ impl AppState {
     }
 
     /// Rebuilds the engine from its sources and swaps it in; on any error the old one keeps
-    /// serving and the error is returned.
+    /// serving and the error is returned. Knowledge-base writes wait while it loads, so what
+    /// it swaps in never predates a write already acknowledged. Blocks: call it off the
+    /// runtime (`spawn_blocking`).
     pub fn reload(&self) -> Result<(), crate::Error> {
         let loader = self.loader.as_ref().ok_or_else(|| {
             crate::Error::Invalid("this service has no sources to reload from".to_owned())
         })?;
+        let _no_writes = self.kb_writes.blocking_lock();
         let fresh = Arc::new(loader()?);
         *self
             .engine

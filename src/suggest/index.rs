@@ -723,6 +723,10 @@ impl KbIndex {
         let mut writer = index
             .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
             .map_err(tv)?;
+        // A write cut off by a crash may have left files of the commit it never finished; a
+        // retry of the same write would name its files the same and fail on them. They are
+        // not part of the index: remove them first.
+        writer.garbage_collect_files().wait().map_err(tv)?;
         for id in upserts.iter().map(|e| &e.id).chain(deletes) {
             writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
         }
@@ -1504,6 +1508,52 @@ mod tests {
             kb.char_weights("退发".chars()),
             [('发', idf(1.0, 4.0)), ('退', idf(1.0, 4.0))]
         );
+    }
+
+    /// A write cut off after its files were written but before its commit landed (the state a
+    /// crash leaves: here `meta.json` put back as it was) is retried as it was sent, and
+    /// succeeds: the unfinished commit's files are cleared first, not collided with.
+    #[test]
+    fn a_write_retried_after_a_crash_succeeds() {
+        let entry = |answer: &str| KbEntry {
+            id: if answer.contains("发票") { "invoice" } else { "ship" }.to_owned(),
+            question: "多久发货".to_owned(),
+            similar: vec!["什么时候发货".to_owned()],
+            answer: answer.to_owned(),
+            category: String::new(),
+            tags: Vec::new(),
+        };
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
+        let analyzer = Arc::clone(Analyzer::shipped());
+        let kb = [entry("48小时内发货。"), entry("发票随货寄出。")];
+        KbIndex::build(&kb, &[], Some(dir), analyzer).unwrap();
+        let files = |dir: &Path| {
+            let names = std::fs::read_dir(dir).unwrap().map(|f| f.unwrap().file_name());
+            let read = |name: String| (std::fs::read(dir.join(&name)).unwrap(), name);
+            names.map(|n| read(n.into_string().unwrap())).collect::<Vec<_>>()
+        };
+        let managed = |bytes: &[u8]| serde_json::from_slice::<Vec<String>>(bytes).unwrap();
+        let before = files(dir);
+        let edit = [entry("24小时内发货。")];
+        KbIndex::update(dir, &edit, &[]).unwrap();
+        // A crash just before the commit: the files from before are all there (the clean-up
+        // after a commit never ran), the new ones too, and the list of files kefu's index
+        // manages names both; `meta.json` is the one from before.
+        let mut names = managed(&std::fs::read(dir.join(".managed.json")).unwrap());
+        for (bytes, name) in before {
+            if name == ".managed.json" {
+                names.extend(managed(&bytes));
+            } else {
+                std::fs::write(dir.join(&name), bytes).unwrap();
+            }
+        }
+        std::fs::write(dir.join(".managed.json"), serde_json::to_vec(&names).unwrap()).unwrap();
+        let entries = |dir| KbIndex::open(dir).unwrap().entries();
+        assert_eq!(entries(dir)[1].answer, "48小时内发货。", "the commit was undone");
+        KbIndex::update(dir, &edit, &[]).unwrap();
+        assert_eq!(entries(dir)[1].answer, "24小时内发货。");
+        assert_eq!(entries(dir).len(), 2);
     }
 
     /// Terms in more than a third of a large index are left out of ranking, unless they are all

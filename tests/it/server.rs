@@ -1940,3 +1940,59 @@ fn idle_connections_are_closed_and_capped() {
     assert_eq!(&first, b"HTTP/1.1 200");
     stop(child);
 }
+
+/// A reload that read the knowledge base before a write was acknowledged must not swap in what
+/// it read over the write: writes wait for a reload in progress, so the next read sees them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_never_hides_an_acknowledged_write() {
+    let dir = crate::scratch::work_dir("reloadorder");
+    let shipped =
+        kefu::suggest::kb::parse::<kefu::suggest::kb::KbEntry>(kefu::suggest::kb::DEFAULT_KB)
+            .dedup_last_wins(|e| &e.id);
+    let suggester = Suggester::build(&shipped, &[], Some(&dir)).unwrap();
+    let settings = Settings {
+        admin_token: Some("kb-token".to_owned()),
+        index_dir: Some(dir.to_path_buf()),
+        ..Settings::default()
+    };
+    let from = dir.to_path_buf();
+    // A slow reload: it reads the index, then takes its time building the rest.
+    let state = AppState::new(Linter::with_defaults().unwrap(), suggester, settings).with_loader(
+        std::sync::Arc::new(move || {
+            let suggester = Suggester::open(&from)?;
+            std::thread::sleep(Duration::from_millis(500));
+            Ok(kefu::server::Engine::new(Linter::with_defaults()?, suggester))
+        }),
+    );
+    let authorized = |method: &str, uri: &str, body: Body| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", "Bearer kb-token")
+            .header("content-type", "application/json")
+            .body(body)
+            .unwrap()
+    };
+    let reloading = tokio::spawn(send_to(
+        state.clone(),
+        authorized("POST", "/v1/admin/reload", Body::empty()),
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let entry = json!({"question": "能开专票吗", "answer": "您好，可以开具增值税专用发票。"});
+    let (s, v) = send_to(
+        state.clone(),
+        authorized("PUT", "/v1/kb/vat-invoice", Body::from(entry.to_string())),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(reloading.await.unwrap().0, StatusCode::OK);
+    let (s, v) = send_to(
+        state.clone(),
+        Request::builder()
+            .uri("/v1/kb/vat-invoice")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "the acknowledged write is seen: {v}");
+}
