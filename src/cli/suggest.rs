@@ -585,7 +585,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             output,
         } => {
             let suggester = open(files.sources())?;
-            let mut entries = suggester.entries();
+            let mut entries = suggester.entries().to_vec();
             let (pairs, errors) = learn::parse_accepted(&kb::read_file(&accepted)?);
             for e in &errors {
                 warn_skipped(&accepted, e);
@@ -645,7 +645,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             // An index is read by its stored fields, so one an upgrade refuses still exports.
             let entries = match &files.index {
                 Some(dir) => kefu::suggest::index::read_stored(dir)?.0,
-                None => open(files.sources())?.entries(),
+                None => open(files.sources())?.entries().to_vec(),
             };
             let mut text = String::new();
             for e in &entries {

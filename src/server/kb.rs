@@ -89,7 +89,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let page = Page::from_query(page)?;
     Ok(Json(
-        page.of("entries", &state.engine().suggester.entries()),
+        page.of("entries", state.engine().suggester.entries()),
     ))
 }
 
@@ -100,9 +100,8 @@ pub async fn get(
     state
         .engine()
         .suggester
-        .entries()
-        .into_iter()
-        .find(|e| e.id == id)
+        .entry(&id)
+        .cloned()
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no entry `{id}`")))
 }
@@ -256,13 +255,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     index_dir(&state)?;
-    if !state
-        .engine()
-        .suggester
-        .entries()
-        .iter()
-        .any(|e| e.id == id)
-    {
+    if state.engine().suggester.entry(&id).is_none() {
         return Err(ApiError::not_found(format!("no entry `{id}`")));
     }
     write(&state, Vec::new(), vec![id.clone()]).await?;

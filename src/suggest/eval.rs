@@ -389,10 +389,10 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, suggester: &Suggester, queries: &[EvalQuery]) -> Result<(), Error> {
-        let questions: HashMap<String, String> = suggester
+        let questions: HashMap<&str, &str> = suggester
             .entries()
-            .into_iter()
-            .map(|e| (e.id, e.question))
+            .iter()
+            .map(|e| (e.id.as_str(), e.question.as_str()))
             .collect();
         for q in queries {
             let start = Instant::now();
@@ -417,7 +417,7 @@ impl Tally {
                     expected: q
                         .relevant
                         .iter()
-                        .map(|id| (id.clone(), questions.get(id).cloned().unwrap_or_default()))
+                        .map(|id| (id.clone(), questions.get(id.as_str()).map(|q| q.to_string()).unwrap_or_default()))
                         .collect(),
                     rank: rank.map(|r| r + 1),
                     same_answer_at: hits

@@ -397,6 +397,9 @@ pub struct KbIndex {
     vocabulary: FxHashMap<Box<str>, u32>,
     /// `postings[segment_ord]`: the searched fields' postings in each segment.
     postings: Vec<Vec<Postings>>,
+    /// The knowledge-base entries rebuilt from `docs`, in id order: worked out the first time
+    /// they are asked for, then kept (the contents never change).
+    entries: std::sync::OnceLock<Box<[KbEntry]>>,
 }
 
 /// One searched field's postings in one segment, read out of tantivy once per open index (the
@@ -751,10 +754,20 @@ impl KbIndex {
         firsts.map(|d| StoredDoc::from(d).phrase()).collect()
     }
 
-    /// The knowledge-base entries (not phrases), rebuilt from their question variants, in id order.
-    pub fn entries(&self) -> Vec<KbEntry> {
-        let kb = self.docs.iter().filter(|d| d.source == "kb");
-        regroup(kb.map(StoredDoc::from)).0
+    /// The knowledge-base entries (not phrases), rebuilt from their question variants, in id
+    /// order (once per open index).
+    pub fn entries(&self) -> &[KbEntry] {
+        self.entries.get_or_init(|| {
+            let kb = self.docs.iter().filter(|d| d.source == "kb");
+            regroup(kb.map(StoredDoc::from)).0.into_boxed_slice()
+        })
+    }
+
+    /// The knowledge-base entry `id`, if there is one.
+    pub fn entry(&self, id: &str) -> Option<&KbEntry> {
+        let entries = self.entries();
+        let at = entries.binary_search_by(|e| e.id.as_str().cmp(id)).ok()?;
+        Some(&entries[at])
     }
 
     /// Rebuilds the on-disk index in `dir` from its own stored entries and phrases with this
@@ -903,6 +916,7 @@ impl KbIndex {
             char_avg_len,
             vocabulary,
             postings,
+            entries: std::sync::OnceLock::new(),
         })
     }
 
@@ -1549,7 +1563,7 @@ mod tests {
             }
         }
         std::fs::write(dir.join(".managed.json"), serde_json::to_vec(&names).unwrap()).unwrap();
-        let entries = |dir| KbIndex::open(dir).unwrap().entries();
+        let entries = |dir| KbIndex::open(dir).unwrap().entries().to_vec();
         assert_eq!(entries(dir)[1].answer, "48小时内发货。", "the commit was undone");
         KbIndex::update(dir, &edit, &[]).unwrap();
         assert_eq!(entries(dir)[1].answer, "24小时内发货。");

@@ -338,8 +338,13 @@ impl Suggester {
     }
 
     /// The knowledge-base entries, in id order.
-    pub fn entries(&self) -> Vec<KbEntry> {
+    pub fn entries(&self) -> &[KbEntry] {
         self.kb.entries()
+    }
+
+    /// The knowledge-base entry `id`, if there is one.
+    pub fn entry(&self, id: &str) -> Option<&KbEntry> {
+        self.kb.entry(id)
     }
 
     /// The phrase library, in its own order.
