@@ -737,7 +737,15 @@ impl KbIndex {
             add_entry(&writer, &fields, &analyzer, e)?;
         }
         writer.commit().map_err(tv)?;
+        // Each write adds a segment; the merges the commit started are waited for, so small
+        // segments are folded together and the count stays low however many writes come.
+        writer.wait_merging_threads().map_err(tv)?;
         Ok(())
+    }
+
+    /// Segments the index is made of (one per write, until merged).
+    pub fn segments(&self) -> usize {
+        self.searcher.segment_readers().len()
     }
 
     /// The knowledge-base entries and the phrases, rebuilt from their documents, in id order.
@@ -1568,6 +1576,29 @@ mod tests {
         KbIndex::update(dir, &edit, &[]).unwrap();
         assert_eq!(entries(dir)[1].answer, "24小时内发货。");
         assert_eq!(entries(dir).len(), 2);
+    }
+
+    /// A thousand single-entry writes leave a handful of segments, not a thousand: the merges
+    /// each write starts finish before it returns.
+    #[test]
+    fn many_small_writes_are_merged() {
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
+        let entry = |i: usize| KbEntry {
+            id: format!("e{i}"),
+            question: format!("第{i}个问题怎么办"),
+            similar: Vec::new(),
+            answer: "您好，请您稍等。".to_owned(),
+            category: String::new(),
+            tags: Vec::new(),
+        };
+        KbIndex::build(&[entry(0)], &[], Some(dir), Arc::clone(Analyzer::shipped())).unwrap();
+        for i in 1..300 {
+            KbIndex::update(dir, &[entry(i % 200)], &[]).unwrap();
+        }
+        let kb = KbIndex::open(dir).unwrap();
+        assert_eq!(kb.entries().len(), 200);
+        assert!(kb.segments() <= 20, "{} segments", kb.segments());
     }
 
     /// Terms in more than a third of a large index are left out of ranking, unless they are all
