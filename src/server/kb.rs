@@ -88,9 +88,7 @@ pub async fn list(
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let page = Page::from_query(page)?;
-    Ok(Json(
-        page.of("entries", state.engine().suggester.entries()),
-    ))
+    Ok(Json(page.of("entries", state.engine().suggester.entries())))
 }
 
 pub async fn get(

@@ -133,6 +133,11 @@ impl Engine {
         // Asked without the lock: another listing may ask some of the same at once, harmlessly.
         self.suggester.recheck(&mut fresh)?;
         let mut known = lock();
+        // Questions evicted from the gap file are never listed again: start over rather than
+        // keep them all.
+        if known.len() > 4 * crate::suggest::gaps::MAX_QUESTIONS {
+            known.clear();
+        }
         known.extend(fresh.into_iter().map(|g| (g.question, g.answered_by)));
         for gap in gaps.iter_mut() {
             if let Some(answered_by) = known.get(&gap.question) {

@@ -417,7 +417,15 @@ impl Tally {
                     expected: q
                         .relevant
                         .iter()
-                        .map(|id| (id.clone(), questions.get(id.as_str()).map(|q| q.to_string()).unwrap_or_default()))
+                        .map(|id| {
+                            (
+                                id.clone(),
+                                questions
+                                    .get(id.as_str())
+                                    .map(|q| q.to_string())
+                                    .unwrap_or_default(),
+                            )
+                        })
                         .collect(),
                     rank: rank.map(|r| r + 1),
                     same_answer_at: hits

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,18 @@ use crate::text::normalize::normalize_free;
 
 /// The gap file inside an on-disk index's directory, used when there is one.
 pub const INDEX_FILE: &str = "gaps.jsonl";
+
+/// Characters of a question that are recorded: a customer's question is a line or two; a
+/// longer text is cut here (and marked …), so no one can fill the disk with a few requests.
+pub const MAX_QUESTION_CHARS: usize = 200;
+/// Questions a compacted file keeps: past it, the least asked (then the longest unasked) go.
+pub const MAX_QUESTIONS: usize = 10_000;
+/// Size past which the service's recorder compacts the file (one line per question, at most
+/// `MAX_QUESTIONS` of them), and again after each further quarter of it: the file stays under
+/// about 12 MiB (10,000 questions of 200 characters compact to 6–9 MiB).
+pub const COMPACT_AT: u64 = 8 * 1024 * 1024;
+/// Unreadable lines a compaction keeps as they were (a damaged file's evidence), the first ones.
+const MAX_UNREADABLE: usize = 100;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Line {
@@ -55,6 +68,8 @@ pub struct Compacted {
     /// was).
     pub lines_before: usize,
     pub lines_after: usize,
+    /// Open questions left out to stay within `MAX_QUESTIONS` (the least asked).
+    pub evicted: usize,
 }
 
 /// One question's tally while a file is read; `at` is when it was last asked.
@@ -136,11 +151,20 @@ pub struct Gap {
 #[derive(Debug, Clone)]
 pub struct GapLog {
     path: PathBuf,
+    /// The last summary with the file's size and time it was made from: listings of an
+    /// unchanged file (and listings waiting on one being made) share it.
+    summarised: Arc<Mutex<Option<(Stamp, Arc<[Gap]>)>>>,
 }
+
+/// A file's size and modification time: changed by every append and rewrite.
+type Stamp = (u64, Option<SystemTime>);
 
 impl GapLog {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            summarised: Arc::default(),
+        }
     }
 
     /// The gap file kept inside an on-disk index's directory.
@@ -256,7 +280,8 @@ impl GapLog {
     }
 
     /// Rewrites the file as one line per open question (its count, last time, best confidence
-    /// and closest entry), dropping the dismissed ones; unreadable lines are kept as they were.
+    /// and closest entry), dropping the dismissed ones and, past `MAX_QUESTIONS`, the least
+    /// asked (ties: the longest unasked); the first unreadable lines are kept as they were.
     /// Through a temporary file renamed over it, while no one appends: an interruption leaves
     /// the old file whole.
     pub fn compact(&self) -> Result<Compacted, Error> {
@@ -265,10 +290,18 @@ impl GapLog {
             return Ok(Compacted {
                 lines_before: 0,
                 lines_after: 0,
+                evicted: 0,
             });
         };
         let lines_before = text.lines().filter(|l| !l.trim().is_empty()).count();
-        let (mut tallies, unreadable) = tally(&text);
+        let (mut tallies, mut unreadable) = tally(&text);
+        unreadable.truncate(MAX_UNREADABLE);
+        let mut evicted = 0;
+        if tallies.len() > MAX_QUESTIONS {
+            tallies.sort_by(|a, b| b.gap.count.cmp(&a.gap.count).then(b.at.cmp(&a.at)));
+            evicted = tallies.len() - MAX_QUESTIONS;
+            tallies.truncate(MAX_QUESTIONS);
+        }
         tallies.sort_by(|a, b| {
             a.at.cmp(&b.at)
                 .then_with(|| a.gap.question.cmp(&b.gap.question))
@@ -300,6 +333,7 @@ impl GapLog {
         Ok(Compacted {
             lines_before,
             lines_after: unreadable.len() + tallies.len(),
+            evicted,
         })
     }
 
@@ -307,6 +341,26 @@ impl GapLog {
     /// Questions that differ only in script, width, case or punctuation count as one.
     /// Unreadable lines are skipped.
     pub fn summary(&self) -> Result<Vec<Gap>, Error> {
+        let mut summarised = self
+            .summarised
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let stamp = std::fs::metadata(&self.path)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()));
+        if let (Some(stamp), Some((made_from, gaps))) = (stamp, summarised.as_ref())
+            && stamp == *made_from
+        {
+            return Ok(gaps.to_vec());
+        }
+        let gaps = self.summarise()?;
+        if let Some(stamp) = stamp {
+            *summarised = Some((stamp, gaps.clone().into()));
+        }
+        Ok(gaps)
+    }
+
+    fn summarise(&self) -> Result<Vec<Gap>, Error> {
         let Some(text) = self.read()? else {
             return Ok(Vec::new());
         };
@@ -331,7 +385,7 @@ impl GapLog {
 /// The line that records one asking, now, with the best suggestion's id and confidence.
 pub(crate) fn asked(question: &str, closest: Option<(&str, f32)>) -> Result<Vec<u8>, Error> {
     let mut line = serde_json::to_vec(&Line {
-        question: question.trim().to_owned(),
+        question: cut(question.trim()),
         at: now(),
         confidence: closest.map_or(0.0, |c| c.1),
         closest: closest.map(|c| c.0.to_owned()),
@@ -341,6 +395,14 @@ pub(crate) fn asked(question: &str, closest: Option<(&str, f32)>) -> Result<Vec<
     .map_err(|e| Error::Invalid(e.to_string()))?;
     line.push(b'\n');
     Ok(line)
+}
+
+/// The question as recorded: its first `MAX_QUESTION_CHARS` characters, … marking a cut.
+fn cut(question: &str) -> String {
+    match question.char_indices().nth(MAX_QUESTION_CHARS) {
+        Some((end, _)) => format!("{}…", &question[..end]),
+        None => question.to_owned(),
+    }
 }
 
 /// Unix seconds.
@@ -443,6 +505,39 @@ mod tests {
         );
     }
 
+    /// A question is recorded up to `MAX_QUESTION_CHARS` characters; a compaction keeps the
+    /// `MAX_QUESTIONS` most asked.
+    #[test]
+    fn the_file_is_bounded_in_question_length_and_count() {
+        let scratch = tempfile::tempdir().unwrap();
+        let log = GapLog::new(scratch.path().join("gaps.jsonl"));
+        let long = "我想问一下😀".repeat(10_000);
+        log.record(&long, None).unwrap();
+        let gaps = log.summary().unwrap();
+        assert_eq!(gaps[0].question.chars().count(), MAX_QUESTION_CHARS + 1);
+        assert!(gaps[0].question.ends_with("😀我想…"), "cut on a character");
+        assert!(std::fs::metadata(log.path()).unwrap().len() < 1024);
+        // Many distinct questions, the even ones asked twice: the least asked go first.
+        let mut lines = Vec::new();
+        for i in 0..MAX_QUESTIONS + 50 {
+            for _ in 0..1 + usize::from(i % 2 == 0) {
+                lines.extend(asked(&format!("第{i}号商品有货吗"), None).unwrap());
+            }
+        }
+        log.append(&lines).unwrap();
+        let done = log.compact().unwrap();
+        assert_eq!(done.evicted, 51);
+        assert_eq!(done.lines_after, MAX_QUESTIONS);
+        let kept = log.summary().unwrap();
+        assert_eq!(kept.len(), MAX_QUESTIONS);
+        let twice = kept.iter().filter(|g| g.count == 2).count();
+        assert_eq!(
+            twice,
+            (MAX_QUESTIONS + 50) / 2,
+            "every question asked twice is kept"
+        );
+    }
+
     #[test]
     fn compaction_keeps_the_summary_and_every_append() {
         let scratch = tempfile::tempdir().unwrap();
@@ -451,7 +546,8 @@ mod tests {
             log.compact().unwrap(),
             Compacted {
                 lines_before: 0,
-                lines_after: 0
+                lines_after: 0,
+                evicted: 0
             },
             "no file yet"
         );
@@ -474,7 +570,8 @@ mod tests {
             done,
             Compacted {
                 lines_before: 6,
-                lines_after: 3
+                lines_after: 3,
+                evicted: 0
             }
         );
         assert_eq!(log.summary().unwrap(), before, "the same list");

@@ -1538,7 +1538,12 @@ mod tests {
     #[test]
     fn a_write_retried_after_a_crash_succeeds() {
         let entry = |answer: &str| KbEntry {
-            id: if answer.contains("发票") { "invoice" } else { "ship" }.to_owned(),
+            id: if answer.contains("发票") {
+                "invoice"
+            } else {
+                "ship"
+            }
+            .to_owned(),
             question: "多久发货".to_owned(),
             similar: vec!["什么时候发货".to_owned()],
             answer: answer.to_owned(),
@@ -1551,9 +1556,13 @@ mod tests {
         let kb = [entry("48小时内发货。"), entry("发票随货寄出。")];
         KbIndex::build(&kb, &[], Some(dir), analyzer).unwrap();
         let files = |dir: &Path| {
-            let names = std::fs::read_dir(dir).unwrap().map(|f| f.unwrap().file_name());
+            let names = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|f| f.unwrap().file_name());
             let read = |name: String| (std::fs::read(dir.join(&name)).unwrap(), name);
-            names.map(|n| read(n.into_string().unwrap())).collect::<Vec<_>>()
+            names
+                .map(|n| read(n.into_string().unwrap()))
+                .collect::<Vec<_>>()
         };
         let managed = |bytes: &[u8]| serde_json::from_slice::<Vec<String>>(bytes).unwrap();
         let before = files(dir);
@@ -1570,9 +1579,17 @@ mod tests {
                 std::fs::write(dir.join(&name), bytes).unwrap();
             }
         }
-        std::fs::write(dir.join(".managed.json"), serde_json::to_vec(&names).unwrap()).unwrap();
+        std::fs::write(
+            dir.join(".managed.json"),
+            serde_json::to_vec(&names).unwrap(),
+        )
+        .unwrap();
         let entries = |dir| KbIndex::open(dir).unwrap().entries().to_vec();
-        assert_eq!(entries(dir)[1].answer, "48小时内发货。", "the commit was undone");
+        assert_eq!(
+            entries(dir)[1].answer,
+            "48小时内发货。",
+            "the commit was undone"
+        );
         KbIndex::update(dir, &edit, &[]).unwrap();
         assert_eq!(entries(dir)[1].answer, "24小时内发货。");
         assert_eq!(entries(dir).len(), 2);

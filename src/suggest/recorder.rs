@@ -182,6 +182,7 @@ impl Drop for Recorder {
 /// The writer thread: takes what has queued up (up to `BATCH` lines), appends it with one
 /// write and one sync, answers the flushes among it; until the queue is closed and empty.
 fn write_batches(log: &GapLog, rx: &Receiver<Msg>, counts: &Counts, error: &Mutex<Option<Error>>) {
+    let mut floor = 0;
     while let Ok(first) = rx.recv() {
         let mut lines = Vec::new();
         let mut n = 0u64;
@@ -203,6 +204,7 @@ fn write_batches(log: &GapLog, rx: &Receiver<Msg>, counts: &Counts, error: &Mute
             match log.append(&lines) {
                 Ok(()) => {
                     counts.recorded.fetch_add(n, Ordering::Relaxed);
+                    keep_bounded(log, &mut floor);
                 }
                 Err(e) => {
                     counts.failed.fetch_add(n, Ordering::Relaxed);
@@ -217,6 +219,30 @@ fn write_batches(log: &GapLog, rx: &Receiver<Msg>, counts: &Counts, error: &Mute
         for ack in flushes {
             let _ = ack.send(());
         }
+    }
+}
+
+/// Compacts the file once it has grown past `COMPACT_AT`, so a flood of distinct questions
+/// cannot fill the disk: one line per question, the least asked evicted past `MAX_QUESTIONS`.
+/// `floor` is the size the last compaction left: a file of long questions that stays near the
+/// cap even compacted is compacted again only once another quarter of the cap was appended.
+fn keep_bounded(log: &GapLog, floor: &mut u64) {
+    let size = |log: &GapLog| std::fs::metadata(log.path()).map_or(0, |m| m.len());
+    let now = size(log);
+    if now <= super::gaps::COMPACT_AT || now - (*floor).min(now) <= super::gaps::COMPACT_AT / 4 {
+        return;
+    }
+    let done = log.compact();
+    *floor = size(log);
+    match done {
+        Ok(done) => tracing::info!(
+            file = %log.path().display(),
+            lines_before = done.lines_before,
+            lines_after = done.lines_after,
+            evicted = done.evicted,
+            "compacted the unanswered questions"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not compact the unanswered questions"),
     }
 }
 
@@ -248,6 +274,38 @@ mod tests {
         recorder.record_waiting("能寄到國外嗎", None).unwrap();
         drop(recorder);
         assert_eq!(log.summary().unwrap().len(), 11);
+    }
+
+    /// A flood of distinct long questions leaves a file under its cap, the most asked kept.
+    #[test]
+    fn a_flood_of_distinct_questions_stays_under_the_cap() {
+        let scratch = tempfile::tempdir().unwrap();
+        let log = GapLog::new(scratch.path().join("gaps.jsonl"));
+        let recorder = Recorder::start(log.clone(), 100_000).unwrap();
+        let filler = "请问这个有没有货".repeat(100);
+        recorder.record_waiting("能寄到国外吗", None).unwrap();
+        recorder.record_waiting("能寄到国外吗", None).unwrap();
+        for i in 0..25_000 {
+            recorder
+                .record_waiting(&format!("{i}{filler}"), None)
+                .unwrap();
+        }
+        recorder.flush().unwrap();
+        let size = std::fs::metadata(log.path()).unwrap().len();
+        assert!(
+            size < super::super::gaps::COMPACT_AT + 4 * 1024 * 1024,
+            "{size}"
+        );
+        let gaps = log.summary().unwrap();
+        assert!(
+            gaps.len() <= super::super::gaps::MAX_QUESTIONS + 8000,
+            "{}",
+            gaps.len()
+        );
+        assert_eq!(
+            (gaps[0].question.as_str(), gaps[0].count),
+            ("能寄到国外吗", 2)
+        );
     }
 
     #[test]

@@ -1961,7 +1961,10 @@ async fn a_reload_never_hides_an_acknowledged_write() {
         std::sync::Arc::new(move || {
             let suggester = Suggester::open(&from)?;
             std::thread::sleep(Duration::from_millis(500));
-            Ok(kefu::server::Engine::new(Linter::with_defaults()?, suggester))
+            Ok(kefu::server::Engine::new(
+                Linter::with_defaults()?,
+                suggester,
+            ))
         }),
     );
     let authorized = |method: &str, uri: &str, body: Body| {
