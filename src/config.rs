@@ -127,10 +127,7 @@ struct RawRule {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            io: source,
-        })?;
+        let text = crate::suggest::kb::read_file(path)?;
         let mut config = Self::parse(&path.display().to_string(), &text)?;
         config.source = Some(path.to_owned());
         Ok(config)

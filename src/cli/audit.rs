@@ -149,11 +149,8 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
         lines.clear();
         let mut buf = Vec::new();
         while lines.len() < CHUNK {
-            buf.clear();
-            if reader
-                .read_until(b'\n', &mut buf)
-                .with_context(|| format!("reading {}", args.file))?
-                == 0
+            if !super::input::read_line(&mut reader, &mut buf)
+                .with_context(|| format!("reading {}:{}", args.file, line_no + 1))?
             {
                 break;
             }
@@ -292,12 +289,19 @@ fn evaluate(args: &AuditArgs, linter: &Linter, settings: &Settings) -> Result<Ex
     use kefu::audit::eval::{self, Rated};
     let (input, _) = open(&args.file)?;
     let mut rated = Vec::new();
-    for (n, line) in BufReader::new(input).lines().enumerate() {
-        let line = line.with_context(|| format!("reading {}", args.file))?;
+    let mut input = BufReader::new(input);
+    let mut bytes = Vec::new();
+    let mut n = 0;
+    while super::input::read_line(&mut input, &mut bytes)
+        .with_context(|| format!("reading {}:{}", args.file, n + 1))?
+    {
+        n += 1;
+        let line = std::str::from_utf8(&bytes)
+            .map_err(|_| anyhow::anyhow!("{}:{n}: not valid UTF-8", args.file))?;
         if line.trim().is_empty() {
             continue;
         }
-        let r = Rated::parse(&line).map_err(|e| anyhow::anyhow!("{}:{}: {e}", args.file, n + 1))?;
+        let r = Rated::parse(line).map_err(|e| anyhow::anyhow!("{}:{n}: {e}", args.file))?;
         rated.push(r);
     }
     if rated.len() < 3 {

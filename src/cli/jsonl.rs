@@ -13,7 +13,7 @@ pub fn each_line<T: Serialize>(
     source: &str,
     mut handle: impl FnMut(&str) -> Result<T, String>,
 ) -> Result<bool> {
-    let input: Box<dyn BufRead> = if source == "-" {
+    let mut input: Box<dyn BufRead> = if source == "-" {
         Box::new(io::stdin().lock())
     } else {
         let file = std::fs::File::open(source).with_context(|| format!("opening {source}"))?;
@@ -22,10 +22,14 @@ pub fn each_line<T: Serialize>(
     let name = if source == "-" { "<stdin>" } else { source };
     let mut out = BufWriter::new(io::stdout().lock());
     let mut failed = false;
-    for (i, line) in input.split(b'\n').enumerate() {
-        let line_no = i + 1;
-        let bytes = line.with_context(|| format!("reading {name}"))?;
-        let answer = match std::str::from_utf8(&bytes) {
+    let mut bytes = Vec::new();
+    let mut line_no = 0;
+    while super::input::read_line(&mut input, &mut bytes)
+        .with_context(|| format!("reading {name}:{}", line_no + 1))?
+    {
+        line_no += 1;
+        let text = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        let answer = match std::str::from_utf8(text) {
             Err(_) => Err("not valid UTF-8".to_owned()),
             Ok(s) if s.trim().is_empty() => continue,
             Ok(s) => handle(s),

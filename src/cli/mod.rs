@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and dispatch to one module per command.
 
 mod audit;
+mod input;
 mod jsonl;
 mod lint;
 mod render;
@@ -100,16 +101,14 @@ pub fn run() -> Result<ExitCode> {
 /// (`<stdin>`) and line.
 fn read_text(path: &std::path::Path) -> Result<String> {
     use anyhow::Context;
-    use std::io::Read;
     let (name, bytes) = if path == std::path::Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
+        let buf = input::read_all(std::io::stdin()).context("reading stdin")?;
         ("<stdin>".to_owned(), buf)
     } else {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        (path.display().to_string(), bytes)
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).with_context(|| format!("reading {name}"))?;
+        let bytes = input::read_all(file).with_context(|| format!("reading {name}"))?;
+        (name, bytes)
     };
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];

@@ -362,12 +362,30 @@ fn columns<T: Record>() -> String {
     T::COLUMNS.join(", ")
 }
 
+/// Largest knowledge-base, phrase or synonym file read (a shop's FAQ is a few MiB; the
+/// cap stops `/dev/zero` or a wrong multi-gigabyte file from taking all memory).
+pub const MAX_FILE: u64 = 512 << 20;
+
 /// Reads a file as UTF-8, naming it in the error.
 pub fn read_file(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    use std::io::Read;
+    let io = |source| Error::Io {
         path: path.to_owned(),
         io: source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB: split it, or is it the right file?",
+                MAX_FILE >> 20
+            ),
+        )));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()

@@ -405,3 +405,41 @@ fn a_broken_csv_quote_loses_no_row() {
     );
     assert!(out.ends_with("3 entries, 1 problem(s)\n"), "{out}");
 }
+
+/// An input that never ends a line (`/dev/zero`) or never ends at all is refused with the file
+/// and line named, in bounded memory, instead of being read until the machine runs out.
+#[test]
+fn endless_inputs_are_refused_with_their_place() {
+    for (args, said) in [
+        (
+            &["lint", "--jsonl", "/dev/zero"][..],
+            "/dev/zero:1: a line longer than 16 MiB",
+        ),
+        (
+            &["suggest", "--jsonl", "/dev/zero"][..],
+            "/dev/zero:1: a line longer than 16 MiB",
+        ),
+        (
+            &["audit", "/dev/zero"][..],
+            "/dev/zero:1: a line longer than 16 MiB",
+        ),
+        (
+            &["lint", "--file", "/dev/zero"][..],
+            "/dev/zero: larger than 64 MiB",
+        ),
+        (
+            &["kb", "import", "/dev/zero", "--index", "zero-index"][..],
+            "larger than 512 MiB",
+        ),
+    ] {
+        let o = kefu(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(said), "{args:?}: {}", stderr(&o));
+    }
+    // Lines after a long one that is still under the cap are read as usual.
+    let dir = work_dir("longline");
+    let mut input = format!("{{\"text\":\"{}\"}}\n", "请稍等".repeat(100_000)).into_bytes();
+    input.extend_from_slice("{\"text\":\"你好\"}\n".as_bytes());
+    let o = kefu_in(&["lint", "--jsonl", "-"], Some(&input), &dir);
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stderr(&o));
+}
