@@ -2,7 +2,7 @@
 //! status, and internals are logged, never sent.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -155,6 +155,13 @@ pub fn plain_data_error(text: &str) -> String {
 /// the parameter.
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text())
+    }
+}
+
+/// A path segment that does not decode (`/v1/kb/%FF`): 400, axum's message naming it.
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text())
     }
 }

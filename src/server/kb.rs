@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -93,8 +93,9 @@ pub async fn list(
 
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<KbEntry>, ApiError> {
+    let Path(id) = id?;
     state
         .engine()
         .suggester
@@ -216,9 +217,10 @@ async fn write(
 
 pub async fn put(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Result<Json<EntryBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id?;
     let Json(b) = body?;
     if b.id.as_ref().is_some_and(|bid| *bid != id) {
         return Err(ApiError::invalid("the body's `id` differs from the path's"));
@@ -250,8 +252,9 @@ pub async fn put(
 
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id?;
     index_dir(&state)?;
     if state.engine().suggester.entry(&id).is_none() {
         return Err(ApiError::not_found(format!("no entry `{id}`")));

@@ -145,7 +145,7 @@ fn languages() {}
     responses((status = 200, body = KbPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn kb_list() {}
 
-#[utoipa::path(get, path = "/v1/kb/{id}", params(("id" = String, Path)), responses((status = 200, body = KbEntry), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/kb/{id}", params(("id" = String, Path)), responses((status = 200, body = KbEntry), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 fn kb_get() {}
 
 #[utoipa::path(put, path = "/v1/kb/{id}", params(("id" = String, Path)), request_body = EntryBody, security(("bearer" = [])),
@@ -154,7 +154,7 @@ fn kb_get() {}
 fn kb_put() {}
 
 #[utoipa::path(delete, path = "/v1/kb/{id}", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Status), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Status), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 fn kb_delete() {}
 
 #[utoipa::path(post, path = "/v1/kb/import", request_body(content = TextBody, description = "JSONL or CSV with a header row", content_type = "text/plain"), security(("bearer" = [])),

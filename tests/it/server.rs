@@ -712,6 +712,9 @@ async fn kb_routes_read_write_and_refuse() {
     assert_eq!(v["question"], "运费险怎么用？");
     assert!(v["similar"].as_array().unwrap().len() >= 2);
     assert_eq!(send(get("/v1/kb/nope")).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = send(get("/v1/kb/%FF")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "an id that is not UTF-8");
+    assert_eq!(v["error"]["code"], "bad_request", "{v}");
 
     let entry = json!({"question": "能用消费券吗", "similar": ["可以用券吗"], "answer": "您好，本店支持使用消费券抵扣。"});
     let put = |id: &str, body: &Value, auth: bool| {
