@@ -20,5 +20,13 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 ./target/release/kefu kb import lexicons/kb.jsonl --index "$tmp/idx" >/dev/null
 token="api-check-$$"
 KEFU_ADMIN_TOKEN="$token" serve --index "$tmp/idx"
-"$venv/bin/st" --config-file scripts/schemathesis.toml run "$url/openapi.json" \
-  -H "Authorization: Bearer $token" --max-examples "$examples"
+# Every check on every route, but for three bodies valid only by content no JSON schema can
+# state (see scripts/schemathesis.toml): those routes get every other check in a second run.
+inexpressible='^(POST /v1/kb/import|POST /v1/audit|POST /v2/check)$'
+st() {
+  PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks "$venv/bin/st" \
+    --config-file scripts/schemathesis.toml run "$url/openapi.json" \
+    -H "Authorization: Bearer $token" --max-examples "$examples" "$@"
+}
+st --checks all --exclude-name-regex "$inexpressible"
+st --checks all --exclude-checks positive_data_acceptance --include-name-regex "$inexpressible"
