@@ -22,6 +22,9 @@ const MAGIC: &[u8; 4] = b"E5S1";
 const BLOCK: usize = 32;
 const BLOCK_BYTES: usize = 2 + BLOCK / 2;
 
+/// Tokens of a query that are embedded (its first ones).
+pub const QUERY_TOKENS: usize = 128;
+
 /// What a text is to the model: e5 was trained with a `query: ` or `passage: ` prefix, and
 /// question-to-question similarity is best with `query: ` on both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,23 +297,27 @@ impl Encoder {
         &self.path
     }
 
-    /// The unit-length embedding of `text` as `role`. A text longer than the model's 512
-    /// positions is cut into windows whose mean vectors are averaged by their length.
+    /// The unit-length embedding of `text` as `role`: of its first [`QUERY_TOKENS`] tokens
+    /// for a query, of as many as the model's positions hold for a passage. A customer's
+    /// question has said what it is about well before; the model's cost grows with the tokens,
+    /// and a hostile 20,000-character question must cost no more than a long real one.
     pub fn embed(&self, text: &str, role: Role) -> Vec<f32> {
-        let mut prefixed = String::with_capacity(text.len() + 9);
+        let mut prefixed = String::with_capacity(text.len().min(4 * 1024) + 9);
         prefixed.push_str(role.prefix());
-        prefixed.push_str(text);
-        let ids = self.tokenizer.encode(&prefixed);
-        let window = self.max_positions - 2;
-        let mut sum = vec![0f32; self.hidden];
-        for chunk in ids.chunks(window) {
-            let mean = self.forward(chunk);
-            for (s, m) in sum.iter_mut().zip(mean) {
-                *s += m * chunk.len() as f32;
-            }
-        }
-        normalize(&mut sum);
-        sum
+        // Characters beyond any token kept are not even split into pieces.
+        let chars = match role {
+            Role::Query => QUERY_TOKENS * 4,
+            Role::Passage => self.max_positions * 4,
+        };
+        prefixed.extend(text.chars().take(chars));
+        let mut ids = self.tokenizer.encode(&prefixed);
+        ids.truncate(match role {
+            Role::Query => QUERY_TOKENS.min(self.max_positions - 2),
+            Role::Passage => self.max_positions - 2,
+        });
+        let mut v = self.forward(&ids);
+        normalize(&mut v);
+        v
     }
 
     /// The mean of the last layer over `<s> ids </s>`.
