@@ -38,6 +38,14 @@ pub fn text(out: &mut impl Write, draft: &str, result: &LintResult) -> io::Resul
         }
         writeln!(out)?;
     }
+    if result.omitted > 0 {
+        writeln!(
+            out,
+            "… and {} more finding(s) not listed (the first {} are)",
+            result.omitted,
+            kefu::lint::MAX_FINDINGS
+        )?;
+    }
     let count = |sev| result.findings.iter().filter(|f| f.severity == sev).count();
     use kefu::Severity::*;
     let verdict = if result.passed { "passes" } else { "fails" };

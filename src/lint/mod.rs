@@ -199,6 +199,18 @@ pub struct LintResult {
     /// Findings the safe fixes leave for a person to rewrite (those with no safe fix): when not
     /// 0, `fixed` still has problems and is no clean result.
     pub remaining: usize,
+    /// Findings past the first [`MAX_FINDINGS`] (by place) that are not listed; score,
+    /// `remaining` and `fixed` still count them all. Absent when none were left out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted: usize,
+}
+
+/// Findings listed for one draft at most: a text with more is no draft, and listing every one
+/// would make the answer many times the text.
+pub const MAX_FINDINGS: usize = 200;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl LintResult {
@@ -427,17 +439,21 @@ impl Linter {
             });
             (fixed, skipped) = fix::apply_counting_skips(&fixed, &again);
         }
-        findings.shrink_to_fit();
         let score = score(&findings);
+        let remaining = findings
+            .iter()
+            .filter(|f| !f.fix.as_ref().is_some_and(|x| x.safe))
+            .count();
+        let omitted = findings.len().saturating_sub(MAX_FINDINGS);
+        findings.truncate(MAX_FINDINGS);
+        findings.shrink_to_fit();
         LintResult {
             score,
             passed: score >= PASS_MARK,
-            remaining: findings
-                .iter()
-                .filter(|f| !f.fix.as_ref().is_some_and(|x| x.safe))
-                .count(),
+            remaining,
             findings,
             fixed,
+            omitted,
         }
     }
 

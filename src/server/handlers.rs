@@ -8,7 +8,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
@@ -45,18 +45,30 @@ pub struct BatchBody {
 pub async fn lint(
     State(state): State<AppState>,
     body: Result<Json<LintBody>, JsonRejection>,
-) -> Result<Json<LintResult>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let engine = state.engine();
     // A draft as typed is linted here and now; a long one goes to the blocking pool.
     if body.text.len() <= LIGHT_DRAFT {
-        return Ok(Json(engine.linter.lint(&body.request())));
+        return Ok(Json(engine.linter.lint(&body.request())).into_response());
     }
-    Ok(Json(
-        state
-            .heavy(move || engine.linter.lint(&body.request()))
-            .await?,
-    ))
+    state
+        .heavy(move || json_response(&engine.linter.lint(&body.request())))
+        .await
+}
+
+/// `value` as a JSON response, written out where it is called: heavy work serialises its
+/// answer (megabytes for an audit or a batch of long drafts) on the blocking pool too, not on
+/// the runtime's threads that light requests need.
+fn json_response<T: Serialize>(value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            axum::body::Bytes::from(bytes),
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
 /// Bytes of a draft linted on the request's own thread; longer ones are heavy work.
@@ -65,7 +77,7 @@ const LIGHT_DRAFT: usize = 4 * 1024;
 pub async fn lint_batch(
     State(state): State<AppState>,
     body: Result<Json<BatchBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let max = state.settings.max_batch;
     if body.items.len() > max {
@@ -75,15 +87,16 @@ pub async fn lint_batch(
         )));
     }
     let engine = state.engine();
-    let results: Vec<LintResult> = state
+    state
         .heavy(move || {
-            body.items
+            let results: Vec<LintResult> = body
+                .items
                 .iter()
                 .map(|i| engine.linter.lint(&i.request()))
-                .collect()
+                .collect();
+            json_response(&json!({ "results": results }))
         })
-        .await?;
-    Ok(Json(json!({ "results": results })))
+        .await
 }
 
 pub async fn suggest(
@@ -292,7 +305,7 @@ pub async fn audit(
     query: Result<Query<AuditQuery>, QueryRejection>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     // A JSON type, which a browser sends cross-site only after a CORS preflight: a web page
     // cannot make the service audit megabytes with a plain form post.
     let json_type = headers
@@ -340,24 +353,27 @@ pub async fn audit(
             "the body is empty: send conversations as JSONL or a JSON array",
         ));
     }
-    let report = state
-        .heavy(move || crate::audit::audit_text(&engine.linter, &settings, &text))
+    state
+        .heavy(move || {
+            let report = crate::audit::audit_text(&engine.linter, &settings, &text)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
+            // Not one conversation read, as `kefu audit` does: the wrong document, most likely.
+            let summary = &report["summary"];
+            if summary["conversations"] == 0 && summary["bad_lines"].as_u64().is_some_and(|n| n > 0)
+            {
+                let first = summary["bad_line_samples"][0][1]
+                    .as_str()
+                    .unwrap_or_default();
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!(
+                        "no conversation could be read: {} malformed line(s) (first: {first})",
+                        summary["bad_lines"]
+                    ),
+                ));
+            }
+            Ok(json_response(&report))
+        })
         .await?
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
-    // Not one conversation read, as `kefu audit` does: the wrong document, most likely.
-    let summary = &report["summary"];
-    if summary["conversations"] == 0 && summary["bad_lines"].as_u64().is_some_and(|n| n > 0) {
-        let first = summary["bad_line_samples"][0][1]
-            .as_str()
-            .unwrap_or_default();
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!(
-                "no conversation could be read: {} malformed line(s) (first: {first})",
-                summary["bad_lines"]
-            ),
-        ));
-    }
-    Ok(Json(report))
 }
