@@ -113,9 +113,13 @@ pub struct GapsQuery {
     all: bool,
 }
 
+/// Time one listing spends asking recorded questions again; the rest wait for the next.
+const RECHECK_BUDGET: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// The recorded questions, most asked first and paged, each asked again of the live knowledge
 /// base (the one they were recorded against, edited since; once per question and knowledge
-/// base): those it answers now are closed and left out, unless `all`.
+/// base, the most asked first, for at most `RECHECK_BUDGET` per listing: `unchecked` says how
+/// many are still to be asked): those it answers now are closed and left out, unless `all`.
 pub async fn gaps(
     State(state): State<AppState>,
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
@@ -126,21 +130,23 @@ pub async fn gaps(
     let Some(log) = state.settings.gaps.clone() else {
         let mut none = page.of::<Gap>("gaps", &[]);
         none["recording"] = false.into();
+        none["unchecked"] = 0.into();
         return Ok(Json(none));
     };
     let engine = state.engine();
-    let gaps = tokio::task::spawn_blocking(move || {
+    let (gaps, unchecked) = tokio::task::spawn_blocking(move || {
         let mut gaps = log.summary()?;
-        engine.recheck(&mut gaps)?;
+        let unchecked = engine.recheck(&mut gaps, RECHECK_BUDGET)?;
         if !query.all {
             gaps.retain(|g| g.answered_by.is_none());
         }
-        Ok::<_, crate::Error>(gaps)
+        Ok::<_, crate::Error>((gaps, unchecked))
     })
     .await
     .map_err(ApiError::internal)??;
     let mut listed = page.of("gaps", &gaps);
     listed["recording"] = true.into();
+    listed["unchecked"] = unchecked.into();
     Ok(Json(listed))
 }
 

@@ -26,7 +26,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -118,8 +117,10 @@ impl Engine {
     }
 
     /// Sets each gap's `answered_by` from this knowledge base (`Suggester::recheck`), asking
-    /// only the questions it has not been asked before.
-    pub fn recheck(&self, gaps: &mut [Gap]) -> Result<(), crate::Error> {
+    /// only the questions it has not been asked before, in the order given, until `budget` is
+    /// spent; returns how many were left unasked (listed as open; the next listing goes on).
+    pub fn recheck(&self, gaps: &mut [Gap], budget: Duration) -> Result<usize, crate::Error> {
+        let deadline = std::time::Instant::now() + budget;
         let lock = || {
             self.rechecked
                 .lock()
@@ -131,7 +132,16 @@ impl Engine {
             unknown.cloned().collect()
         };
         // Asked without the lock: another listing may ask some of the same at once, harmlessly.
-        self.suggester.recheck(&mut fresh)?;
+        let mut asked = 0;
+        for chunk in fresh.chunks_mut(16) {
+            if std::time::Instant::now() >= deadline {
+                break;
+            }
+            self.suggester.recheck(chunk)?;
+            asked += chunk.len();
+        }
+        let unasked = fresh.len() - asked;
+        fresh.truncate(asked);
         let mut known = lock();
         // Questions evicted from the gap file are never listed again: start over rather than
         // keep them all.
@@ -144,7 +154,7 @@ impl Engine {
                 gap.answered_by.clone_from(answered_by);
             }
         }
-        Ok(())
+        Ok(unasked)
     }
 }
 
@@ -273,6 +283,25 @@ impl AppState {
     }
 }
 
+/// A request not answered within `timeout` is answered 408 with the JSON error body (its work,
+/// if it runs on the blocking pool, is left to finish in its turn).
+async fn time_limit(
+    axum::extract::State(timeout): axum::extract::State<Duration>,
+    req: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => error::ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!("not answered within {} s", timeout.as_secs_f32()),
+        )
+        .into_response(),
+    }
+}
+
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
     let s = state.settings.clone();
@@ -321,7 +350,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(strip_bom))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(handlers::panicked))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, s.timeout))
+        .layer(middleware::from_fn_with_state(s.timeout, time_limit))
         .layer(cors)
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req

@@ -54,6 +54,9 @@ pub struct Gaps {
     gaps: Vec<Gap>,
     /// Whether this service records unanswered questions (it does with an on-disk index).
     recording: bool,
+    /// Recorded questions not yet asked again of the knowledge base (a listing spends a moment
+    /// on it, the most asked first): listed as open until a later listing has asked them.
+    unchecked: usize,
 }
 
 /// A body of text (JSONL, CSV or a JSON array) with something in it.

@@ -30,6 +30,9 @@ use index::{KbIndex, WeightedTerm};
 use kb::{KbEntry, Phrase};
 use overlap::Overlap;
 
+/// Characters of a question that are searched (its first ones).
+pub const MAX_QUESTION_CHARS: usize = 1_000;
+
 /// Below this confidence the best suggestion is not offered as an answer (see
 /// `Evidence::confidence`). With meaning, on the evaluation FAQ 90 % of the questions answered
 /// at 0.6 have the right entry first, and of the shipped knowledge base's questions asked with
@@ -445,7 +448,14 @@ impl Suggester {
     /// covers each answer only in part; an entry that is the best answer to one of its
     /// sentences asked alone is as sure as that sentence makes it, but no surer than the
     /// suggestions above it. The ranking stays the whole message's.
+    ///
+    /// Only the first [`MAX_QUESTION_CHARS`] characters are searched: a customer's message has
+    /// asked its question well before, and a pasted page must cost no more than a message.
     pub fn search(&self, question: &str, k: usize) -> Result<Vec<Hit<'_>>, Error> {
+        let question = match question.char_indices().nth(MAX_QUESTION_CHARS) {
+            Some((end, _)) => &question[..end],
+            None => question,
+        };
         let mut hits = self.search_message(question, k)?;
         let sentences = sentences(question);
         if sentences.len() > 1 {
