@@ -304,7 +304,7 @@ pub async fn audit(
     State(state): State<AppState>,
     query: Result<Query<AuditQuery>, QueryRejection>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     // A JSON type, which a browser sends cross-site only after a CORS preflight: a web page
     // cannot make the service audit megabytes with a plain form post.
@@ -341,7 +341,24 @@ pub async fn audit(
                 .map_err(|e| ApiError::invalid(format!("`{name}`: {e}")))?;
         }
     }
-    let text = String::from_utf8(body.to_vec()).map_err(|_| {
+    // The turn first, then the body: audits turned away never hold theirs in memory.
+    let turn = state.turn().await?;
+    let max = state.settings.max_batch_body * 8;
+    let body = match axum::body::to_bytes(body, max).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let e = e.into_inner();
+            if e.is::<http_body_util::LengthLimitError>() {
+                return Ok(super::too_large(max));
+            }
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the body could not be read: {e}"),
+            ));
+        }
+    };
+    let text = String::from_utf8(body.into()).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -353,27 +370,25 @@ pub async fn audit(
             "the body is empty: send conversations as JSONL or a JSON array",
         ));
     }
-    state
-        .heavy(move || {
-            let report = crate::audit::audit_text(&engine.linter, &settings, &text)
-                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
-            // Not one conversation read, as `kefu audit` does: the wrong document, most likely.
-            let summary = &report["summary"];
-            if summary["conversations"] == 0 && summary["bad_lines"].as_u64().is_some_and(|n| n > 0)
-            {
-                let first = summary["bad_line_samples"][0][1]
-                    .as_str()
-                    .unwrap_or_default();
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!(
-                        "no conversation could be read: {} malformed line(s) (first: {first})",
-                        summary["bad_lines"]
-                    ),
-                ));
-            }
-            Ok(json_response(&report))
-        })
-        .await?
+    AppState::heavy_in(turn, move || {
+        let report = crate::audit::audit_text(&engine.linter, &settings, &text)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e))?;
+        // Not one conversation read, as `kefu audit` does: the wrong document, most likely.
+        let summary = &report["summary"];
+        if summary["conversations"] == 0 && summary["bad_lines"].as_u64().is_some_and(|n| n > 0) {
+            let first = summary["bad_line_samples"][0][1]
+                .as_str()
+                .unwrap_or_default();
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!(
+                    "no conversation could be read: {} malformed line(s) (first: {first})",
+                    summary["bad_lines"]
+                ),
+            ));
+        }
+        Ok(json_response(&report))
+    })
+    .await?
 }

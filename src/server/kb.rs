@@ -114,7 +114,7 @@ pub struct GapsQuery {
 }
 
 /// Time one listing spends asking recorded questions again; the rest wait for the next.
-const RECHECK_BUDGET: std::time::Duration = std::time::Duration::from_millis(150);
+const RECHECK_BUDGET: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The recorded questions, most asked first and paged, each asked again of the live knowledge
 /// base (the one they were recorded against, edited since; once per question and knowledge

@@ -133,7 +133,7 @@ impl Engine {
         };
         // Asked without the lock: another listing may ask some of the same at once, harmlessly.
         let mut asked = 0;
-        for chunk in fresh.chunks_mut(16) {
+        for chunk in fresh.chunks_mut(1) {
             if std::time::Instant::now() >= deadline {
                 break;
             }
@@ -182,6 +182,23 @@ pub struct AppState {
     pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
+/// Turns for heavy work: one per core.
+fn turns_total() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Hands the memory the allocator holds free back to the system. glibc's allocator keeps what
+/// a burst of large audits freed in its per-thread arenas (gigabytes after a few dozen 8 MiB
+/// audits); `malloc_trim` returns it. A no-op elsewhere.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own heaps; it takes the
+    // allocator's locks itself and may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// How long a heavy request waits for a turn before it is answered 503.
 pub const CPU_WAIT: Duration = Duration::from_secs(2);
 
@@ -209,9 +226,7 @@ impl AppState {
             embedding: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
-            cpu: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
+            cpu: Arc::new(tokio::sync::Semaphore::new(turns_total())),
         }
     }
 
@@ -221,13 +236,37 @@ impl AppState {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, error::ApiError> {
-        let permit = tokio::time::timeout(CPU_WAIT, self.cpu.clone().acquire_owned())
+        let permit = self.turn().await?;
+        Self::heavy_in(permit, work).await
+    }
+
+    /// A turn for heavy work (see `cpu`), waited for up to [`CPU_WAIT`]; 503 with Retry-After
+    /// when none frees up. Taken before a large body is read, a request turned away never
+    /// holds its body in memory.
+    pub async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, error::ApiError> {
+        tokio::time::timeout(CPU_WAIT, self.cpu.clone().acquire_owned())
             .await
             .map_err(|_| error::ApiError::busy())?
-            .map_err(error::ApiError::internal)?;
+            .map_err(error::ApiError::internal)
+    }
+
+    /// Runs `work` on the blocking pool in the turn `permit` holds; when no other heavy work
+    /// is running after it, the memory it freed goes back to the system.
+    pub async fn heavy_in<T: Send + 'static>(
+        permit: tokio::sync::OwnedSemaphorePermit,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, error::ApiError> {
         tokio::task::spawn_blocking(move || {
-            let _turn = permit;
-            work()
+            let done = work();
+            let semaphore_idle = {
+                let turns = permit.semaphore().clone();
+                drop(permit);
+                turns.available_permits() == turns_total()
+            };
+            if semaphore_idle {
+                release_free_memory();
+            }
+            done
         })
         .await
         .map_err(error::ApiError::internal)
@@ -467,7 +506,7 @@ fn limited(route: MethodRouter<AppState>, max: usize) -> MethodRouter<AppState> 
         ))
 }
 
-fn too_large(max: usize) -> Response {
+pub(crate) fn too_large(max: usize) -> Response {
     use axum::response::IntoResponse;
     let size = if max.is_multiple_of(1024 * 1024) {
         format!("{} MiB", max / (1024 * 1024))
