@@ -153,8 +153,11 @@ pub struct GapLog {
     path: PathBuf,
     /// The last summary with the file's size and time it was made from: listings of an
     /// unchanged file (and listings waiting on one being made) share it.
-    summarised: Arc<Mutex<Option<(Stamp, Arc<[Gap]>)>>>,
+    summarised: Arc<Mutex<Option<Summarised>>>,
 }
+
+/// A summary and the state of the file it was made from.
+type Summarised = (Stamp, Arc<[Gap]>);
 
 /// A file's size and modification time: changed by every append and rewrite.
 type Stamp = (u64, Option<SystemTime>);

@@ -1874,7 +1874,10 @@ async fn a_long_draft_answers_as_a_short_one() {
     assert!(n > 0);
     let listed = v["findings"].as_array().unwrap().len();
     assert_eq!(listed, kefu::lint::MAX_FINDINGS.min(n * 1000));
-    assert_eq!(listed + v["omitted"].as_u64().unwrap_or(0) as usize, n * 1000);
+    assert_eq!(
+        listed + v["omitted"].as_u64().unwrap_or(0) as usize,
+        n * 1000
+    );
 }
 
 /// Idle and half-sent connections are closed after the header timeout, connections past the cap
