@@ -113,12 +113,9 @@ pub struct GapsQuery {
     all: bool,
 }
 
-/// Time one listing spends asking recorded questions again; the rest wait for the next.
-const RECHECK_BUDGET: std::time::Duration = std::time::Duration::from_millis(100);
-
 /// The recorded questions, most asked first and paged, each asked again of the live knowledge
 /// base (the one they were recorded against, edited since; once per question and knowledge
-/// base, the most asked first, for at most `RECHECK_BUDGET` per listing: `unchecked` says how
+/// base, the most asked first, for about `Settings::recheck_budget` per listing: `unchecked` says how
 /// many are still to be asked): those it answers now are closed and left out, unless `all`.
 pub async fn gaps(
     State(state): State<AppState>,
@@ -134,9 +131,10 @@ pub async fn gaps(
         return Ok(Json(none));
     };
     let engine = state.engine();
+    let budget = state.settings.recheck_budget;
     let (gaps, unchecked) = tokio::task::spawn_blocking(move || {
         let mut gaps = log.summary()?;
-        let unchecked = engine.recheck(&mut gaps, RECHECK_BUDGET)?;
+        let unchecked = engine.recheck(&mut gaps, budget)?;
         if !query.all {
             gaps.retain(|g| g.answered_by.is_none());
         }

@@ -61,6 +61,9 @@ pub struct Settings {
     /// service on a loopback address takes only loopback names by default, so a web page whose
     /// name was rebound to 127.0.0.1 cannot read it.
     pub hosts: Option<Vec<String>>,
+    /// Time one gap listing spends asking recorded questions again (most asked first); the
+    /// rest are listed as open, counted in `unchecked`, and asked by the next listing.
+    pub recheck_budget: Duration,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             index_dir: None,
             gaps: None,
             hosts: None,
+            recheck_budget: Duration::from_millis(100),
         }
     }
 }

@@ -690,6 +690,8 @@ async fn kb_routes_read_write_and_refuse() {
         admin_token: Some("kb-token".to_owned()),
         index_dir: Some(dir.to_path_buf()),
         gaps: Some(kefu::suggest::gaps::GapLog::new(dir.join("gaps.jsonl"))),
+        // Every recorded question is asked again at each listing, however slow the build.
+        recheck_budget: std::time::Duration::from_secs(600),
         ..Settings::default()
     };
     let state = AppState::new(Linter::with_defaults().unwrap(), suggester, settings);
@@ -2006,4 +2008,61 @@ async fn a_reload_never_hides_an_acknowledged_write() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "the acknowledged write is seen: {v}");
+}
+
+/// A gap listing asks recorded questions again only within its budget: with none, every gap is
+/// listed as open and counted in `unchecked`; with time, each is asked and `unchecked` is 0.
+#[tokio::test]
+async fn a_gap_listing_asks_again_within_its_budget() {
+    let dir = crate::scratch::work_dir("recheckbudget");
+    let log = kefu::suggest::gaps::GapLog::new(dir.join("gaps.jsonl"));
+    for q in [
+        "你们卖不卖汽车轮胎",
+        "有沒有賣摩托車頭盔的🏍️",
+        "运费险怎么用？",
+    ] {
+        log.record(q, None).unwrap();
+    }
+    let listing = |budget| {
+        let settings = Settings {
+            gaps: Some(log.clone()),
+            recheck_budget: budget,
+            ..Settings::default()
+        };
+        let state = AppState::new(
+            Linter::with_defaults().unwrap(),
+            Suggester::with_defaults().unwrap(),
+            settings,
+        );
+        let req = Request::builder()
+            .uri("/v1/kb/gaps?all=true")
+            .body(Body::empty())
+            .unwrap();
+        send_to(state, req)
+    };
+    let (s, v) = listing(Duration::ZERO).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (v["total"].as_u64(), v["unchecked"].as_u64()),
+        (Some(3), Some(3)),
+        "{v}"
+    );
+    assert!(
+        v["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["answered_by"].is_null())
+    );
+    let (_, v) = listing(Duration::from_secs(600)).await;
+    assert_eq!(v["unchecked"], 0, "{v}");
+    // The shipped knowledge base holds the return-insurance question word for word.
+    let answered: Vec<_> = v["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| !g["answered_by"].is_null())
+        .collect();
+    assert_eq!(answered.len(), 1, "{v}");
+    assert_eq!(answered[0]["question"], "运费险怎么用？");
 }
