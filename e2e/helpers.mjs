@@ -27,12 +27,23 @@ const CHROMIUM_ARGS = [
   '--lang=zh-CN',
 ];
 
-/** Starts `kefu serve` on a free loopback port; resolves to {url, stop}. */
-export async function startKefu(extraArgs = []) {
+/**
+ * Starts `kefu serve` on a free loopback port; resolves to {url, stop}. With `{index: true}` it
+ * serves an on-disk index of the shipped knowledge base (`idx` in its working directory), which
+ * it may write to.
+ */
+export async function startKefu(extraArgs = [], { index = false } = {}) {
   if (!existsSync(KEFU)) {
     throw new Error(`${KEFU} is missing: build it with \`cargo build --release\` (or set KEFU_BIN)`);
   }
   const work = mkdtempSync(join(tmpdir(), 'kefu-e2e-'));
+  if (index) {
+    execFileSync(KEFU, ['kb', 'import', join(repo, 'lexicons', 'kb.jsonl'), '--index', 'idx'], {
+      cwd: work,
+      stdio: 'ignore',
+    });
+    extraArgs = ['--index', 'idx', ...extraArgs];
+  }
   const child = spawn(KEFU, ['serve', '--addr', '127.0.0.1:0', ...extraArgs], {
     cwd: work,
     env: { ...process.env, RUST_LOG: 'warn' },

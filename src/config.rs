@@ -78,6 +78,24 @@ pub struct ServerConfig {
     pub max_connections: Option<u32>,
     /// Seconds a client has to send a request's headers (default 10).
     pub header_timeout: Option<u32>,
+    /// Learning from agents' inserted suggestions: `confirm` (default: after `learn-after`
+    /// choices of the same pairing), `auto` (at once) or `off`.
+    pub learn: Option<Learn>,
+    /// Times the same question must be chosen for the same entry before it is learned
+    /// (default 3).
+    pub learn_after: Option<u32>,
+}
+
+/// Whether and when `kefu serve` learns similar questions from agents' choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Learn {
+    /// After the same pairing was chosen `learn-after` times.
+    Confirm,
+    /// At the first choice.
+    Auto,
+    /// Feedback is refused; nothing is learned.
+    Off,
 }
 
 /// How the service writes its log lines (stderr).

@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 
 use std::sync::Arc;
 
-use kefu::config::LogFormat;
+use kefu::config::{Learn, LogFormat};
 use kefu::server::{AppState, Engine, Settings, router};
 use kefu::{Config, Linter};
 
@@ -55,6 +55,22 @@ pub struct ServeArgs {
     /// response; a connection idle for longer is closed (also KEFU_HEADER_TIMEOUT; default 10).
     #[arg(long, env = "KEFU_HEADER_TIMEOUT", value_parser = clap::value_parser!(u32).range(1..))]
     header_timeout: Option<u32>,
+    /// Learn similar questions from the suggestions agents insert (POST /v1/suggest/feedback;
+    /// needs --index): `confirm` after --learn-after choices of the same pairing (default),
+    /// `auto` at once, `off` never (also KEFU_LEARN).
+    #[arg(long, env = "KEFU_LEARN", value_enum)]
+    learn: Option<LearnArg>,
+    /// Times the same question must be chosen for the same entry before it is learned
+    /// (also KEFU_LEARN_AFTER; default 3).
+    #[arg(long, env = "KEFU_LEARN_AFTER", value_parser = clap::value_parser!(u32).range(1..))]
+    learn_after: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LearnArg {
+    Confirm,
+    Auto,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -167,6 +183,29 @@ pub fn serve(mut args: ServeArgs, config: Option<&Path>) -> Result<ExitCode> {
                 Some(h) if h.iter().any(|h| h == "*") => None,
                 Some(h) => Some(h),
                 None => kefu::server::default_hosts(addr),
+            }
+        },
+        feedback: args
+            .files
+            .index
+            .as_ref()
+            .map(|d| Arc::new(kefu::suggest::feedback::FeedbackLog::in_index(d))),
+        learn_after: {
+            let after = (args.learn_after.or(file.learn_after))
+                .unwrap_or(kefu::suggest::feedback::DEFAULT_LEARN_AFTER);
+            if after == 0 {
+                bail!("[server] `learn-after` must be at least 1");
+            }
+            let learn = match args.learn {
+                Some(LearnArg::Confirm) => Learn::Confirm,
+                Some(LearnArg::Auto) => Learn::Auto,
+                Some(LearnArg::Off) => Learn::Off,
+                None => file.learn.unwrap_or(Learn::Confirm),
+            };
+            match learn {
+                Learn::Confirm => Some(u64::from(after)),
+                Learn::Auto => Some(1),
+                Learn::Off => None,
             }
         },
         ..Settings::default()

@@ -321,6 +321,14 @@ pub enum GapsFormat {
     Csv,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LearnedStatus {
+    Learned,
+    Pending,
+    Undone,
+    All,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum KbCommand {
     /// Build a persistent on-disk index from a knowledge base (duplicate ids: the last wins).
@@ -411,6 +419,18 @@ pub enum KbCommand {
         /// Where to write the new knowledge base (replaced only once complete).
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+    },
+    /// What the service learned from agents' inserted suggestions (POST /v1/suggest/feedback):
+    /// each question with the entry it now belongs to, how often agents chose it and when it
+    /// was learned; --status pending lists the choices still waiting for confirmation.
+    Learned {
+        /// The on-disk index the service writes to (its feedback.jsonl).
+        #[arg(long, value_name = "DIR")]
+        index: PathBuf,
+        #[arg(long, value_enum, default_value_t = LearnedStatus::Learned)]
+        status: LearnedStatus,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// The questions customers asked that the knowledge base could not answer, most frequent
     /// first. With the shop's knowledge base (--kb or --index) each is asked again: those it
@@ -659,6 +679,60 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                     kb::write_replacing(&path, text.as_bytes())
                         .with_context(|| format!("{}: cannot write", path.display()))?;
                     eprintln!("exported {} entries to {}", entries.len(), path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Learned {
+            index,
+            status,
+            format,
+        } => {
+            use kefu::suggest::feedback::{FeedbackLog, PairStatus};
+            if !index.join("meta.json").is_file() {
+                bail!(
+                    "{}: not an index built by `kefu kb import`",
+                    index.display()
+                );
+            }
+            let log = FeedbackLog::in_index(&index);
+            let pairs = log.pairs(match status {
+                LearnedStatus::Learned => Some(PairStatus::Learned),
+                LearnedStatus::Pending => Some(PairStatus::Pending),
+                LearnedStatus::Undone => Some(PairStatus::Undone),
+                LearnedStatus::All => None,
+            })?;
+            let mut out = io::stdout().lock();
+            match format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &pairs)?;
+                    writeln!(out)?;
+                }
+                Format::Text if pairs.is_empty() => {
+                    writeln!(
+                        out,
+                        "nothing {} in {}",
+                        match status {
+                            LearnedStatus::Learned => "learned",
+                            LearnedStatus::Pending => "pending",
+                            LearnedStatus::Undone => "undone",
+                            LearnedStatus::All => "recorded",
+                        },
+                        log.path().display()
+                    )?;
+                }
+                Format::Text => {
+                    for p in &pairs {
+                        let when = p.since.as_deref().unwrap_or(&p.last_chosen);
+                        writeln!(
+                            out,
+                            "{:<8} {:>4}×  {}  →  {}  ({when})",
+                            format!("{:?}", p.status).to_lowercase(),
+                            p.count,
+                            p.question,
+                            p.id
+                        )?;
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -38,7 +38,7 @@ fn default_limit() -> usize {
 
 impl Page {
     /// The page from a query string, its `limit` (1–500) and `offset` (at most 10⁹) checked.
-    fn from_query(
+    pub(super) fn from_query(
         page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
     ) -> Result<Self, ApiError> {
         let Query(page) = page?;
@@ -58,7 +58,7 @@ impl Page {
     }
 
     /// `{"total", "offset", "limit", <key>: [the items on this page]}`.
-    fn of<T: serde::Serialize>(&self, key: &str, items: &[T]) -> Value {
+    pub(super) fn of<T: serde::Serialize>(&self, key: &str, items: &[T]) -> Value {
         let on_page: Vec<&T> = items.iter().skip(self.offset).take(self.limit).collect();
         json!({"total": items.len(), "offset": self.offset, "limit": self.limit, key: on_page})
     }
@@ -190,7 +190,7 @@ pub async fn dismiss_gap(
     }
 }
 
-fn index_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
+pub(super) fn index_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
     state.settings.index_dir.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
@@ -208,6 +208,16 @@ async fn write(
 ) -> Result<(), ApiError> {
     let dir = index_dir(state)?;
     let _one_at_a_time = state.kb_writes.lock().await;
+    write_held(state, dir, upserts, deletes).await
+}
+
+/// `write`, by a caller that holds `kb_writes` (and read the entries it changes under it).
+pub(super) async fn write_held(
+    state: &AppState,
+    dir: std::path::PathBuf,
+    upserts: Vec<KbEntry>,
+    deletes: Vec<String>,
+) -> Result<(), ApiError> {
     let fresh = tokio::task::spawn_blocking(move || {
         Suggester::update(&dir, &upserts, &deletes)?;
         Suggester::open(&dir)

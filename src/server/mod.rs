@@ -5,6 +5,7 @@ mod error;
 mod handlers;
 pub(crate) mod kb;
 pub(crate) mod languagetool;
+mod learn;
 pub mod listen;
 pub mod metrics;
 pub mod openapi;
@@ -64,6 +65,11 @@ pub struct Settings {
     /// Time one gap listing spends asking recorded questions again (most asked first); the
     /// rest are listed as open, counted in `unchecked`, and asked by the next listing.
     pub recheck_budget: Duration,
+    /// Where agents' choices (`POST /v1/suggest/feedback`) are kept: with an on-disk index.
+    pub feedback: Option<Arc<crate::suggest::feedback::FeedbackLog>>,
+    /// Times the same question must be chosen for the same entry before it is learned as a
+    /// similar question (1: at once); None: feedback is refused, nothing is learned.
+    pub learn_after: Option<u64>,
 }
 
 impl Default for Settings {
@@ -79,6 +85,8 @@ impl Default for Settings {
             gaps: None,
             hosts: None,
             recheck_budget: Duration::from_millis(100),
+            feedback: None,
+            learn_after: Some(u64::from(crate::suggest::feedback::DEFAULT_LEARN_AFTER)),
         }
     }
 }
@@ -365,6 +373,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/lint/batch", limited(post(handlers::lint_batch), s.max_batch_body))
         .route("/v1/suggest", limited(post(handlers::suggest), s.max_body))
         .route("/v1/phrases", get(handlers::phrases))
+        .route("/v1/suggest/feedback", limited(post(learn::feedback), s.max_body))
+        .route("/v1/kb/learned", get(learn::learned))
+        .route("/v1/kb/learned/undo", admin(post(learn::undo), &state))
         .route("/v1/suggest/analyze", limited(post(handlers::analyze), s.max_body))
         .route("/v2/check", limited(post(languagetool::check), s.max_body))
         .route("/v2/languages", get(languagetool::languages))

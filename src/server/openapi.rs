@@ -9,8 +9,10 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::handlers::{AnalyzeBody, BatchBody, LintBody};
 use super::kb::{DismissBody, EntryBody};
+use super::learn::{PairBody, StatusFilter};
 use crate::lint::{Finding, Fix, LintResult, Role, Severity};
 use crate::suggest::analyze::AnalysedWord;
+use crate::suggest::feedback::{Pair, PairStatus};
 use crate::suggest::gaps::Gap;
 use crate::suggest::kb::KbEntry;
 use crate::suggest::panel::{PanelPhrase, PhraseList, Scene};
@@ -43,6 +45,38 @@ pub struct KbPage {
     offset: usize,
     limit: usize,
     entries: Vec<KbEntry>,
+}
+
+/// The answer to an agent's choice.
+#[derive(Serialize, ToSchema)]
+pub struct Feedback {
+    /// `recorded` (counted, not yet confirmed often enough), `learned` (the question is now a
+    /// similar question of the entry, or already was), `conflict` (another entry holds the
+    /// question word for word: left to the KB owner), `undone` (a KB owner took it back: counted,
+    /// not learned again).
+    status: String,
+    /// The question as first chosen.
+    question: String,
+    id: String,
+    /// Times agents chose this entry for this question.
+    count: u64,
+    /// Times needed before it is learned.
+    learn_after: u64,
+    /// With `conflict`: the entry holding the question.
+    #[schema(nullable = false)]
+    held_by: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Learned {
+    total: usize,
+    offset: usize,
+    limit: usize,
+    pairs: Vec<Pair>,
+    /// Whether this service keeps agents' choices (it does with an on-disk index).
+    recording: bool,
+    /// Times a pairing must be chosen before it is learned; null when learning is off.
+    learn_after: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -175,6 +209,22 @@ fn kb_gaps() {}
               (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn kb_gaps_dismiss() {}
 
+#[utoipa::path(post, path = "/v1/suggest/feedback", request_body = PairBody,
+    responses((status = 200, body = Feedback), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "no on-disk index (read_only) or learning is off (learning_off)", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn suggest_feedback() {}
+
+#[utoipa::path(get, path = "/v1/kb/learned", params(super::kb::Page, super::learn::LearnedQuery),
+    responses((status = 200, body = Learned), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn kb_learned() {}
+
+#[utoipa::path(post, path = "/v1/kb/learned/undo", request_body = PairBody, security(("bearer" = [])),
+    responses((status = 200, description = "{status: \"undone\", pair: the pair as it stands now}", body = Object),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+fn kb_learned_undo() {}
+
 #[utoipa::path(post, path = "/v1/admin/reload", security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 fn reload() {}
@@ -216,8 +266,8 @@ impl utoipa::Modify for Bearer {
         description = "Service-language linting and reply suggestion for Chinese customer service.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
     ),
-    paths(lint, lint_batch, suggest, suggest_analyze, phrases, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, kb_gaps_dismiss, reload, audit, healthz, readyz, metrics, openapi_json),
-    components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, TextBody, CheckForm, LintBody, BatchBody, EntryBody, DismissBody,
+    paths(lint, lint_batch, suggest, suggest_analyze, phrases, check, languages, kb_list, kb_get, kb_put, kb_delete, kb_import, kb_gaps, kb_gaps_dismiss, suggest_feedback, kb_learned, kb_learned_undo, reload, audit, healthz, readyz, metrics, openapi_json),
+    components(schemas(ErrorBody, ErrorDetail, BatchResult, KbPage, Gaps, Status, TextBody, CheckForm, LintBody, BatchBody, EntryBody, DismissBody, PairBody, Feedback, Learned, Pair, PairStatus, StatusFilter,
         LintResult, Finding, Fix, Span, Severity, Role, SuggestRequest, SuggestResult, Suggestion, Source, KbEntry, Gap,
         AnalyzeBody, Analysis, WordInIndex, BigramInIndex, AnalysedWord, PhraseList, PanelPhrase, Scene)),
     modifiers(&Bearer)

@@ -9,12 +9,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use super::journal::{self, Stamp, now};
 
 use crate::error::Error;
 use crate::text::normalize::normalize_free;
@@ -80,7 +80,7 @@ struct Tally {
 
 /// Questions that differ only in script, width, case or punctuation are one question; one of
 /// no letters at all (🙏🙏, ？？) is itself.
-fn key(question: &str) -> String {
+pub(crate) fn key(question: &str) -> String {
     let normalized = normalize_free(question);
     let letters: String = normalized.chars().filter(|c| c.is_alphanumeric()).collect();
     if letters.is_empty() {
@@ -159,9 +159,6 @@ pub struct GapLog {
 /// A summary and the state of the file it was made from.
 type Summarised = (Stamp, Arc<[Gap]>);
 
-/// A file's size and modification time: changed by every append and rewrite.
-type Stamp = (u64, Option<SystemTime>);
-
 impl GapLog {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
@@ -195,61 +192,19 @@ impl GapLog {
         self.append(&asked(question, closest)?)
     }
 
-    /// Appends whole lines (`asked`'s), synced, under the shared lock: one write, so appends
-    /// from several processes don't interleave.
+    /// Appends whole lines (`asked`'s), synced, under the shared lock.
     pub(crate) fn append(&self, lines: &[u8]) -> Result<(), Error> {
-        let _shared = self.lock(false)?;
-        let io = |source| Error::Io {
-            path: self.path.clone(),
-            io: source,
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io)?;
-        file.write_all(lines).map_err(io)?;
-        file.sync_data().map_err(io)
+        journal::append(&self.path, lines)
     }
 
-    /// `FILE.lock` beside the file, locked shared (appending) or alone (rewriting); the lock
-    /// goes with the returned handle. Creates the file's directory if need be.
+    /// `FILE.lock` beside the file, locked shared (appending) or alone (rewriting).
     pub(crate) fn lock(&self, alone: bool) -> Result<File, Error> {
-        let mut name = self.path.file_name().unwrap_or_default().to_owned();
-        name.push(".lock");
-        let path = self.path.with_file_name(name);
-        let io = |source| Error::Io {
-            path: path.clone(),
-            io: source,
-        };
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io)?;
-        if alone {
-            file.lock()
-        } else {
-            file.lock_shared()
-        }
-        .map_err(io)?;
-        Ok(file)
+        journal::lock(&self.path, alone)
     }
 
     /// The file's text; None when there is no file yet.
     fn read(&self) -> Result<Option<String>, Error> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(Error::Io {
-                path: self.path.clone(),
-                io: source,
-            }),
-        }
+        journal::read(&self.path)
     }
 
     /// Dismisses an open question (matched as the summary matches them: script, width, case
@@ -329,10 +284,7 @@ impl GapLog {
             .map_err(|e| Error::Invalid(e.to_string()))?;
             out.push(b'\n');
         }
-        crate::suggest::kb::write_replacing(&self.path, &out).map_err(|source| Error::Io {
-            path: self.path.clone(),
-            io: source,
-        })?;
+        journal::replace(&self.path, &out)?;
         Ok(Compacted {
             lines_before,
             lines_after: unreadable.len() + tallies.len(),
@@ -348,9 +300,7 @@ impl GapLog {
             .summarised
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let stamp = std::fs::metadata(&self.path)
-            .ok()
-            .map(|m| (m.len(), m.modified().ok()));
+        let stamp = journal::stamp(&self.path);
         if let (Some(stamp), Some((made_from, gaps))) = (stamp, summarised.as_ref())
             && stamp == *made_from
         {
@@ -376,9 +326,7 @@ impl GapLog {
         Ok(tallies
             .into_iter()
             .map(|Tally { mut gap, at }| {
-                gap.last_seen =
-                    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(at))
-                        .to_string();
+                gap.last_seen = journal::rfc3339(at);
                 gap
             })
             .collect())
@@ -408,17 +356,10 @@ fn cut(question: &str) -> String {
     }
 }
 
-/// Unix seconds.
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn records_survive_and_are_summarised() {

@@ -51,6 +51,16 @@ pub fn parse_accepted(text: &str) -> (Vec<(usize, Accepted)>, Vec<LineError>) {
     (pairs, errors)
 }
 
+/// A question as learning compares it: as the index analyses it (script, width, case, the
+/// shop's synonyms), letters and digits only.
+pub fn key(analyzer: &Analyzer, question: &str) -> String {
+    analyzer
+        .normalize(question)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
 /// Adds each question accepted for an entry at least `min_count` times as a similar question
 /// of that entry, unless the entry holds it already or another entry holds it word for word.
 /// Questions are compared as the index analyses them (`Analyzer::normalize`, punctuation and
@@ -61,13 +71,7 @@ pub fn learn(
     analyzer: &Analyzer,
     min_count: usize,
 ) -> Learned {
-    let key = |q: &str| -> String {
-        analyzer
-            .normalize(q)
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect()
-    };
+    let key = |q: &str| key(analyzer, q);
     let index: HashMap<&str, usize> = (entries.iter().enumerate())
         .map(|(i, e)| (e.id.as_str(), i))
         .collect();

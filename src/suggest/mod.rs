@@ -4,8 +4,10 @@
 
 pub mod analyze;
 pub mod eval;
+pub mod feedback;
 pub mod gaps;
 pub mod index;
+pub mod journal;
 pub mod kb;
 pub mod learn;
 pub mod overlap;

@@ -2066,3 +2066,234 @@ async fn a_gap_listing_asks_again_within_its_budget() {
     assert_eq!(answered.len(), 1, "{v}");
     assert_eq!(answered[0]["question"], "运费险怎么用？");
 }
+
+/// Agents' inserted suggestions are recorded and, once the same pairing is confirmed, learned as
+/// a similar question the next suggestion finds word for word; a KB owner lists and undoes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_choices_are_learned_listed_and_undone() {
+    let dir = crate::scratch::work_dir("learn");
+    let shipped =
+        kefu::suggest::kb::parse::<kefu::suggest::kb::KbEntry>(kefu::suggest::kb::DEFAULT_KB)
+            .dedup_last_wins(|e| &e.id);
+    let suggester = Suggester::build(&shipped, &[], Some(&dir)).unwrap();
+    let settings = Settings {
+        admin_token: Some("kb-token".to_owned()),
+        index_dir: Some(dir.to_path_buf()),
+        feedback: Some(std::sync::Arc::new(
+            kefu::suggest::feedback::FeedbackLog::in_index(&dir),
+        )),
+        learn_after: Some(2),
+        ..Settings::default()
+    };
+    let state = AppState::new(Linter::with_defaults().unwrap(), suggester, settings);
+    let send = |req: Request<Body>| send_to(state.clone(), req);
+    let json_req = |uri: &str, body: Value| {
+        (json_req_builder(uri).body(Body::from(body.to_string()))).unwrap()
+    };
+    let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let asked = "衣服有点大，能换小一码吗";
+    let suggest = || send(json_req("/v1/suggest", json!({"question": asked, "k": 1})));
+
+    let (s, v) = send(json_req(
+        "/v1/suggest/feedback",
+        json!({"question": asked, "id": "exchange-size"}),
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "recorded");
+    assert_eq!(
+        (v["count"].as_u64(), v["learn_after"].as_u64()),
+        (Some(1), Some(2))
+    );
+    // The second choice, in Traditional with other punctuation, confirms the same pairing.
+    let (s, v) = send(json_req(
+        "/v1/suggest/feedback",
+        json!({"question": "衣服有點大 能換小一碼嗎？", "id": "exchange-size"}),
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "learned", "{v}");
+    let (_, v) = send(get("/v1/kb/exchange-size")).await;
+    assert!(
+        v["similar"].as_array().unwrap().iter().any(|q| q == asked),
+        "{v}"
+    );
+    let (_, v) = suggest().await;
+    assert_eq!(v["suggestions"][0]["id"], "exchange-size", "{v}");
+    assert_eq!(v["answered"], true, "held word for word now: {v}");
+
+    let (s, v) = send(get("/v1/kb/learned")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["pairs"][0]["question"], asked);
+    assert_eq!(v["pairs"][0]["status"], "learned");
+    assert_eq!(v["learn_after"], 2);
+
+    // Bad choices are refused with the documented JSON errors.
+    for (body, status) in [
+        (
+            json!({"question": asked, "id": "no-such-entry"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"question": " ", "id": "exchange-size"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"question": "🙏🙏？", "id": "exchange-size"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"question": "长".repeat(201), "id": "exchange-size"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"question": asked}), StatusCode::BAD_REQUEST),
+    ] {
+        let (s, v) = send(json_req("/v1/suggest/feedback", body.clone())).await;
+        assert_eq!(s, status, "{body} → {v}");
+        assert!(v["error"]["code"].is_string(), "{v}");
+    }
+    // Another entry's own question is not learned for this one: a tie is the owner's call.
+    for _ in 0..2 {
+        send(json_req(
+            "/v1/suggest/feedback",
+            json!({"question": "发错货了怎么办", "id": "exchange-size"}),
+        ))
+        .await;
+    }
+    let (_, v) = send(json_req(
+        "/v1/suggest/feedback",
+        json!({"question": "发错货了怎么办", "id": "exchange-size"}),
+    ))
+    .await;
+    assert_eq!(v["status"], "conflict", "{v}");
+    assert_eq!(v["held_by"], "wrong-item");
+
+    // Undo needs the token, takes the question out, and the pair is not learned again.
+    let undo = json!({"question": asked, "id": "exchange-size"});
+    assert_eq!(
+        send(json_req("/v1/kb/learned/undo", undo.clone())).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, v) = send(
+        bearer(json_req_builder("/v1/kb/learned/undo"))
+            .body(Body::from(undo.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["pair"]["status"], "undone");
+    let (_, v) = send(get("/v1/kb/exchange-size")).await;
+    assert!(
+        !v["similar"].as_array().unwrap().iter().any(|q| q == asked),
+        "{v}"
+    );
+    let (_, v) = send(json_req("/v1/suggest/feedback", undo.clone())).await;
+    assert_eq!(
+        (v["status"].as_str(), v["count"].as_u64()),
+        (Some("undone"), Some(3))
+    );
+    let (s, _) = send(
+        bearer(json_req_builder("/v1/kb/learned/undo"))
+            .body(Body::from(undo.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "no longer learned");
+    let (_, v) = send(get("/v1/kb/learned?status=all")).await;
+    assert_eq!(v["total"], 2, "{v}");
+    let (s, v) = send(get("/v1/kb/learned?status=maybe")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    // A read-only service says why it cannot learn.
+    let (s, v) = send_to(
+        state_without_index(),
+        json_req(
+            "/v1/suggest/feedback",
+            json!({"question": asked, "id": "exchange-size"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "read_only");
+}
+
+fn json_req_builder(uri: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+}
+
+/// What the real service learned from agents is kept in the index's directory: it survives a
+/// restart, and `kefu kb learned` lists it.
+#[test]
+fn learned_questions_survive_a_restart_and_are_listed() {
+    let dir = crate::scratch::work_dir("learned-restart");
+    import_shop(&dir);
+    let learn = |cmd: &mut Command| {
+        cmd.args(["--index", "idx", "--learn-after", "2"])
+            .current_dir(&dir);
+    };
+    let (child, addr) = serve(learn);
+    let choice = json!({"question": "充电头是几瓦的呀？", "id": "s4"});
+    assert_eq!(
+        post_json(&addr, "/v1/suggest/feedback", &choice)["status"],
+        "recorded"
+    );
+    stop(child);
+    // The first choice is remembered across the restart; the second confirms it.
+    let (child, addr) = serve(learn);
+    let v = post_json(&addr, "/v1/suggest/feedback", &choice);
+    assert_eq!(
+        (v["status"].as_str(), v["count"].as_u64()),
+        (Some("learned"), Some(2)),
+        "{v}"
+    );
+    stop(child);
+    let (child, addr) = serve(learn);
+    let v = post_json(
+        &addr,
+        "/v1/suggest",
+        &json!({"question": "充电头是几瓦的呀"}),
+    );
+    assert_eq!(v["suggestions"][0]["id"], "s4", "{v}");
+    assert_eq!(
+        v["suggestions"][0]["confidence"], 1.0,
+        "held word for word: {v}"
+    );
+    stop(child);
+
+    let kefu = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kefu"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let o = kefu(&["kb", "learned", "--index", "idx"]);
+    assert!(o.status.success(), "{o:?}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("learned") && text.contains("充电头是几瓦的呀？") && text.contains("s4"),
+        "{text}"
+    );
+    let o = kefu(&[
+        "kb", "learned", "--index", "idx", "--status", "pending", "--format", "json",
+    ]);
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), "[]");
+    let o = kefu(&["kb", "learned", "--index", "nowhere"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("nowhere"),
+        "{o:?}"
+    );
+    // A service told not to learn refuses feedback with the reason.
+    let (child, addr) = serve(|cmd| {
+        cmd.args(["--index", "idx", "--learn", "off"])
+            .current_dir(&dir);
+    });
+    let v = post_json(&addr, "/v1/suggest/feedback", &choice);
+    assert_eq!(v["error"]["code"], "learning_off", "{v}");
+    stop(child);
+}

@@ -156,7 +156,7 @@
     try {
       const result = await api('/v1/suggest', { question: text, k: 5, record });
       if (seq !== askSeq) return;
-      showAnswers(result);
+      showAnswers(result, text);
     } catch (err) {
       if (seq !== askSeq) return;
       verdictEl.className = 'verdict error';
@@ -164,7 +164,21 @@
     }
   }
 
-  function showAnswers(result) {
+  // Whether the service learns from the answers agents insert (it does with an on-disk index
+  // and learning on); known once connected.
+  let learning = false;
+
+  /** Tells the service that the answer of entry `id` was inserted for `asked`. */
+  async function chosen(asked, id, question) {
+    if (!learning) return;
+    const answer = await KefuApi.call('/v1/suggest/feedback', { question: asked, id }, TIMEOUT_MS);
+    if (answer.ok && answer.result.status === 'learned') {
+      verdictEl.className = 'verdict ok';
+      verdictEl.textContent = `已学会：以后这样问会直接找到“${question}”的答案`;
+    }
+  }
+
+  function showAnswers(result, asked) {
     answersEl.replaceChildren();
     const list = result.suggestions || [];
     if (result.answered) {
@@ -222,6 +236,7 @@
       insert.textContent = '插入';
       insert.addEventListener('click', () => {
         hl.insert(s.answer);
+        if (s.source !== 'phrase') chosen(asked, s.id, s.question);
       });
       foot.append(insert);
       li.append(head, body, foot);
@@ -295,6 +310,13 @@
       statusEl.title = `索引共 ${r.kb_documents} 条：问答的标准问法和相似问法，以及话术`;
     })
     .catch((err) => setStatus(`无法连接：${err.message}`, 'error'));
+  api('/v1/kb/learned?limit=1')
+    .then((l) => {
+      learning = l.recording && l.learn_after !== null;
+    })
+    .catch(() => {
+      learning = false;
+    });
   // A library without phrases, or a server that can't list them, leaves the panel out.
   api('/v1/phrases')
     .then((panel) => {
