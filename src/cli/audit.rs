@@ -111,23 +111,13 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
     } else {
         None
     };
-    let (input, size) = open(&args.file)?;
-    let progress = progress_bar(size);
-    let counted = Counted {
-        inner: input,
-        progress: progress.clone(),
-    };
-    let mut reader = BufReader::with_capacity(1 << 16, counted);
-    let mut out: Box<dyn Write> = match &args.output {
+    let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(io::BufWriter::new(
             File::create(p).with_context(|| format!("creating {}", p.display()))?,
         )),
         None => Box::new(io::BufWriter::new(io::stdout().lock())),
     };
     let per_conversation_csv = args.format == Format::Csv && args.by.is_none();
-    if per_conversation_csv {
-        writeln!(out, "{}", report::conversation_csv_header())?;
-    }
     let mut sink = Sink {
         agg: Aggregator::with_review(args.review),
         kept: Vec::new(),
@@ -136,69 +126,30 @@ pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
         per_conversation_csv,
         out,
     };
+    if per_conversation_csv {
+        writeln!(sink.out, "{}", report::conversation_csv_header())?;
+    }
     let audit_all = |conversations: &[Conversation]| -> Vec<ConversationAudit> {
         conversations
             .par_iter()
             .map(|c| audit_with(&linter, &settings, kb.as_ref(), c))
             .collect()
     };
-    let mut grouper = Grouper::with_budget(args.spill_after.saturating_mul(1 << 20));
-    let mut line_no = 0;
-    let mut lines: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
-    loop {
-        lines.clear();
-        let mut buf = Vec::new();
-        while lines.len() < CHUNK {
-            if !super::input::read_line(&mut reader, &mut buf)
-                .with_context(|| format!("reading {}:{}", args.file, line_no + 1))?
-            {
-                break;
+    // Both the bad lines and the conversations go to the sink, in the order they are read.
+    let shared = std::cell::RefCell::new(sink);
+    let progress = read_conversations(
+        &args.file,
+        args.spill_after,
+        |n, e| {
+            if args.strict {
+                bail!("{}:{n}: {e}", args.file)
             }
-            line_no += 1;
-            match String::from_utf8(std::mem::take(&mut buf)) {
-                Ok(s) if s.trim().is_empty() => {}
-                Ok(s) => lines.push((line_no, s)),
-                Err(_) => lines.push((line_no, String::from("\u{0}invalid utf-8"))),
-            }
-        }
-        if lines.is_empty() {
-            break;
-        }
-        let parsed: Vec<(usize, Result<Line, String>)> = lines
-            .par_iter()
-            .map(|(n, s)| {
-                let r = if s.starts_with('\u{0}') {
-                    Err("not valid UTF-8".to_owned())
-                } else {
-                    Line::parse(s)
-                };
-                (*n, r)
-            })
-            .collect();
-        // Whole conversations are audited as they come; messages wait for the end of the input,
-        // since a conversation's next message may be anywhere below.
-        let mut conversations = Vec::new();
-        for (n, line) in parsed {
-            match line {
-                Ok(Line::Conversation(c)) => conversations.push(c),
-                Ok(Line::Message(m)) => grouper
-                    .push(m)
-                    .context("spilling messages to a temporary file")?,
-                Err(e) if args.strict => bail!("{}:{n}: {e}", args.file),
-                Err(e) => sink.agg.bad_line(n, format!("{}:{n}: {e}", args.file)),
-            }
-        }
-        sink.take(&conversations, audit_all(&conversations))?;
-    }
-    let mut batches = grouper.finish().context("reading back spilled messages")?;
-    while let Some(batch) = batches
-        .next_batch()
-        .context("reading back spilled messages")?
-    {
-        for part in batch.chunks(CHUNK) {
-            sink.take(part, audit_all(part))?;
-        }
-    }
+            (shared.borrow_mut().agg).bad_line(n, format!("{}:{n}: {e}", args.file));
+            Ok(())
+        },
+        |conversations| (shared.borrow_mut()).take(conversations, audit_all(conversations)),
+    )?;
+    let sink = shared.into_inner();
     let Sink {
         agg,
         kept,
@@ -379,6 +330,82 @@ fn evaluate(args: &AuditArgs, linter: &Linter, settings: &Settings) -> Result<Ex
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads transcripts (a file or `-`, gzip or not) in either layout and hands them to `take` in
+/// batches of at most `CHUNK` conversations: whole-conversation lines as they come, messages
+/// once the input has ended (a conversation's next message may be anywhere below), grouped by
+/// conversation id and spilled to disk past `spill_after` MiB. Each line that is neither goes to
+/// `bad` with its number. Returns the progress bar (on a terminal), for the caller to clear
+/// once it has written its output.
+pub(super) fn read_conversations(
+    file: &str,
+    spill_after: usize,
+    mut bad: impl FnMut(usize, String) -> Result<()>,
+    mut take: impl FnMut(&[Conversation]) -> Result<()>,
+) -> Result<indicatif::ProgressBar> {
+    let (input, size) = open(file)?;
+    let progress = progress_bar(size);
+    let counted = Counted {
+        inner: input,
+        progress: progress.clone(),
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, counted);
+    let mut grouper = Grouper::with_budget(spill_after.saturating_mul(1 << 20));
+    let mut line_no = 0;
+    let mut lines: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+    loop {
+        lines.clear();
+        let mut buf = Vec::new();
+        while lines.len() < CHUNK {
+            if !super::input::read_line(&mut reader, &mut buf)
+                .with_context(|| format!("reading {file}:{}", line_no + 1))?
+            {
+                break;
+            }
+            line_no += 1;
+            match String::from_utf8(std::mem::take(&mut buf)) {
+                Ok(s) if s.trim().is_empty() => {}
+                Ok(s) => lines.push((line_no, s)),
+                Err(_) => lines.push((line_no, String::from("\u{0}invalid utf-8"))),
+            }
+        }
+        if lines.is_empty() {
+            break;
+        }
+        let parsed: Vec<(usize, Result<Line, String>)> = lines
+            .par_iter()
+            .map(|(n, s)| {
+                let r = if s.starts_with('\u{0}') {
+                    Err("not valid UTF-8".to_owned())
+                } else {
+                    Line::parse(s)
+                };
+                (*n, r)
+            })
+            .collect();
+        let mut conversations = Vec::new();
+        for (n, line) in parsed {
+            match line {
+                Ok(Line::Conversation(c)) => conversations.push(c),
+                Ok(Line::Message(m)) => grouper
+                    .push(m)
+                    .context("spilling messages to a temporary file")?,
+                Err(e) => bad(n, e)?,
+            }
+        }
+        take(&conversations)?;
+    }
+    let mut batches = grouper.finish().context("reading back spilled messages")?;
+    while let Some(batch) = batches
+        .next_batch()
+        .context("reading back spilled messages")?
+    {
+        for part in batch.chunks(CHUNK) {
+            take(part)?;
+        }
+    }
+    Ok(progress)
 }
 
 fn open(file: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {

@@ -4,6 +4,7 @@ mod audit;
 mod input;
 mod jsonl;
 mod lint;
+mod mine;
 mod render;
 mod rules;
 mod serve;

@@ -420,6 +420,11 @@ pub enum KbCommand {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Mine past conversations (as `kefu audit` reads them) for the knowledge base: questions
+    /// agents answered with an entry's answer that kefu does not find first, proposed as that
+    /// entry's similar questions; groups of alike questions kefu cannot answer, with the
+    /// agents' real replies as draft answers. For a KB owner to review.
+    Mine(super::mine::MineArgs),
     /// What the service learned from agents' inserted suggestions (POST /v1/suggest/feedback):
     /// each question with the entry it now belongs to, how often agents chose it and when it
     /// was learned; --status pending lists the choices still waiting for confirmation.
@@ -683,6 +688,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        KbCommand::Mine(args) => super::mine::run(args, config),
         KbCommand::Learned {
             index,
             status,

@@ -10,6 +10,7 @@ pub mod index;
 pub mod journal;
 pub mod kb;
 pub mod learn;
+pub mod mine;
 pub mod overlap;
 pub mod panel;
 pub mod recorder;

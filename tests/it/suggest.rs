@@ -1115,3 +1115,123 @@ fn accepted_pairs_are_learned_as_similar_questions() {
     );
     assert!(!dir.join("x.jsonl").exists());
 }
+
+/// `kefu kb mine` reads past conversations in either layout and proposes what agents answered
+/// with an entry as its similar questions (the file `kefu kb learn` applies), and groups what
+/// the knowledge base cannot answer with the agents' replies as drafts.
+#[test]
+fn mining_conversations_proposes_similar_questions_and_new_entries() {
+    let dir = work_dir("mine");
+    let chats = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chats/mine.jsonl");
+    let chats = chats.to_str().unwrap();
+    let shop = fixture("shop.csv");
+    let shop = shop.to_str().unwrap();
+    // Words alone, so what counts as found does not depend on the model being there.
+    let mine = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
+            .args(["kb", "mine", chats, "--kb", shop])
+            .args(args)
+            .env("KEFU_MODEL", "off")
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", err(&o));
+        o
+    };
+    let o = mine(&["--pairs", "pairs.jsonl", "--drafts", "drafts.jsonl"]);
+    let text = out(&o);
+    assert!(
+        text.starts_with(
+            "5 conversations, 7 questions answered by agents; 3 with a knowledge-base answer"
+        ),
+        "{text}"
+    );
+    assert!(
+        err(&o).contains("mine.jsonl:8: not valid JSON"),
+        "a bad line is named and skipped: {}",
+        err(&o)
+    );
+    // Traditional and Simplified, with or without ？, are one question, asked twice.
+    assert!(
+        text.contains("2×  这个充电头子功率大不大？  →  s4 (充电器多少瓦)"),
+        "{text}"
+    );
+    assert!(text.contains("1×  手机壳都有什么颜色  →  s2"), "{text}");
+    // 好的谢谢 only thanks: not a question.
+    assert!(!text.contains("好的谢谢"), "{text}");
+    let pairs = std::fs::read_to_string(dir.join("pairs.jsonl")).unwrap();
+    assert_eq!(
+        pairs.lines().collect::<Vec<_>>(),
+        [
+            r#"{"id":"s4","question":"这个充电头子功率大不大？"}"#,
+            r#"{"id":"s2","question":"手机壳都有什么颜色"}"#,
+        ]
+    );
+    let drafts: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("drafts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(drafts.len(), 2, "{drafts:?}");
+    for g in &drafts {
+        assert_eq!(g["count"], 2, "{g}");
+        assert_eq!(g["drafts"].as_array().unwrap().len(), 2, "{g}");
+        assert_eq!(g["drafts"][0]["passed"], true, "{g}");
+    }
+    let grouped: Vec<Vec<&str>> = drafts
+        .iter()
+        .map(|g| {
+            let mut q: Vec<&str> = (g["questions"].as_array().unwrap().iter())
+                .map(|a| a["question"].as_str().unwrap())
+                .collect();
+            q.sort_unstable();
+            q
+        })
+        .collect();
+    assert!(
+        grouped.contains(&vec!["可以寄到国外吗", "寄到国外可以不🙏"]),
+        "{grouped:?}"
+    );
+    assert!(
+        grouped.contains(&vec!["新疆能寄到吗？", "能寄到新疆吗"]),
+        "{grouped:?}"
+    );
+
+    // The proposals, once reviewed, are what `kefu kb learn` applies.
+    let o = kefu(
+        &dir,
+        &[
+            "kb",
+            "learn",
+            "--kb",
+            shop,
+            "--accepted",
+            "pairs.jsonl",
+            "-o",
+            "learned.jsonl",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).starts_with("learned 2 similar questions"),
+        "{}",
+        out(&o)
+    );
+
+    // Only what was asked at least twice.
+    let v: serde_json::Value =
+        serde_json::from_slice(&mine(&["--min-count", "2", "--json"]).stdout).unwrap();
+    assert_eq!(v["similar"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["similar"][0]["id"], "s4");
+    assert_eq!(v["new_entries"].as_array().unwrap().len(), 2);
+
+    // A file that is not there is named.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["kb", "mine", "missing.jsonl"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(err(&o).contains("missing.jsonl"), "{}", err(&o));
+}

@@ -1,0 +1,521 @@
+//! Mining past conversations for the knowledge base (`kefu kb mine`): what customers asked and
+//! what agents actually answered, read from the same transcripts the audit reads.
+//!
+//! Each exchange is a customer's message (consecutive messages joined; greetings of under four
+//! letters and messages that only thank or confirm left out) and the agent's reply to it. The reply is
+//! matched to the entry whose answer it gives: most of the answer's character bigrams are in
+//! the reply, and the answer makes up a good part of it, so an agent who inserted an answer and
+//! added a greeting or a name still counts, and one who wrote something else does not. Then:
+//! - a question answered with an entry's answer, which kefu does not already find first with
+//!   confidence, is proposed as a **similar question** of that entry (the file `kefu kb learn
+//!   --accepted` applies);
+//! - a question kefu cannot answer, whose reply is no entry's answer, is an **unanswered
+//!   question**; those alike (character bigrams, Jaccard ≥ [`ALIKE`]) are grouped, most asked
+//!   first, with the agents' real replies as **draft answers** (most given first, each with its
+//!   lint result), for a KB owner to review and write the entry.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use super::Suggester;
+use super::learn;
+use crate::audit::model::{Conversation, Speaker};
+use crate::lint::{LintRequest, Linter};
+use crate::text::normalize::normalize_free;
+
+/// Letters a customer message needs to count as a question (在吗, 好的, 谢谢 do not).
+const MIN_LETTERS: usize = 4;
+/// Characters of a question kept: longer messages are stories, not questions to learn.
+const MAX_CHARS: usize = 200;
+/// Share of an entry's answer bigrams a reply must hold to be that answer.
+const ANSWER_HELD: f32 = 0.6;
+/// Share of a reply's bigrams the answer must make up (the rest: greeting, name, order number).
+const REPLY_SHARE: f32 = 0.3;
+/// Jaccard similarity of character bigrams at which two unanswered questions are grouped.
+pub const ALIKE: f32 = 0.4;
+/// Draft answers listed per group.
+const DRAFTS: usize = 3;
+/// Questions listed per group.
+const QUESTIONS: usize = 10;
+
+/// A customer question agents answered with an entry kefu does not find first for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimilarProposal {
+    /// The question as first asked.
+    pub question: String,
+    /// The entry whose answer the agents gave.
+    pub id: String,
+    /// That entry's question.
+    pub entry_question: String,
+    /// Times it was asked and answered with this entry.
+    pub count: usize,
+    /// Where kefu ranks the entry for it now (1-based, among the first five; None: not there).
+    pub rank: Option<usize>,
+    /// What kefu offers first now, and how sure it is.
+    pub first: Option<String>,
+    pub confidence: f32,
+}
+
+/// Alike questions kefu cannot answer, with the agents' replies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewEntryProposal {
+    /// Times questions of the group were asked.
+    pub count: usize,
+    /// The group's questions, most asked first (at most ten).
+    pub questions: Vec<Asked>,
+    /// The agents' replies, most given first (at most three): drafts for the entry's answer.
+    pub drafts: Vec<Draft>,
+    /// The entry kefu came closest with, if any.
+    pub closest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Asked {
+    pub question: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Draft {
+    pub answer: String,
+    /// Times agents gave this reply (its letters alike).
+    pub count: usize,
+    /// Its lint score and whether it passes the service rules.
+    pub score: u32,
+    pub passed: bool,
+}
+
+/// What mining found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Mined {
+    pub conversations: usize,
+    /// Customer questions followed by an agent's reply.
+    pub exchanges: usize,
+    /// Exchanges whose reply is an entry's answer.
+    pub answered_from_kb: usize,
+    /// Of those, questions the entry holds already or kefu finds first with confidence.
+    pub already_found: usize,
+    pub similar: Vec<SimilarProposal>,
+    pub new_entries: Vec<NewEntryProposal>,
+}
+
+/// One exchange, looked up.
+struct Looked {
+    question: String,
+    reply: String,
+    /// The entry whose answer the reply gives.
+    given: Option<usize>,
+    /// The first suggestion's entry and confidence, and the given entry's rank.
+    first: Option<(String, f32)>,
+    rank: Option<usize>,
+}
+
+/// Bigrams of a text's letters and digits (script, width and case aside); a text of one letter
+/// is its own bigram.
+fn bigrams(text: &str) -> FxHashSet<(char, char)> {
+    let letters: Vec<char> = normalize_free(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    match letters.as_slice() {
+        [] => FxHashSet::default(),
+        [c] => [(*c, *c)].into_iter().collect(),
+        _ => letters.windows(2).map(|w| (w[0], w[1])).collect(),
+    }
+}
+
+fn jaccard(a: &FxHashSet<(char, char)>, b: &FxHashSet<(char, char)>) -> f32 {
+    let shared = a.intersection(b).count();
+    let union = a.len() + b.len() - shared;
+    if union == 0 {
+        0.0
+    } else {
+        shared as f32 / union as f32
+    }
+}
+
+/// The entries' answers by bigram, to find the answer a reply gives.
+struct Answers {
+    sizes: Vec<usize>,
+    holding: FxHashMap<(char, char), Vec<u32>>,
+}
+
+impl Answers {
+    fn new(suggester: &Suggester) -> Self {
+        let placeholder = regex::Regex::new(r"\{[^{}]*\}").expect("a valid pattern");
+        let mut holding: FxHashMap<(char, char), Vec<u32>> = FxHashMap::default();
+        let mut sizes = Vec::new();
+        for (i, e) in suggester.entries().iter().enumerate() {
+            let grams = bigrams(&placeholder.replace_all(&e.answer, ""));
+            sizes.push(grams.len());
+            for g in grams {
+                holding.entry(g).or_default().push(i as u32);
+            }
+        }
+        Self { sizes, holding }
+    }
+
+    /// The entry whose answer `reply` gives, if one does.
+    fn given(&self, reply: &str) -> Option<usize> {
+        let grams = bigrams(reply);
+        let mut shared: FxHashMap<u32, usize> = FxHashMap::default();
+        for g in &grams {
+            for &e in self.holding.get(g).into_iter().flatten() {
+                *shared.entry(e).or_default() += 1;
+            }
+        }
+        shared
+            .into_iter()
+            .filter(|&(e, n)| {
+                let size = self.sizes[e as usize];
+                size > 0
+                    && n as f32 >= ANSWER_HELD * size as f32
+                    && n as f32 >= REPLY_SHARE * grams.len() as f32
+            })
+            .max_by(|a, b| {
+                let held = |&(e, n): &(u32, usize)| n as f32 / self.sizes[e as usize] as f32;
+                held(a).total_cmp(&held(b)).then(b.0.cmp(&a.0))
+            })
+            .map(|(e, _)| e as usize)
+    }
+}
+
+/// The exchanges of a conversation: each customer question (its consecutive messages of at
+/// least [`MIN_LETTERS`] letters that do not only thank or confirm, joined) with the agent's reply (consecutive messages joined).
+pub fn exchanges(c: &Conversation) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut asked: Vec<&str> = Vec::new();
+    let mut reply: Vec<&str> = Vec::new();
+    let mut flush = |asked: &mut Vec<&str>, reply: &mut Vec<&str>| {
+        if !asked.is_empty() && !reply.is_empty() {
+            let question: String = asked.join("，").chars().take(MAX_CHARS).collect();
+            out.push((question, reply.join("")));
+        }
+        asked.clear();
+        reply.clear();
+    };
+    for t in &c.turns {
+        let text = t.text.trim();
+        match t.role {
+            Speaker::Customer => {
+                if !reply.is_empty() {
+                    flush(&mut asked, &mut reply);
+                }
+                if text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_LETTERS
+                    && !crate::audit::outcome::closes(text)
+                {
+                    asked.push(text);
+                }
+            }
+            Speaker::Agent if !text.is_empty() => reply.push(text),
+            Speaker::Agent => {}
+        }
+    }
+    flush(&mut asked, &mut reply);
+    out
+}
+
+/// A tally of one similar-question proposal while reading.
+struct SimilarTally {
+    question: String,
+    count: usize,
+    rank: Option<usize>,
+    first: Option<(String, f32)>,
+}
+
+/// A tally of one unanswered question while reading.
+struct UnansweredTally {
+    question: String,
+    count: usize,
+    replies: HashMap<String, (String, usize)>,
+    closest: Option<(String, f32)>,
+}
+
+/// Reads conversations batch by batch, then proposes.
+pub struct Miner<'a> {
+    suggester: &'a Suggester,
+    answers: Answers,
+    analyzer: std::sync::Arc<super::analyze::Analyzer>,
+    /// Each entry's questions by learning key, to tell the ones it holds.
+    held: FxHashMap<String, usize>,
+    mined: Mined,
+    similar: HashMap<(usize, String), SimilarTally>,
+    unanswered: HashMap<String, UnansweredTally>,
+}
+
+impl<'a> Miner<'a> {
+    pub fn new(suggester: &'a Suggester) -> Self {
+        let analyzer = suggester.analyzer();
+        let mut held = FxHashMap::default();
+        for (i, e) in suggester.entries().iter().enumerate() {
+            for q in std::iter::once(&e.question).chain(&e.similar) {
+                held.entry(learn::key(&analyzer, q)).or_insert(i);
+            }
+        }
+        Self {
+            suggester,
+            answers: Answers::new(suggester),
+            analyzer,
+            held,
+            mined: Mined::default(),
+            similar: HashMap::new(),
+            unanswered: HashMap::new(),
+        }
+    }
+
+    /// Reads a batch of conversations (their exchanges are looked up in parallel).
+    pub fn add(&mut self, conversations: &[Conversation]) -> Result<(), crate::Error> {
+        self.mined.conversations += conversations.len();
+        let pairs: Vec<(String, String)> = conversations.iter().flat_map(exchanges).collect();
+        let entries = self.suggester.entries();
+        let looked: Vec<Looked> = pairs
+            .into_par_iter()
+            .map(|(question, reply)| {
+                let given = self.answers.given(&reply);
+                let hits = self.suggester.search(&question, 5)?;
+                let first = hits.first().map(|h| (h.id().to_owned(), h.confidence));
+                let rank = given.and_then(|g| {
+                    let id = &entries[g].id;
+                    hits.iter().position(|h| h.id() == id).map(|r| r + 1)
+                });
+                Ok(Looked {
+                    question,
+                    reply,
+                    given,
+                    first,
+                    rank,
+                })
+            })
+            .collect::<Result<_, crate::Error>>()?;
+        let threshold = self.suggester.threshold();
+        for l in looked {
+            self.mined.exchanges += 1;
+            let key = learn::key(&self.analyzer, &l.question);
+            let confident = l.first.as_ref().is_some_and(|(_, c)| *c >= threshold);
+            match l.given {
+                Some(entry) => {
+                    self.mined.answered_from_kb += 1;
+                    let found_first = confident
+                        && l.first.as_ref().map(|(id, _)| id.as_str())
+                            == Some(entries[entry].id.as_str());
+                    if self.held.get(&key) == Some(&entry) || found_first {
+                        self.mined.already_found += 1;
+                        continue;
+                    }
+                    let t = (self.similar)
+                        .entry((entry, key))
+                        .or_insert_with(|| SimilarTally {
+                            question: l.question.clone(),
+                            count: 0,
+                            rank: l.rank,
+                            first: l.first.clone(),
+                        });
+                    t.count += 1;
+                }
+                None if confident => {}
+                None => {
+                    let t = (self.unanswered)
+                        .entry(key)
+                        .or_insert_with(|| UnansweredTally {
+                            question: l.question.clone(),
+                            count: 0,
+                            replies: HashMap::new(),
+                            closest: l.first.clone(),
+                        });
+                    t.count += 1;
+                    let reply_key: String = (normalize_free(&l.reply).chars())
+                        .filter(|c| c.is_alphanumeric())
+                        .collect();
+                    t.replies.entry(reply_key).or_insert((l.reply, 0)).1 += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The proposals of questions asked at least `min_count` times (a group's questions
+    /// together), most asked first; drafts are linted with `linter`.
+    pub fn finish(self, linter: &Linter, min_count: usize) -> Mined {
+        let Miner {
+            suggester,
+            mut mined,
+            similar,
+            unanswered,
+            ..
+        } = self;
+        let entries = suggester.entries();
+        mined.similar = similar
+            .into_iter()
+            .filter(|(_, t)| t.count >= min_count)
+            .map(|((entry, _), t)| SimilarProposal {
+                question: t.question,
+                id: entries[entry].id.clone(),
+                entry_question: entries[entry].question.clone(),
+                count: t.count,
+                rank: t.rank,
+                confidence: t.first.as_ref().map_or(0.0, |f| f.1),
+                first: t.first.map(|f| f.0),
+            })
+            .collect();
+        mined.similar.sort_by(|a, b| {
+            (b.count.cmp(&a.count))
+                .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.question.cmp(&b.question))
+        });
+        mined.new_entries = group(unanswered.into_values().collect(), linter)
+            .into_iter()
+            .filter(|g| g.count >= min_count)
+            .collect();
+        mined
+    }
+}
+
+/// Groups alike unanswered questions: the most asked first leads a group, and each question
+/// joins the first group whose leader it is alike to.
+fn group(mut tallies: Vec<UnansweredTally>, linter: &Linter) -> Vec<NewEntryProposal> {
+    tallies.sort_by(|a, b| (b.count.cmp(&a.count)).then_with(|| a.question.cmp(&b.question)));
+    let grams: Vec<FxHashSet<(char, char)>> =
+        tallies.iter().map(|t| bigrams(&t.question)).collect();
+    let mut leaders: Vec<usize> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    // The groups whose leader holds each bigram: only those can be alike.
+    let mut led: FxHashMap<(char, char), Vec<usize>> = FxHashMap::default();
+    for i in 0..tallies.len() {
+        let mut candidates: Vec<usize> = (grams[i].iter())
+            .flat_map(|g| led.get(g).into_iter().flatten().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        match candidates
+            .into_iter()
+            .find(|&g| jaccard(&grams[leaders[g]], &grams[i]) >= ALIKE)
+        {
+            Some(g) => members[g].push(i),
+            None => {
+                for g in &grams[i] {
+                    led.entry(*g).or_default().push(leaders.len());
+                }
+                leaders.push(i);
+                members.push(vec![i]);
+            }
+        }
+    }
+    let mut groups: Vec<NewEntryProposal> = members
+        .into_iter()
+        .map(|m| {
+            let mut replies: HashMap<&str, (&str, usize)> = HashMap::new();
+            for &i in &m {
+                for (k, (text, n)) in &tallies[i].replies {
+                    replies.entry(k).or_insert((text, 0)).1 += n;
+                }
+            }
+            let mut drafts: Vec<Draft> = replies
+                .into_values()
+                .map(|(answer, count)| {
+                    let lint = linter.lint(&LintRequest::new(answer));
+                    Draft {
+                        answer: answer.to_owned(),
+                        count,
+                        score: lint.score,
+                        passed: lint.passed,
+                    }
+                })
+                .collect();
+            drafts.sort_by(|a, b| {
+                (b.count.cmp(&a.count))
+                    .then(b.score.cmp(&a.score))
+                    .then_with(|| a.answer.cmp(&b.answer))
+            });
+            drafts.truncate(DRAFTS);
+            let lead = &tallies[m[0]];
+            NewEntryProposal {
+                count: m.iter().map(|&i| tallies[i].count).sum(),
+                questions: (m.iter().take(QUESTIONS))
+                    .map(|&i| Asked {
+                        question: tallies[i].question.clone(),
+                        count: tallies[i].count,
+                    })
+                    .collect(),
+                drafts,
+                closest: lead.closest.as_ref().map(|c| c.0.clone()),
+            }
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        (b.count.cmp(&a.count)).then_with(|| a.questions[0].question.cmp(&b.questions[0].question))
+    });
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suggest::kb::{self, KbEntry};
+
+    fn turn(role: Speaker, text: &str) -> crate::audit::model::Turn {
+        crate::audit::model::Turn {
+            role,
+            text: text.to_owned(),
+            ts: None,
+            agent: None,
+        }
+    }
+
+    #[test]
+    fn exchanges_join_a_customers_messages_and_leave_out_greetings_and_thanks() {
+        use Speaker::{Agent, Customer};
+        let c = Conversation {
+            id: "1".to_owned(),
+            agent: None,
+            turns: vec![
+                turn(Customer, "在吗"),
+                turn(Customer, "我买的衣服大了"),
+                turn(Customer, "能换小一号吗"),
+                turn(Agent, "您好，"),
+                turn(Agent, "可以换的。"),
+                turn(Customer, "好的，谢谢"),
+                turn(Agent, "不客气"),
+                turn(Customer, "那运费谁出呢"),
+            ],
+        };
+        assert_eq!(
+            exchanges(&c),
+            [(
+                "我买的衣服大了，能换小一号吗".to_owned(),
+                "您好，可以换的。".to_owned()
+            )],
+            "a question left unanswered at the end is no exchange"
+        );
+    }
+
+    #[test]
+    fn a_reply_gives_an_answer_only_when_it_is_mostly_that_answer() {
+        let entries = kb::parse::<KbEntry>(concat!(
+            "id,question,answer\n",
+            "size,尺码不合适能换吗,\"您好，{name}，尺码不合适可以换货，请在签收后7天内申请。\"\n",
+            "ship,什么时候发货,您好，付款后48小时内发货。\n",
+        ))
+        .dedup_last_wins(|e| &e.id);
+        let suggester = Suggester::build(&entries, &[], None).unwrap();
+        let answers = Answers::new(&suggester);
+        let given = |reply: &str| {
+            answers
+                .given(reply)
+                .map(|i| suggester.entries()[i].id.as_str())
+        };
+        // The answer with a greeting and the name filled in, in Traditional.
+        assert_eq!(
+            given("親，您好，小美，尺碼不合適可以換貨，請在簽收後7天內申請哦"),
+            Some("size")
+        );
+        assert_eq!(given("您好，付款后48小时内发货的"), Some("ship"));
+        // Another reply on the same subject, and a long reply that only quotes the answer.
+        assert_eq!(given("您好，这款不支持换货，抱歉"), None);
+        let long = "您好，付款后48小时内发货。另外这款是今年的新款，面料是纯棉的，透气性很好，\
+            洗后不变形，尺码偏大建议选小一码，现在下单还送运费险，收到不满意七天无理由退换。";
+        assert_eq!(given(long), None);
+    }
+}
