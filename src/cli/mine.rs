@@ -126,7 +126,7 @@ fn summary(out: &mut impl Write, m: &Mined, args: &MineArgs) -> io::Result<()> {
     )?;
     for g in m.new_entries.iter().take(args.limit) {
         let asked: Vec<String> = (g.questions.iter().take(3))
-            .map(|a| format!("{} ({})", a.question, a.count))
+            .map(|a| format!("{} ({})", short(&a.question, 40), a.count))
             .collect();
         writeln!(out, "  {:>3}×  {}", g.count, asked.join(" / "))?;
         for d in &g.drafts {
@@ -146,6 +146,14 @@ fn summary(out: &mut impl Write, m: &Mined, args: &MineArgs) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The first `n` characters of a text, … marking a cut (the JSON and files keep it whole).
+fn short(text: &str, n: usize) -> String {
+    match text.char_indices().nth(n) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 fn more(out: &mut impl Write, total: usize, shown: usize) -> io::Result<()> {

@@ -330,6 +330,13 @@ impl Suggester {
     }
 
     /// Whether answers are also found by meaning (a model is loaded), besides shared words.
+    /// A question's embedding (a unit vector) as a search takes it, when this suggester ranks
+    /// by meaning: from the recent ones when it was searched lately.
+    pub fn meaning_of(&self, question: &str) -> Option<Arc<[f32]>> {
+        let analyzer = self.analyzer();
+        (self.semantic.as_ref()).map(|s| s.vector(&analyzer.normalize(question)))
+    }
+
     pub fn semantic(&self) -> bool {
         self.semantic.is_some()
     }

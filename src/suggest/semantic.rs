@@ -154,6 +154,12 @@ impl Semantic {
 }
 
 impl Semantic {
+    /// The question's vector (normalised as `scores` takes it), from the recent ones when it
+    /// was asked lately.
+    pub fn vector(&self, question: &str) -> Arc<[f32]> {
+        self.question_vector(question)
+    }
+
     /// The question's vector, from the recent ones when it was asked lately.
     fn question_vector(&self, question: &str) -> Arc<[f32]> {
         let lock = || (self.recent.lock()).unwrap_or_else(std::sync::PoisonError::into_inner);
