@@ -1,8 +1,10 @@
 //! Command-line interface: clap definitions and dispatch to one module per command.
 
 mod audit;
+mod eval;
 mod input;
 mod jsonl;
+mod kb;
 mod lint;
 mod mine;
 mod render;
@@ -39,10 +41,10 @@ enum Command {
     Suggest(suggest::SuggestArgs),
     /// Maintain a knowledge base: import into an on-disk index, check, list unanswered questions.
     #[command(subcommand)]
-    Kb(suggest::KbCommand),
+    Kb(kb::KbCommand),
     /// Measure retrieval quality on labelled queries, or on the KB's own similar questions held
     /// out in turn (recall@1/5, MRR, no-answer rate, latency).
-    Eval(suggest::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Run the HTTP service (lint, suggest, health and metrics) on 127.0.0.1:8080.
     Serve(serve::ServeArgs),
     /// Audit past conversations for QA: per conversation and per agent.
@@ -91,8 +93,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Rules(args) => rules::list(&args, cli.config.as_deref()),
         Command::Explain(args) => rules::explain(&args),
         Command::Suggest(args) => suggest::suggest(args, cli.config.as_deref()),
-        Command::Kb(cmd) => suggest::kb(cmd, cli.config.as_deref()),
-        Command::Eval(args) => suggest::eval(args),
+        Command::Kb(cmd) => kb::kb(cmd, cli.config.as_deref()),
+        Command::Eval(args) => eval::eval(args),
         Command::Serve(args) => serve::serve(args, cli.config.as_deref()),
         Command::Audit(args) => audit::run(args, cli.config.as_deref()),
     }
