@@ -131,10 +131,12 @@ pub async fn gaps(
         return Ok(Json(none));
     };
     let engine = state.engine();
-    let budget = state.settings.recheck_budget;
+    // The budget counts from the listing's start: reading a large file leaves less of it for
+    // asking again.
+    let deadline = std::time::Instant::now() + state.settings.recheck_budget;
     let (gaps, unchecked) = tokio::task::spawn_blocking(move || {
         let mut gaps = log.summary()?;
-        let unchecked = engine.recheck(&mut gaps, budget)?;
+        let unchecked = engine.recheck(&mut gaps, deadline)?;
         if !query.all {
             gaps.retain(|g| g.answered_by.is_none());
         }

@@ -62,8 +62,10 @@ pub struct Settings {
     /// service on a loopback address takes only loopback names by default, so a web page whose
     /// name was rebound to 127.0.0.1 cannot read it.
     pub hosts: Option<Vec<String>>,
-    /// Time one gap listing spends asking recorded questions again (most asked first); the
-    /// rest are listed as open, counted in `unchecked`, and asked by the next listing.
+    /// Time one gap listing may take, counted from its start (reading the gap file included),
+    /// for asking recorded questions again (most asked first; one is asked only when the
+    /// slowest so far would still end in time); the rest are listed as open, counted in
+    /// `unchecked`, and asked by the next listing.
     pub recheck_budget: Duration,
     /// Where agents' choices (`POST /v1/suggest/feedback`) are kept: with an on-disk index.
     pub feedback: Option<Arc<crate::suggest::feedback::FeedbackLog>>,
@@ -129,10 +131,14 @@ impl Engine {
     }
 
     /// Sets each gap's `answered_by` from this knowledge base (`Suggester::recheck`), asking
-    /// only the questions it has not been asked before, in the order given, until `budget` is
-    /// spent; returns how many were left unasked (listed as open; the next listing goes on).
-    pub fn recheck(&self, gaps: &mut [Gap], budget: Duration) -> Result<usize, crate::Error> {
-        let deadline = std::time::Instant::now() + budget;
+    /// only the questions it has not been asked before, in the order given, while the slowest
+    /// asked so far would still end before `deadline`; returns how many were left unasked
+    /// (listed as open; the next listing goes on).
+    pub fn recheck(
+        &self,
+        gaps: &mut [Gap],
+        deadline: std::time::Instant,
+    ) -> Result<usize, crate::Error> {
         let lock = || {
             self.rechecked
                 .lock()
@@ -144,12 +150,17 @@ impl Engine {
             unknown.cloned().collect()
         };
         // Asked without the lock: another listing may ask some of the same at once, harmlessly.
+        // A question is asked only when the slowest one asked so far would still end before the
+        // deadline: a listing overruns its budget by the misjudged question at most.
         let mut asked = 0;
+        let mut slowest = Duration::ZERO;
         for chunk in fresh.chunks_mut(1) {
-            if std::time::Instant::now() >= deadline {
+            let started = std::time::Instant::now();
+            if started + slowest >= deadline {
                 break;
             }
             self.suggester.recheck(chunk)?;
+            slowest = slowest.max(started.elapsed());
             asked += chunk.len();
         }
         let unasked = fresh.len() - asked;
