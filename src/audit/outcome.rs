@@ -14,6 +14,7 @@ use super::model::{Conversation, Speaker};
 use crate::lexicon::{classes, fold_entry};
 use crate::lint::Severity;
 use crate::text::Span;
+use crate::text::bigram::{jaccard, letter_bigrams};
 
 /// The shipped word classes of the outcome checks.
 pub const FILE: &str = include_str!("../../lexicons/outcome.txt");
@@ -459,24 +460,6 @@ pub fn closes(text: &str) -> bool {
         && r.sentiment() != Sentiment::Negative
 }
 
-/// Character bigrams of a turn's letters, for "asked the same again".
-fn bigrams(text: &str) -> Vec<(char, char)> {
-    let chars: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
-    let mut grams: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
-    grams.sort_unstable();
-    grams.dedup();
-    grams
-}
-
-/// Share of bigrams two turns have in common (Jaccard).
-fn overlap(a: &[(char, char)], b: &[(char, char)]) -> f32 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let common = a.iter().filter(|g| b.binary_search(g).is_ok()).count();
-    common as f32 / (a.len() + b.len() - common) as f32
-}
-
 /// Two customer turns this alike (bigram Jaccard), of at least [`REPEAT_MIN_CHARS`], are the same
 /// ask made again.
 const REPEAT_SIMILARITY: f32 = 0.5;
@@ -597,14 +580,14 @@ pub fn assess(c: &Conversation) -> Outcome {
     }
     let grams: Vec<Vec<(char, char)>> = customer
         .iter()
-        .map(|&i| bigrams(&c.turns[i].text))
+        .map(|&i| letter_bigrams(&c.turns[i].text))
         .collect();
     let repeat = replies.iter().find_map(|&k| {
         if let Some(h) = readings[k].repeat.first() {
             return Some((k, Some(h.span)));
         }
         (readings[k].chars >= REPEAT_MIN_CHARS
-            && (0..k).any(|j| overlap(&grams[j], &grams[k]) >= REPEAT_SIMILARITY))
+            && (0..k).any(|j| jaccard(&grams[j], &grams[k]) >= REPEAT_SIMILARITY))
         .then_some((k, None))
     });
     if let Some((k, span)) = repeat {

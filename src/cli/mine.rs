@@ -12,6 +12,8 @@ use kefu::suggest::kb;
 use kefu::suggest::mine::{Mined, Miner};
 use kefu::{Config, Linter};
 
+use super::suggest::clipped;
+
 #[derive(Debug, Args)]
 pub struct MineArgs {
     /// Conversations, JSON lines as `kefu audit` reads them (one conversation or one message
@@ -126,7 +128,7 @@ fn summary(out: &mut impl Write, m: &Mined, args: &MineArgs) -> io::Result<()> {
     )?;
     for g in m.new_entries.iter().take(args.limit) {
         let asked: Vec<String> = (g.questions.iter().take(3))
-            .map(|a| format!("{} ({})", short(&a.question, 40), a.count))
+            .map(|a| format!("{} ({})", clipped(&a.question), a.count))
             .collect();
         writeln!(out, "  {:>3}×  {}", g.count, asked.join(" / "))?;
         for d in &g.drafts {
@@ -146,14 +148,6 @@ fn summary(out: &mut impl Write, m: &Mined, args: &MineArgs) -> io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// The first `n` characters of a text, … marking a cut (the JSON and files keep it whole).
-fn short(text: &str, n: usize) -> String {
-    match text.char_indices().nth(n) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }
 
 fn more(out: &mut impl Write, total: usize, shown: usize) -> io::Result<()> {

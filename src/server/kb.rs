@@ -134,16 +134,15 @@ pub async fn gaps(
     // The budget counts from the listing's start: reading a large file leaves less of it for
     // asking again.
     let deadline = std::time::Instant::now() + state.settings.recheck_budget;
-    let (gaps, unchecked) = tokio::task::spawn_blocking(move || {
+    let (gaps, unchecked) = blocking(move || {
         let mut gaps = log.summary()?;
         let unchecked = engine.recheck(&mut gaps, deadline)?;
         if !query.all {
             gaps.retain(|g| g.answered_by.is_none());
         }
-        Ok::<_, crate::Error>((gaps, unchecked))
+        Ok((gaps, unchecked))
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
     let mut listed = page.of("gaps", &gaps);
     listed["recording"] = true.into();
     listed["unchecked"] = unchecked.into();
@@ -178,12 +177,11 @@ pub async fn dismiss_gap(
     };
     let asked = question.clone();
     let recorder = state.recorder.clone();
-    let dismissed = tokio::task::spawn_blocking(move || match &recorder {
+    let dismissed = blocking(move || match &recorder {
         Some(r) => r.dismiss(&asked),
         None => log.dismiss(&asked),
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
     match dismissed {
         Some(gap) => Ok(Json(json!({"status": "dismissed", "gap": gap}))),
         None => Err(ApiError::not_found(format!(
@@ -193,13 +191,25 @@ pub async fn dismiss_gap(
 }
 
 pub(super) fn index_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
-    state.settings.index_dir.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "read_only",
-            "the knowledge base is read-only: start the service with --index DIR to manage it",
-        )
-    })
+    state.settings.index_dir.clone().ok_or_else(read_only)
+}
+
+/// The answer to a write (or a choice to learn) on a service without an on-disk index.
+pub(super) fn read_only() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "read_only",
+        "the knowledge base is read-only: start the service with --index DIR to manage it",
+    )
+}
+
+/// Runs a blocking call (file and index work) on the blocking pool.
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)??)
 }
 
 /// Commits the changes, then swaps in a suggester that sees them.
@@ -220,12 +230,11 @@ pub(super) async fn write_held(
     upserts: Vec<KbEntry>,
     deletes: Vec<String>,
 ) -> Result<(), ApiError> {
-    let fresh = tokio::task::spawn_blocking(move || {
+    let fresh = blocking(move || {
         Suggester::update(&dir, &upserts, &deletes)?;
         Suggester::open(&dir)
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
     let threshold = state.engine().suggester.threshold();
     state.replace_suggester(fresh.with_threshold(threshold));
     Ok(())

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::kb::{Page, write_held};
+use super::kb::{Page, blocking, read_only, write_held};
 use super::{ApiError, AppState};
 use crate::suggest::feedback::{FeedbackLog, Pair, PairStatus};
 use crate::suggest::gaps::MAX_QUESTION_CHARS;
@@ -53,22 +53,7 @@ impl PairBody {
 
 /// The feedback file, or why there is none.
 fn log(state: &AppState) -> Result<Arc<FeedbackLog>, ApiError> {
-    state.settings.feedback.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "read_only",
-            "the knowledge base is read-only: start the service with --index DIR to learn from agents",
-        )
-    })
-}
-
-/// Runs a blocking call on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, crate::Error> + Send + 'static,
-) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)??)
+    state.settings.feedback.clone().ok_or_else(read_only)
 }
 
 /// Records an agent's choice and learns it once it has been confirmed often enough.

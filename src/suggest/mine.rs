@@ -18,13 +18,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::Suggester;
 use super::learn;
 use crate::audit::model::{Conversation, Speaker};
 use crate::lint::{LintRequest, Linter};
+use crate::text::bigram::{jaccard, letter_bigrams};
 use crate::text::normalize::normalize_free;
 
 /// Letters a customer message needs to count as a question (在吗, 好的, 谢谢 do not).
@@ -118,40 +119,9 @@ struct Looked {
     meaning: Option<Arc<[f32]>>,
 }
 
-/// Bigrams of a text's letters and digits (script, width and case aside); a text of one letter
-/// is its own bigram.
-fn bigrams(text: &str) -> FxHashSet<(char, char)> {
-    let letters: Vec<char> = normalize_free(text)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect();
-    match letters.as_slice() {
-        [] => FxHashSet::default(),
-        [c] => [(*c, *c)].into_iter().collect(),
-        _ => letters.windows(2).map(|w| (w[0], w[1])).collect(),
-    }
-}
-
-/// Jaccard similarity of two sorted, deduplicated sets.
-fn sorted_jaccard(a: &[u64], b: &[u64]) -> f32 {
-    let (mut i, mut j, mut shared) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let union = a.len() + b.len() - shared;
-    if union == 0 {
-        0.0
-    } else {
-        shared as f32 / union as f32
-    }
+/// Bigrams of a text's letters and digits, script, width and case aside.
+fn bigrams(text: &str) -> Vec<(char, char)> {
+    letter_bigrams(&normalize_free(text))
 }
 
 /// The entries' answers by bigram, to find the answer a reply gives.
@@ -162,11 +132,10 @@ struct Answers {
 
 impl Answers {
     fn new(suggester: &Suggester) -> Self {
-        let placeholder = regex::Regex::new(r"\{[^{}]*\}").expect("a valid pattern");
         let mut holding: FxHashMap<(char, char), Vec<u32>> = FxHashMap::default();
         let mut sizes = Vec::new();
         for (i, e) in suggester.entries().iter().enumerate() {
-            let grams = bigrams(&placeholder.replace_all(&e.answer, ""));
+            let grams = bigrams(&super::variable().replace_all(&e.answer, ""));
             sizes.push(grams.len());
             for g in grams {
                 holding.entry(g).or_default().push(i as u32);
@@ -440,20 +409,11 @@ const NEAR_IN_MEANING: f32 = 0.93;
 /// joins the group of the leader it is most alike to, if it is alike to one.
 fn group(mut tallies: Vec<UnansweredTally>, linter: &Linter) -> Vec<NewEntryProposal> {
     tallies.sort_by(|a, b| (b.count.cmp(&a.count)).then_with(|| a.question.cmp(&b.question)));
-    // Bigram sets as sorted numbers: a pair's Jaccard is one merge.
-    let grams: Vec<Vec<u64>> = (tallies.iter())
-        .map(|t| {
-            let mut g: Vec<u64> = (bigrams(&t.question).into_iter())
-                .map(|(a, b)| (u64::from(a) << 32) | u64::from(b))
-                .collect();
-            g.sort_unstable();
-            g
-        })
-        .collect();
+    let grams: Vec<Vec<(char, char)>> = tallies.iter().map(|t| bigrams(&t.question)).collect();
     let mut leaders: Vec<usize> = Vec::new();
     let mut members: Vec<Vec<usize>> = Vec::new();
     // The groups whose leader holds each bigram: without meaning, only those can be alike.
-    let mut led: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+    let mut led: FxHashMap<(char, char), Vec<usize>> = FxHashMap::default();
     let mut candidates: Vec<usize> = Vec::new();
     for i in 0..tallies.len() {
         candidates.clear();
@@ -467,7 +427,7 @@ fn group(mut tallies: Vec<UnansweredTally>, linter: &Linter) -> Vec<NewEntryProp
         let best = (candidates.iter().copied())
             .filter_map(|g| {
                 let l = leaders[g];
-                let j = sorted_jaccard(&grams[l], &grams[i]);
+                let j = jaccard(&grams[l], &grams[i]);
                 let cosine = match (&tallies[l].meaning, &tallies[i].meaning) {
                     (Some(a), Some(b)) => Some(crate::embed::dot(a, b)),
                     _ => None,

@@ -807,10 +807,15 @@ impl Weighted {
     }
 }
 
+/// A `{name}` variable of an answer, the name captured.
+pub(crate) fn variable() -> &'static Regex {
+    static VAR: OnceLock<Regex> = OnceLock::new();
+    VAR.get_or_init(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("valid regex"))
+}
+
 /// Fills `{name}` variables from `vars`; unknown ones stay visible and are reported.
 pub fn fill_vars(answer: &str, vars: &BTreeMap<String, String>) -> (String, Vec<String>) {
-    static VAR: OnceLock<Regex> = OnceLock::new();
-    let re = VAR.get_or_init(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("valid regex"));
+    let re = variable();
     let mut missing = Vec::new();
     let filled = re.replace_all(answer, |c: &regex::Captures<'_>| match vars.get(&c[1]) {
         Some(v) => v.clone(),

@@ -1,6 +1,7 @@
 //! Text layer shared by every job: spans into the original text, script-aware normalisation,
 //! clause splitting and the one shared jieba segmenter.
 
+pub mod bigram;
 pub mod clause;
 pub mod normalize;
 pub mod segment;

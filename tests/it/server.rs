@@ -679,22 +679,37 @@ fn bearer(req: axum::http::request::Builder) -> axum::http::request::Builder {
     req.header("authorization", "Bearer kb-token")
 }
 
-#[tokio::test]
-async fn kb_routes_read_write_and_refuse() {
-    let dir = crate::scratch::work_dir("kbroutes");
+/// A service over the shipped knowledge base in an on-disk index in `dir`, writable with the
+/// token `kb-token` (`bearer`), with `settings` otherwise; and the entries it holds.
+fn shipped_in_index(
+    dir: &std::path::Path,
+    settings: Settings,
+) -> (AppState, Vec<kefu::suggest::kb::KbEntry>) {
     let shipped =
         kefu::suggest::kb::parse::<kefu::suggest::kb::KbEntry>(kefu::suggest::kb::DEFAULT_KB)
             .dedup_last_wins(|e| &e.id);
-    let suggester = Suggester::build(&shipped, &[], Some(&dir)).unwrap();
+    let suggester = Suggester::build(&shipped, &[], Some(dir)).unwrap();
     let settings = Settings {
         admin_token: Some("kb-token".to_owned()),
         index_dir: Some(dir.to_path_buf()),
-        gaps: Some(kefu::suggest::gaps::GapLog::new(dir.join("gaps.jsonl"))),
-        // Every recorded question is asked again at each listing, however slow the build.
-        recheck_budget: std::time::Duration::from_secs(600),
-        ..Settings::default()
+        ..settings
     };
     let state = AppState::new(Linter::with_defaults().unwrap(), suggester, settings);
+    (state, shipped)
+}
+
+#[tokio::test]
+async fn kb_routes_read_write_and_refuse() {
+    let dir = crate::scratch::work_dir("kbroutes");
+    let (state, shipped) = shipped_in_index(
+        &dir,
+        Settings {
+            gaps: Some(kefu::suggest::gaps::GapLog::new(dir.join("gaps.jsonl"))),
+            // Every recorded question is asked again at each listing, however slow the build.
+            recheck_budget: std::time::Duration::from_secs(600),
+            ..Settings::default()
+        },
+    );
     let send = |req: Request<Body>| send_to(state.clone(), req);
     let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
     let (s, v) = send(get("/v1/kb?offset=2&limit=3")).await;
@@ -2072,20 +2087,16 @@ async fn a_gap_listing_asks_again_within_its_budget() {
 #[tokio::test(flavor = "multi_thread")]
 async fn agents_choices_are_learned_listed_and_undone() {
     let dir = crate::scratch::work_dir("learn");
-    let shipped =
-        kefu::suggest::kb::parse::<kefu::suggest::kb::KbEntry>(kefu::suggest::kb::DEFAULT_KB)
-            .dedup_last_wins(|e| &e.id);
-    let suggester = Suggester::build(&shipped, &[], Some(&dir)).unwrap();
-    let settings = Settings {
-        admin_token: Some("kb-token".to_owned()),
-        index_dir: Some(dir.to_path_buf()),
-        feedback: Some(std::sync::Arc::new(
-            kefu::suggest::feedback::FeedbackLog::in_index(&dir),
-        )),
-        learn_after: Some(2),
-        ..Settings::default()
-    };
-    let state = AppState::new(Linter::with_defaults().unwrap(), suggester, settings);
+    let (state, _) = shipped_in_index(
+        &dir,
+        Settings {
+            feedback: Some(std::sync::Arc::new(
+                kefu::suggest::feedback::FeedbackLog::in_index(&dir),
+            )),
+            learn_after: Some(2),
+            ..Settings::default()
+        },
+    );
     let send = |req: Request<Body>| send_to(state.clone(), req);
     let json_req = |uri: &str, body: Value| {
         (json_req_builder(uri).body(Body::from(body.to_string()))).unwrap()
