@@ -1,4 +1,5 @@
-//! Lint latency over realistic agent drafts of about 20, 40, 200 and 1,000 characters.
+//! Lint latency over realistic agent drafts of about 20, 40, 200 and 1,000 characters, and with
+//! meaning judged (`rude-tone`): a sentence seen before and a new one.
 
 use std::hint::black_box;
 
@@ -60,5 +61,28 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+fn bench_meaning(c: &mut Criterion) {
+    if kefu::suggest::semantic::encoder().is_none() {
+        eprintln!("no meaning model: lint-meaning skipped (scripts/fetch-model)");
+        return;
+    }
+    let linter = Linter::with_meaning(&kefu::Config::default()).expect("shipped rules build");
+    assert!(linter.judges_meaning());
+    let mut group = c.benchmark_group("lint-meaning");
+    let req = LintRequest::new(D40);
+    linter.lint(&req);
+    group.bench_function("40-remembered", |b| b.iter(|| linter.lint(black_box(&req))));
+    // Each draft new: its two sentences are embedded and judged.
+    let mut n = 0u64;
+    group.bench_function("40-new", |b| {
+        b.iter(|| {
+            n += 1;
+            let text = format!("您好，您的订单{n}号已经发货了。物流单号稍后发给您，请注意查收！");
+            linter.lint(black_box(&LintRequest::new(&text)))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_meaning);
 criterion_main!(benches);

@@ -28,6 +28,9 @@ pub struct Settings {
     pub manner_weight: f32,
     /// The weight of the outcome for the customer in a conversation's score.
     pub outcome_weight: f32,
+    /// Whether agent turns are judged by meaning too (`rude-tone`, where the linter has it):
+    /// a few milliseconds per new sentence, so the service's `/v1/audit` leaves it out.
+    pub meaning: bool,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
             promise: config.promise.unwrap_or(default.promise),
             manner_weight: config.manner_weight.unwrap_or(default.manner_weight),
             outcome_weight: config.outcome_weight.unwrap_or(default.outcome_weight),
+            meaning: default.meaning,
         }
     }
 
@@ -59,6 +63,7 @@ impl Default for Settings {
             promise: 120,
             manner_weight: DEFAULT_MANNER_WEIGHT,
             outcome_weight: DEFAULT_OUTCOME_WEIGHT,
+            meaning: true,
         }
     }
 }
@@ -240,6 +245,7 @@ fn audit_turns(linter: &Linter, settings: &Settings, c: &Conversation) -> Conver
             text: &turn.text,
             role,
             customer: answers.map(|k| c.turns[k].text.as_str()),
+            skip_meaning: !settings.meaning,
         });
         if role == Role::Closing {
             farewell = !result.findings.iter().any(|f| f.rule == "missing-farewell");

@@ -91,7 +91,7 @@ const JSON_KEEP: usize = 2_000;
 
 pub fn run(args: AuditArgs, config: Option<&Path>) -> Result<ExitCode> {
     let config = Config::discover(config)?;
-    let linter = Linter::new(&config)?;
+    let linter = Linter::with_meaning(&config)?;
     // Flags over the shop's policy, over the defaults.
     let policy = Settings::from_config(&config.audit);
     let settings = Settings {

@@ -242,7 +242,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         KbCommand::Check { file, phrases } => {
-            let linter = Linter::new(&Config::discover(config)?)?;
+            let linter = Linter::with_meaning(&Config::discover(config)?)?;
             let mut problems = 0;
             if let Some(file) = &file {
                 problems += check_kb(file, &linter)?;
@@ -281,7 +281,7 @@ pub fn kb(cmd: KbCommand, config: Option<&Path>) -> Result<ExitCode> {
                 ..Default::default()
             };
             let library = sources.phrases(warn_skipped)?;
-            let linter = Linter::new(&Config::discover(config)?)?;
+            let linter = Linter::with_meaning(&Config::discover(config)?)?;
             // An empty scene (a script's unset variable) lists them all, as `?scene=` does.
             let scene = scene.filter(|s| !s.trim().is_empty());
             let panel = kefu::suggest::panel::list(&library, &linter, scene.as_deref());

@@ -95,7 +95,7 @@ struct JsonRequest {
 
 pub fn run(args: LintArgs, config: Option<&Path>) -> Result<ExitCode> {
     let config = Config::discover(config)?;
-    let linter = Linter::new(&config).context("building the rules")?;
+    let linter = Linter::with_meaning(&config).context("building the rules")?;
     if let Some(source) = &args.jsonl {
         return jsonl(&linter, source, args.fail_on);
     }
@@ -108,6 +108,7 @@ pub fn run(args: LintArgs, config: Option<&Path>) -> Result<ExitCode> {
         text: &text,
         role: args.role.into(),
         customer: args.customer.as_deref(),
+        skip_meaning: false,
     };
     let result = linter.lint(&req);
     let mut out = io::stdout().lock();
@@ -131,6 +132,7 @@ fn jsonl(linter: &Linter, source: &str, fail_on: FailOn) -> Result<ExitCode> {
             text: &req.text,
             role: req.role,
             customer: req.customer.as_deref(),
+            skip_meaning: false,
         });
         findings_fail |= fail_on.fails(&result);
         Ok(result)

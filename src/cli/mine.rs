@@ -44,7 +44,7 @@ pub struct MineArgs {
 }
 
 pub fn run(args: MineArgs, config: Option<&Path>) -> Result<ExitCode> {
-    let linter = Linter::new(&Config::discover(config)?)?;
+    let linter = Linter::with_meaning(&Config::discover(config)?)?;
     let suggester = super::suggest::open(args.files.sources())?;
     let mut miner = Miner::new(&suggester);
     let mut bad = 0usize;

@@ -97,7 +97,7 @@ fn init_logging(format: LogFormat) {
 /// The rules and knowledge base from the service's sources; called at start and on reload.
 fn load_engine(sources: &Sources) -> Result<Engine, kefu::Error> {
     let config = Config::discover(sources.config.as_deref())?;
-    let linter = Linter::new(&config)?;
+    let linter = Linter::with_meaning(&config)?;
     kefu::text::normalize::warm_up_scripts();
     let suggester = sources.kb.open(|file, e| {
         tracing::warn!(file = %file.display(), line = e.line, "{} (skipped)", e.message);

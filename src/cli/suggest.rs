@@ -106,7 +106,7 @@ pub enum Format {
 }
 
 pub fn suggest(args: SuggestArgs, config: Option<&Path>) -> Result<ExitCode> {
-    let linter = Linter::new(&Config::discover(config)?)?;
+    let linter = Linter::with_meaning(&Config::discover(config)?)?;
     let suggester = args.source.open()?;
     // Written by the recorder's thread while the questions are answered, in batches (one sync
     // each); every one is written before the command ends.

@@ -227,6 +227,9 @@ pub struct LintRequest<'a> {
     pub role: Role,
     /// The customer message being answered, for `missing-apology`.
     pub customer: Option<&'a str>,
+    /// Leave out the rules that judge meaning (`rude-tone`) for this draft even when the
+    /// linter has them: bulk work that must stay cheap (the service's `/v1/audit`).
+    pub skip_meaning: bool,
 }
 
 impl<'a> LintRequest<'a> {
@@ -241,6 +244,18 @@ impl<'a> LintRequest<'a> {
 /// A rule's check, built once from its lexicon.
 pub trait Check: Send + Sync {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>);
+
+    /// Whether the check runs after every other rule, on what they left (`rude-tone`, which
+    /// judges meaning and must not judge a sentence another don't-rule already flags).
+    fn after_others(&self) -> bool {
+        false
+    }
+
+    /// The check given the spans the other don't-rules flagged; by default the plain check.
+    fn check_rest(&self, draft: &Draft<'_>, flagged: &[Span], out: &mut Vec<Hit>) {
+        let _ = flagged;
+        self.check(draft, out);
+    }
 }
 
 struct ActiveRule {
@@ -305,6 +320,8 @@ impl Common {
 /// The lint engine: every enabled rule, built once. Cheap to share across threads.
 pub struct Linter {
     rules: Vec<ActiveRule>,
+    /// Built by [`Linter::with_meaning`].
+    meaning: bool,
     common: Common,
     scanner: matcher::Scanner,
     allow: Option<AhoCorasick>,
@@ -327,6 +344,8 @@ pub struct BuildContext<'a> {
     scan: matcher::ScanBuilder,
     /// The rules the shop's configuration turns off.
     disabled: Vec<&'a str>,
+    /// Whether checks may judge meaning with the shared encoder ([`Linter::with_meaning`]).
+    pub meaning: bool,
 }
 
 impl BuildContext<'_> {
@@ -355,8 +374,21 @@ impl Linter {
         Self::new(&Config::default())
     }
 
-    /// Builds every enabled rule from the embedded lexicons plus the config's additions.
+    /// Builds every enabled rule from the embedded lexicons plus the config's additions. The
+    /// rules that judge meaning (`rude-tone`) stay idle: see [`Linter::with_meaning`].
     pub fn new(config: &Config) -> Result<Self, Error> {
+        Self::build(config, false)
+    }
+
+    /// As [`Linter::new`], and the rules that judge meaning run too, with the shared encoder
+    /// (`crate::suggest::semantic::encoder`, loaded on first use; none when `KEFU_MODEL=off`
+    /// or no model is installed, and then they stay idle). A sentence they judge costs a few
+    /// milliseconds the first time and is then remembered.
+    pub fn with_meaning(config: &Config) -> Result<Self, Error> {
+        Self::build(config, true)
+    }
+
+    fn build(config: &Config, meaning: bool) -> Result<Self, Error> {
         let (mut lexicons, errors) = lexicon::embedded();
         if let Some(e) = errors.first() {
             return Err(Error::Lexicon(e.to_string()));
@@ -376,6 +408,7 @@ impl Linter {
                 .filter(|(_, s)| s.enabled == Some(false))
                 .filter_map(|(id, _)| registry::find(id).map(|def| def.doc.id))
                 .collect(),
+            meaning,
         };
         let mut rules = Vec::new();
         for def in RULES {
@@ -411,6 +444,7 @@ impl Linter {
         crate::text::normalize::warm_up();
         Ok(Self {
             rules,
+            meaning,
             common,
             scanner,
             allow,
@@ -424,7 +458,7 @@ impl Linter {
 
     /// Lints one draft. Never fails: an empty or blank draft is a clean result.
     pub fn lint(&self, req: &LintRequest<'_>) -> LintResult {
-        let mut findings = self.findings(req);
+        let mut findings = self.findings(req, !req.skip_meaning);
         let (mut fixed, mut skipped) = fix::apply_counting_skips(req.text, &findings);
         // Of two overlapping fixes only one is applied per pass: when one was left out, the
         // fixed text is linted again (a few passes reach the fixed point). Otherwise it is
@@ -433,10 +467,14 @@ impl Linter {
             if !skipped {
                 break;
             }
-            let again = self.findings(&LintRequest {
-                text: &fixed,
-                ..*req
-            });
+            // Meaning is not judged again: its findings carry no fix.
+            let again = self.findings(
+                &LintRequest {
+                    text: &fixed,
+                    ..*req
+                },
+                false,
+            );
             (fixed, skipped) = fix::apply_counting_skips(&fixed, &again);
         }
         let score = score(&findings);
@@ -457,7 +495,12 @@ impl Linter {
         }
     }
 
-    fn findings(&self, req: &LintRequest<'_>) -> Vec<Finding> {
+    /// Whether the rules that judge meaning run (built by [`Linter::with_meaning`], enabled).
+    pub fn judges_meaning(&self) -> bool {
+        self.meaning && self.rules.iter().any(|r| r.check.after_others())
+    }
+
+    fn findings(&self, req: &LintRequest<'_>, meaning: bool) -> Vec<Finding> {
         if req.text.trim().is_empty() {
             return Vec::new();
         }
@@ -478,12 +521,33 @@ impl Linter {
                 .take_while(|a| a.start < hit.end)
                 .any(|a| a.overlaps(hit))
         };
-        // Every rule's hits first, then their offsets in one walk over the text.
-        let mut kept = Vec::new();
+        // Every rule's hits first, then their offsets in one walk over the text. The rules that
+        // judge what the others left run last, given the spans the don't-rules flagged.
+        let mut kept: Vec<(&ActiveRule, Hit)> = Vec::new();
         let mut hits = Vec::new();
-        for rule in &self.rules {
+        let (first, mut last): (Vec<&ActiveRule>, Vec<&ActiveRule>) =
+            self.rules.iter().partition(|r| !r.check.after_others());
+        if !meaning {
+            last.clear();
+        }
+        let mut flagged: Option<Vec<Span>> = None;
+        for (rule, after) in first
+            .into_iter()
+            .map(|r| (r, false))
+            .chain(last.into_iter().map(|r| (r, true)))
+        {
             hits.clear();
-            rule.check.check(&draft, &mut hits);
+            if after {
+                let flagged = flagged.get_or_insert_with(|| {
+                    kept.iter()
+                        .filter(|(r, _)| Weight::of(r.def.doc.id).is_dont())
+                        .map(|(_, h)| h.span)
+                        .collect()
+                });
+                rule.check.check_rest(&draft, flagged, &mut hits);
+            } else {
+                rule.check.check(&draft, &mut hits);
+            }
             for hit in hits.drain(..) {
                 let whole_message = rule.def.doc.whole_message;
                 if !whole_message && (draft.clauses().is_quoted(hit.span) || allowed_over(hit.span))

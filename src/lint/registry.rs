@@ -62,6 +62,7 @@ pub static RULES: &[RuleDef] = &[
     rules::emotional_tone::RULE,
     rules::curt_reply::RULE,
     rules::bare_refusal::RULE,
+    rules::rude_tone::RULE,
     rules::over_promise::RULE,
     rules::missing_deadline::RULE,
     rules::missing_apology::RULE,

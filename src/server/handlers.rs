@@ -32,6 +32,7 @@ impl LintBody {
             text: &self.text,
             role: self.role,
             customer: self.customer.as_deref(),
+            skip_meaning: false,
         }
     }
 }
@@ -48,9 +49,13 @@ pub async fn lint(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let engine = state.engine();
-    // A draft as typed is linted here and now; a long one goes to the blocking pool.
+    // A draft as typed is linted at once; a long one goes to the blocking pool.
     if body.text.len() <= LIGHT_DRAFT {
-        return Ok(Json(engine.linter.lint(&body.request())).into_response());
+        let meaning = engine.linter.judges_meaning();
+        let result = state
+            .light_lint(meaning, move || engine.linter.lint(&body.request()))
+            .await?;
+        return Ok(Json(result).into_response());
     }
     state
         .heavy(move || json_response(&engine.linter.lint(&body.request())))
@@ -332,6 +337,9 @@ pub async fn audit(
     let Query(query) = query?;
     let engine = state.engine();
     let mut settings = engine.audit;
+    // A body of conversations may hold a hundred thousand sentences: meaning, milliseconds a
+    // sentence, is left to `kefu audit`.
+    settings.meaning = false;
     for (name, given, setting) in [
         ("long_wait", query.long_wait, &mut settings.long_wait),
         ("promise", query.promise, &mut settings.promise),

@@ -135,7 +135,13 @@ pub async fn check(
         }
     }
     let only = form.enabled_only.as_deref() == Some("true");
-    let result = state.engine().linter.lint(&LintRequest::new(&text));
+    let engine = state.engine();
+    let meaning = engine.linter.judges_meaning();
+    let (result, text) = state
+        .light_lint(meaning, move || {
+            (engine.linter.lint(&LintRequest::new(&text)), text)
+        })
+        .await?;
     let matches: Vec<Value> = result
         .findings
         .iter()

@@ -253,6 +253,28 @@ impl AppState {
         }
     }
 
+    /// Runs the lint of a draft as typed: here and now when the linter judges no meaning
+    /// (microseconds); else on the blocking pool under an `embedding` permit, like a
+    /// suggestion's question, since a new sentence is embedded (milliseconds).
+    pub async fn light_lint<T: Send + 'static>(
+        &self,
+        meaning: bool,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, error::ApiError> {
+        if !meaning {
+            return Ok(work());
+        }
+        let permit =
+            (self.embedding.clone().acquire_owned().await).map_err(error::ApiError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let done = work();
+            drop(permit);
+            done
+        })
+        .await
+        .map_err(error::ApiError::internal)
+    }
+
     /// Runs CPU-heavy `work` on the blocking pool once a turn is free (see `cpu`); 503 with
     /// Retry-After when none frees up in time.
     pub async fn heavy<T: Send + 'static>(

@@ -420,7 +420,12 @@ impl Suggester {
                 // Answer in the customer's script; the caller's variables go in as given.
                 let template = in_script(&h.doc.answer, script);
                 let (answer, missing_vars) = fill_vars(&template, &req.vars);
-                let lint = linter.lint(&LintRequest::new(&answer));
+                // The shop's own answer: its meaning is judged once by `kefu kb check`, not
+                // on every suggestion.
+                let lint = linter.lint(&LintRequest {
+                    skip_meaning: true,
+                    ..LintRequest::new(&answer)
+                });
                 Suggestion {
                     id: h.doc.id.clone(),
                     source: h.source(),

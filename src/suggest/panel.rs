@@ -141,7 +141,11 @@ pub fn list(phrases: &[Phrase], linter: &Linter, scene: Option<&str>) -> PhraseL
             tags: p.tags.clone(),
             // Filling from nothing reports every variable the text uses.
             vars: fill_vars(&p.text, &BTreeMap::new()).1,
-            lint: linter.lint(&LintRequest::new(&p.text)),
+            // The shop's own phrases: meaning is judged by `kefu kb check`, not per listing.
+            lint: linter.lint(&LintRequest {
+                skip_meaning: true,
+                ..LintRequest::new(&p.text)
+            }),
         })
         .collect();
     PhraseList { scenes, phrases }

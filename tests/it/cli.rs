@@ -443,3 +443,46 @@ fn endless_inputs_are_refused_with_their_place() {
     let o = kefu_in(&["lint", "--jsonl", "-"], Some(&input), &dir);
     assert_eq!(stdout(&o).lines().count(), 2, "{}", stderr(&o));
 }
+
+/// `kefu lint` judges meaning with the model the build fetched: a put-down no pattern lists is
+/// flagged `rude-tone` (a warning, no fix), a polite draft is not, and the rule turns off in
+/// the shop's config and with `KEFU_MODEL=off`.
+#[test]
+fn lint_judges_the_meaning_of_what_patterns_miss() {
+    let dir = work_dir("meaning");
+    let rude = "您好，已经为您查询。你这点常识都没有还来办业务？";
+    let o = kefu_in(&["lint", "--format", "json", rude], None, &dir);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "rude-tone")
+        .collect();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["text"], "你这点常识都没有还来办业务？");
+    assert_eq!(found[0]["severity"], "warning");
+    assert!(found[0]["fix"].is_null());
+    assert_eq!(v["remaining"].as_u64(), Some(1), "{v}");
+    // Traditional, in a JSONL batch with a polite draft beside it.
+    let o = kefu_in(
+        &["lint", "--jsonl", "-"],
+        Some("{\"text\":\"這種事也好意思來問\"}\n{\"text\":\"感謝您的耐心等待，已經為您處理好了。\"}\n".as_bytes()),
+        &dir,
+    );
+    let lines: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
+    assert!(lines[0].contains("\"rude-tone\""), "{}", lines[0]);
+    assert!(!lines[1].contains("\"rude-tone\""), "{}", lines[1]);
+    // Off in the shop's config, and without the model.
+    std::fs::write(dir.join("kefu.toml"), "[rules.rude-tone]\nenabled = false\n").unwrap();
+    let o = kefu_in(&["lint", "--format", "json", rude], None, &dir);
+    assert!(!stdout(&o).contains("rude-tone"), "{}", stdout(&o));
+    std::fs::remove_file(dir.join("kefu.toml")).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["lint", "--format", "json", rude])
+        .current_dir(&dir)
+        .env("KEFU_MODEL", "off")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("rude-tone"));
+}

@@ -119,6 +119,7 @@ fn context_rules_need_their_context() {
         text,
         role: Role::Reply,
         customer: Some("怎么还没发货，太慢了"),
+        skip_meaning: false,
     });
     assert!(
         complaint

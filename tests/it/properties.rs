@@ -88,6 +88,7 @@ fn check(text: &str, role: Role, customer: Option<&str>) -> Result<(), TestCaseE
         text,
         role,
         customer,
+        skip_meaning: false,
     });
     let units: Vec<u16> = text.encode_utf16().collect();
     let chars: Vec<char> = text.chars().collect();
@@ -108,6 +109,7 @@ fn check(text: &str, role: Role, customer: Option<&str>) -> Result<(), TestCaseE
         text: &r.fixed,
         role,
         customer,
+        skip_meaning: false,
     });
     let left: Vec<_> = again
         .findings

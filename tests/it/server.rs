@@ -368,7 +368,7 @@ async fn health_readiness_and_metrics() {
     let (s, v) = call("GET", "/healthz", None, Body::empty()).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (_, v) = call("GET", "/readyz", None, Body::empty()).await;
-    assert_eq!(v["rules"], 14);
+    assert_eq!(v["rules"], 15);
     assert!(v["kb_documents"].as_u64().unwrap() > 500);
     post("/v1/lint", json!({"text": "你好"})).await;
     let (_, text) = call("GET", "/metrics", None, Body::empty()).await;
@@ -1277,6 +1277,28 @@ fn the_threshold_is_the_shops_to_set() {
     std::fs::write(dir.join("kefu.toml"), "[server]\nthreshold = 1.5\n").unwrap();
     let refused = refused_to_serve(&dir);
     assert!(refused.contains("between 0 and 1, not 1.5"), "{refused}");
+}
+
+/// The real service judges meaning in `/v1/lint`: a put-down no pattern lists comes back as
+/// `rude-tone`, the polite sentence beside it does not, and the same draft again is answered
+/// from the remembered verdict.
+#[test]
+fn the_service_lints_by_meaning_too() {
+    let (child, addr) = serve(|_| {});
+    let text = "您好，已经为您查询。你这点常识都没有还来办业务？";
+    for _ in 0..2 {
+        let v = post_json(&addr, "/v1/lint", &json!({ "text": text }));
+        let rude: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "rude-tone")
+            .map(|f| f["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(rude, ["你这点常识都没有还来办业务？"], "{v}");
+        assert_eq!(v["passed"], true, "a warning alone passes: {v}");
+    }
+    stop(child);
 }
 
 /// `[server] no-phrases` serves the knowledge base alone; with a phrase file too it is refused.

@@ -237,6 +237,7 @@ mod tests {
             text: "不能退，只能换",
             role: Role::Reply,
             customer: Some("东西坏了，太差了"),
+            skip_meaning: false,
         });
         let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
         assert_eq!(rules, ["bare-refusal"]);

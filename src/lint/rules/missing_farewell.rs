@@ -114,6 +114,7 @@ mod tests {
                     text: t,
                     role: Role::Closing,
                     customer: None,
+                    skip_meaning: false,
                 })
                 .fixed
         };

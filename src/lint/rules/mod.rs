@@ -14,6 +14,7 @@ pub mod missing_farewell;
 pub mod missing_please;
 pub mod over_promise;
 pub mod rhetorical_question;
+pub mod rude_tone;
 pub mod shirking;
 
 use aho_corasick::AhoCorasick;
@@ -135,12 +136,26 @@ pub(crate) mod testing {
         flagged_in(rule, draft, Role::Reply, None)
     }
 
+    /// A linter that also judges meaning (`rude-tone`), with the model the build fetched.
+    pub fn meaning_linter() -> &'static Linter {
+        static L: OnceLock<Linter> = OnceLock::new();
+        L.get_or_init(|| {
+            Linter::with_meaning(&crate::config::Config::default()).expect("shipped rules build")
+        })
+    }
+
     pub fn flagged_in(rule: &str, draft: &str, role: Role, customer: Option<&str>) -> Vec<String> {
-        linter()
+        let linter = if rule == super::rude_tone::RULE.doc.id {
+            meaning_linter()
+        } else {
+            linter()
+        };
+        linter
             .lint(&LintRequest {
                 text: draft,
                 role,
                 customer,
+                skip_meaning: false,
             })
             .findings
             .into_iter()
