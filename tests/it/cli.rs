@@ -474,7 +474,11 @@ fn lint_judges_the_meaning_of_what_patterns_miss() {
     assert!(lines[0].contains("\"rude-tone\""), "{}", lines[0]);
     assert!(!lines[1].contains("\"rude-tone\""), "{}", lines[1]);
     // Off in the shop's config, and without the model.
-    std::fs::write(dir.join("kefu.toml"), "[rules.rude-tone]\nenabled = false\n").unwrap();
+    std::fs::write(
+        dir.join("kefu.toml"),
+        "[rules.rude-tone]\nenabled = false\n",
+    )
+    .unwrap();
     let o = kefu_in(&["lint", "--format", "json", rude], None, &dir);
     assert!(!stdout(&o).contains("rude-tone"), "{}", stdout(&o));
     std::fs::remove_file(dir.join("kefu.toml")).unwrap();
