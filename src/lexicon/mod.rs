@@ -116,6 +116,9 @@ pub struct Flags {
     pub alone: bool,
     /// Addressed to the customer: not when a noun right before it is its subject (持卡人必须…).
     pub addressed: bool,
+    /// Only when the reply holds no softener (`common.txt [softener]`: 抱歉, 理解…): a rule
+    /// cited with an apology or understanding is an explanation, not a brush-off.
+    pub unsoftened: bool,
 }
 
 /// One line of a lexicon.
@@ -254,9 +257,10 @@ fn parse_entry(line: &str, origin: Origin) -> Result<Entry, String> {
             "plain" => flags.plain = true,
             "end" => flags.end = true,
             "alone" => flags.alone = true,
+            "unsoftened" => flags.unsoftened = true,
             other => {
                 return Err(format!(
-                    "unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok @addressed @plain @end @alone)"
+                    "unknown flag `@{other}` (known: @bare @customer @word @start @neg-ok @addressed @plain @end @alone @unsoftened)"
                 ));
             }
         }

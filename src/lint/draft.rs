@@ -24,6 +24,8 @@ pub struct Draft<'a> {
     words: OnceCell<Vec<Word>>,
     scanner: &'a Scanner,
     scan: OnceCell<Vec<RawMatch>>,
+    /// Whether the reply holds a softener, read on first use.
+    softened: OnceCell<bool>,
     /// What is read of a whole clause, once per clause however many matches ask: a long draft
     /// with many matches stays linear.
     per_clause: RefCell<HashMap<Span, ClauseFacts>>,
@@ -57,6 +59,7 @@ impl<'a> Draft<'a> {
             words: OnceCell::new(),
             scanner,
             scan: OnceCell::new(),
+            softened: OnceCell::new(),
             per_clause: RefCell::new(HashMap::new()),
         }
     }
@@ -164,6 +167,17 @@ impl<'a> Draft<'a> {
     /// The clause that contains `span`'s start.
     pub fn clause_of(&self, span: Span) -> Option<&Clause> {
         self.clauses.at(span.start)
+    }
+
+    /// Whether the reply holds a softener (`common.txt [softener]`: 抱歉, 理解…) that is not
+    /// negated (不理解 is none): a refusal or a rule cited is then a kind one.
+    pub fn softened(&self) -> bool {
+        *self.softened.get_or_init(|| {
+            self.common
+                .softeners
+                .find_iter(self.fold())
+                .any(|m| !self.negated(Span::new(m.start(), m.end())))
+        })
     }
 
     /// Whether `span` comes right after a negation in its clause (不是您的问题, 不能保证).
@@ -297,6 +311,9 @@ impl<'a> Draft<'a> {
             return false;
         }
         if flags.word && !self.on_word_boundaries(span) {
+            return false;
+        }
+        if flags.unsoftened && self.softened() {
             return false;
         }
         true

@@ -271,6 +271,8 @@ pub struct Common {
     pub negators: Vec<String>,
     /// Words that make a request polite (请, 麻烦…).
     pub polite: AhoCorasick,
+    /// Words of regret or understanding that make a refusal kind (抱歉, 理解…).
+    pub softeners: AhoCorasick,
     /// Words that make a clause about us or for the customer (我们, 为您…).
     pub ours: AhoCorasick,
     /// Words that may lead a clause before its core (亲, 那, 就…).
@@ -301,6 +303,7 @@ impl Common {
         Ok(Self {
             negators: by_length_desc("negation"),
             polite: build("polite")?,
+            softeners: build("softener")?,
             ours: build("ours")?,
             lead: lex.words("lead").into_iter().collect(),
             lead_prefix: AhoCorasick::builder()

@@ -47,7 +47,6 @@ struct BareRefusal {
     refusal: Matcher,
     /// What customers ask a shop for: the refusal's clause must name one.
     service: AhoCorasick,
-    softener: Matcher,
     subjects: HashSet<String>,
     skip: AhoCorasick,
     exceptions: Exceptions,
@@ -62,7 +61,6 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
         refusal: cx.matcher(lex.section("refusal")),
         service: AhoCorasick::new(lex.words("service"))
             .map_err(|e| Error::Lexicon(e.to_string()))?,
-        softener: cx.matcher(lex.section("softener")),
         subjects: lex.words("subject").into_iter().collect(),
         skip: AhoCorasick::new(lex.words("skip")).map_err(|e| Error::Lexicon(e.to_string()))?,
         exceptions: Exceptions::new(cx, RULE.doc.id)?,
@@ -89,7 +87,7 @@ impl Check for BareRefusal {
     fn check(&self, draft: &Draft<'_>, out: &mut Vec<Hit>) {
         let found = self.refusal.find(draft);
         if found.is_empty()
-            || self.softener.occurs(draft)
+            || draft.softened()
             || draft
                 .customer
                 .as_ref()

@@ -60,6 +60,22 @@ mod tests {
                 ("我帮您找售后处理", &[], "we act for the customer"),
                 ("您需要找售后吗？我帮您转接", &[], "offering the handover"),
                 ("按规定只能这样", &["按规定只能这样"], "the rules say so"),
+                ("这是公司规定", &["这是公司规定"], "a rule cited as a wall"),
+                (
+                    "这是公司的规定，我理解您的不便，我们看看还有没有别的办法",
+                    &[],
+                    "a rule cited with understanding explains",
+                ),
+                (
+                    "非常抱歉，这是平台规定的",
+                    &[],
+                    "a rule cited with an apology explains",
+                ),
+                (
+                    "这是公司规定，不理解也没用",
+                    &["这是公司规定"],
+                    "a negated softener softens nothing",
+                ),
                 (
                     "我们这边规定就是这样",
                     &["规定就是这样"],
