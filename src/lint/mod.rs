@@ -528,17 +528,14 @@ impl Linter {
         // judge what the others left run last, given the spans the don't-rules flagged.
         let mut kept: Vec<(&ActiveRule, Hit)> = Vec::new();
         let mut hits = Vec::new();
-        let (first, mut last): (Vec<&ActiveRule>, Vec<&ActiveRule>) =
-            self.rules.iter().partition(|r| !r.check.after_others());
-        if !meaning {
-            last.clear();
-        }
+        let meaning = meaning && self.meaning;
+        let first = self.rules.iter().filter(|r| !r.check.after_others());
+        let last = self
+            .rules
+            .iter()
+            .filter(|r| meaning && r.check.after_others());
         let mut flagged: Option<Vec<Span>> = None;
-        for (rule, after) in first
-            .into_iter()
-            .map(|r| (r, false))
-            .chain(last.into_iter().map(|r| (r, true)))
-        {
+        for (rule, after) in first.map(|r| (r, false)).chain(last.map(|r| (r, true))) {
             hits.clear();
             if after {
                 let flagged = flagged.get_or_insert_with(|| {
