@@ -32,6 +32,7 @@ pub fn list(args: &RulesArgs, config: Option<&Path>) -> Result<ExitCode> {
     let config = Config::discover(config)?;
     let linter = Linter::new(&config)?;
     let enabled: Vec<_> = linter.enabled_rules().collect();
+    let no_model = kefu::suggest::semantic::model_path().is_none();
     for rule in RULES {
         let d = &rule.doc;
         let state = enabled
@@ -39,6 +40,13 @@ pub fn list(args: &RulesArgs, config: Option<&Path>) -> Result<ExitCode> {
             .find(|(e, _)| e.id == d.id)
             .map_or_else(|| "off".to_owned(), |(_, sev)| sev.to_string());
         writeln!(out, "{:<20} {}  {:<8} {}", d.id, d.code, state, d.message)?;
+        if no_model && state != "off" && d.id == kefu::lint::rules::rude_tone::RULE.doc.id {
+            writeln!(
+                out,
+                "{:<35} (idle: no meaning model; scripts/fetch-model, or KEFU_MODEL)",
+                ""
+            )?;
+        }
     }
     writeln!(
         out,

@@ -20,28 +20,33 @@ const PASSAGE_CHARS: usize = 150;
 /// Most vectors the disk cache keeps (768 bytes each); beyond, it keeps the last index's.
 const CACHE_CAP: usize = 200_000;
 
-/// The encoder every suggester shares: the model named by `KEFU_MODEL`, else the one the build
-/// fetched (`crate::embed::BUILT_IN_PATH`); none when `KEFU_MODEL=off` or no model is there.
+/// Where the shared encoder comes from: the model named by `KEFU_MODEL`, else the one the build
+/// fetched (`crate::embed::BUILT_IN_PATH`) when it is there; none when `KEFU_MODEL=off`.
+pub fn model_path() -> Option<PathBuf> {
+    match std::env::var_os("KEFU_MODEL") {
+        Some(v) if v == "off" || v.is_empty() => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => Some(PathBuf::from(crate::embed::BUILT_IN_PATH)).filter(|p| p.exists()),
+    }
+}
+
+/// The encoder every suggester shares: the model of [`model_path`]; none when there is none.
 /// A model that is named but cannot be read is an error said once, and the ranker goes on
 /// with words alone.
 pub fn encoder() -> Option<Arc<Encoder>> {
     static ENCODER: OnceLock<Option<Arc<Encoder>>> = OnceLock::new();
     ENCODER
         .get_or_init(|| {
-            let named = std::env::var_os("KEFU_MODEL");
-            let path = match &named {
-                Some(v) if v == "off" || v.is_empty() => return None,
-                Some(v) => PathBuf::from(v),
-                None => PathBuf::from(crate::embed::BUILT_IN_PATH),
-            };
-            if named.is_none() && !path.exists() {
-                tracing::info!(
-                    "no semantic model at {}: suggestions rank by words alone \
-                     (run scripts/fetch-model, or set KEFU_MODEL)",
-                    path.display()
-                );
+            let Some(path) = model_path() else {
+                if std::env::var_os("KEFU_MODEL").is_none() {
+                    tracing::info!(
+                        "no semantic model at {}: suggestions rank by words alone \
+                         (run scripts/fetch-model, or set KEFU_MODEL)",
+                        crate::embed::BUILT_IN_PATH
+                    );
+                }
                 return None;
-            }
+            };
             match Encoder::load(&path) {
                 Ok(e) => Some(Arc::new(e)),
                 Err(e) => {
