@@ -53,7 +53,7 @@ pub async fn lint(
     if body.text.len() <= LIGHT_DRAFT {
         let meaning = engine.linter.judges_meaning();
         let result = state
-            .light_lint(meaning, move || engine.linter.lint(&body.request()))
+            .embedding_work(meaning, move || engine.linter.lint(&body.request()))
             .await?;
         return Ok(Json(result).into_response());
     }
@@ -110,21 +110,14 @@ pub async fn suggest(
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let engine = state.engine();
-    // Embedding the question for meaning takes milliseconds of CPU: on the blocking pool, so
-    // lint requests on the runtime's threads never wait behind it, and no more at once than
-    // there are cores (`AppState::embedding`).
-    let (result, req) = if engine.suggester.semantic() {
-        let permit = (state.embedding.clone().acquire_owned().await).map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(move || {
-            let result = engine.suggester.suggest(&engine.linter, &req);
-            drop(permit);
-            (result, req)
+    // Embedding the question for meaning takes milliseconds of CPU: on the blocking pool, no
+    // more at once than there are cores (`AppState::embedding_work`).
+    let semantic = engine.suggester.semantic();
+    let (result, req) = state
+        .embedding_work(semantic, move || {
+            (engine.suggester.suggest(&engine.linter, &req), req)
         })
-        .await
-        .map_err(ApiError::internal)?
-    } else {
-        (engine.suggester.suggest(&engine.linter, &req), req)
-    };
+        .await?;
     let result = result?;
     if !result.answered
         && req.record

@@ -138,7 +138,7 @@ pub async fn check(
     let engine = state.engine();
     let meaning = engine.linter.judges_meaning();
     let (result, text) = state
-        .light_lint(meaning, move || {
+        .embedding_work(meaning, move || {
             (engine.linter.lint(&LintRequest::new(&text)), text)
         })
         .await?;

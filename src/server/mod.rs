@@ -253,15 +253,16 @@ impl AppState {
         }
     }
 
-    /// Runs the lint of a draft as typed: here and now when the linter judges no meaning
-    /// (microseconds); else on the blocking pool under an `embedding` permit, like a
-    /// suggestion's question, since a new sentence is embedded (milliseconds).
-    pub async fn light_lint<T: Send + 'static>(
+    /// Runs light `work` that may embed text (a suggestion's question, a draft's new sentences
+    /// judged by meaning): here and now when it embeds nothing (microseconds); else on the
+    /// blocking pool under an `embedding` permit (milliseconds), so the runtime's threads never
+    /// embed.
+    pub async fn embedding_work<T: Send + 'static>(
         &self,
-        meaning: bool,
+        embeds: bool,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, error::ApiError> {
-        if !meaning {
+        if !embeds {
             return Ok(work());
         }
         let permit =
