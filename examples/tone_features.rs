@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use kefu::lint::rules::rude_tone::features;
+use kefu::lint::rules::rude_tone::{self, features};
+use kefu::text::Clauses;
 use kefu::text::normalize::{Script, in_script};
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -22,10 +23,9 @@ fn lines(path: &str) -> Vec<Value> {
 
 /// A text's sentences, as the rule cuts a draft.
 fn sentences(text: &str) -> Vec<String> {
-    text.split_inclusive(['。', '！', '？', '!', '?', '；', ';', '\n'])
-        .map(str::trim)
-        .filter(|s| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
-        .map(str::to_owned)
+    rude_tone::sentences(text, &Clauses::new(text))
+        .into_iter()
+        .map(|s| s.slice(text).to_owned())
         .collect()
 }
 

@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::lexicon::DEFAULT_SECTION;
 use crate::lint::registry::{RuleDef, RuleDoc};
 use crate::lint::{BuildContext, Check, Draft, Hit, Role, Severity};
-use crate::text::Span;
+use crate::text::{Clauses, Span};
 
 pub const RULE: RuleDef = RuleDef {
     doc: RuleDoc {
@@ -197,7 +197,6 @@ impl Judge {
 struct RudeTone {
     /// None when the linter was built without meaning.
     judge: Option<Judge>,
-    sentence_end: Regex,
 }
 
 fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
@@ -206,35 +205,38 @@ fn build(cx: &BuildContext<'_>) -> Result<Box<dyn Check>, Error> {
             encoder: OnceLock::new(),
             verdicts: Mutex::new(FxHashMap::default()),
         }),
-        sentence_end: Regex::new(r"[。！？!?；;\n]+").map_err(|e| Error::Lexicon(e.to_string()))?,
     }))
 }
 
-impl RudeTone {
-    /// The draft's sentences: spans up to and with their closing marks, trimmed, holding a
-    /// Chinese character.
-    fn sentences(&self, text: &str) -> Vec<Span> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        let ends = self
-            .sentence_end
-            .find_iter(text)
-            .map(|m| m.end())
-            .chain(std::iter::once(text.len()));
-        for end in ends {
-            if end <= start {
-                continue;
-            }
-            let piece = &text[start..end];
-            let lead = piece.len() - piece.trim_start().len();
-            let body = piece.trim();
-            if body.chars().filter(|c| is_han(*c)).count() >= MIN_SENTENCE_HAN {
-                out.push(Span::new(start + lead, start + lead + body.len()));
-            }
-            start = end;
+/// The sentences of `text` as its clauses number them (`crate::text::clause`: split at 。！？.
+/// and line breaks, numbered steps kept whole), each from its first clause to the mark that
+/// ends it, and only those holding [`MIN_SENTENCE_HAN`] Chinese characters: what the rule
+/// judges, and what `scripts/fit-tone` learns from.
+pub fn sentences(text: &str, clauses: &Clauses) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    let mut last_sentence = None;
+    for c in &clauses.clauses {
+        // The clause is trimmed: its mark may stand after spaces (可以  .).
+        let end = c
+            .end_mark
+            .filter(|m| !m.is_whitespace())
+            .and_then(|m| {
+                let after = &text[c.span.end..];
+                let at = after.find(m)?;
+                after[..at]
+                    .chars()
+                    .all(char::is_whitespace)
+                    .then(|| c.span.end + at + m.len_utf8())
+            })
+            .unwrap_or(c.span.end);
+        match out.last_mut() {
+            Some(s) if last_sentence == Some(c.sentence) => s.end = end,
+            _ => out.push(Span::new(c.span.start, end)),
         }
-        out
+        last_sentence = Some(c.sentence);
     }
+    out.retain(|s| s.slice(text).chars().filter(|c| is_han(*c)).count() >= MIN_SENTENCE_HAN);
+    out
 }
 
 fn is_han(c: char) -> bool {
@@ -254,7 +256,7 @@ impl Check for RudeTone {
         let Some(judge) = &self.judge else { return };
         let model = Model::shipped();
         let mut judged = 0;
-        for span in self.sentences(draft.text) {
+        for span in sentences(draft.text, draft.clauses()) {
             if judged == MAX_JUDGED {
                 break;
             }
@@ -326,6 +328,23 @@ mod tests {
         // A sentence another don't-rule flags is not judged again: one problem, one finding.
         let r = linter().lint(&LintRequest::new("你有病吧"));
         assert!(r.findings.iter().all(|f| f.rule != "rude-tone"), "{r:?}");
+    }
+
+    #[test]
+    fn sentences_end_at_their_mark_whatever_stands_between() {
+        use crate::text::Clauses;
+        let text = "1岁喝三豆饮没问题可以\u{a0} .陈姥姥：场外指导😀 退高烧！！\n好的";
+        let got: Vec<&str> = super::sentences(text, &Clauses::new(text))
+            .iter()
+            .map(|s| s.slice(text))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1岁喝三豆饮没问题可以\u{a0} .",
+                "陈姥姥：场外指导😀 退高烧！"
+            ]
+        );
     }
 
     #[test]
