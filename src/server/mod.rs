@@ -195,8 +195,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Writes unanswered questions to `settings.gaps`, if set.
     pub recorder: Option<Arc<Recorder>>,
-    /// Questions embedded for meaning at once: one per core, so that however many suggest
-    /// requests come in, the runtime's threads (lint, health) still get their share of the
+    /// Texts embedded for meaning at once (`embedding_work`: questions, drafts judged by
+    /// meaning): one per core, so that however many such requests come in, the runtime's threads (lint, health) still get their share of the
     /// processor; the others wait their turn.
     pub embedding: Arc<tokio::sync::Semaphore>,
     /// Heavy requests (a long draft, a batch, an audit) at once, on the blocking pool: past
