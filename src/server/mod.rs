@@ -196,8 +196,9 @@ pub struct AppState {
     /// Writes unanswered questions to `settings.gaps`, if set.
     pub recorder: Option<Arc<Recorder>>,
     /// Texts embedded for meaning at once (`embedding_work`: questions, drafts judged by
-    /// meaning): one per core, so that however many such requests come in, the runtime's threads (lint, health) still get their share of the
-    /// processor; the others wait their turn.
+    /// meaning): one per core, so that however many such requests come in, the runtime's
+    /// threads (health, lint without meaning) still get their share of the processor; the
+    /// others wait their turn.
     pub embedding: Arc<tokio::sync::Semaphore>,
     /// Heavy requests (a long draft, a batch, an audit) at once, on the blocking pool: past
     /// this many, a request waits up to [`CPU_WAIT`], then is answered 503 with Retry-After, so
