@@ -1,6 +1,6 @@
 //! Suggestion latency on the shipped knowledge base, on the real evaluation FAQ (when
 //! `../shared/eval` is beside the checkout) and on a generated 10,000-entry knowledge base, plus
-//! the time to build an index.
+//! the time to build an index and to write one entry to a large one on disk.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -200,6 +200,40 @@ fn bench(c: &mut Criterion) {
         b.iter(|| Suggester::build(black_box(&kb), &phrases, None).unwrap())
     });
     build.finish();
+
+    // A single-entry write to an on-disk index of the 10,000 generated entries, then the index
+    // seen again: reopened (taking over what did not change) or opened afresh.
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let dir = scratch.path();
+    Suggester::build(&large, &shipped_phrases(), Some(dir)).unwrap();
+    let mut write = c.benchmark_group("kb-write");
+    write.sample_size(10);
+    let mut n = 0;
+    let mut entry = || {
+        n += 1;
+        KbEntry {
+            id: format!("written-{}", n % 500),
+            question: format!("第{n}个新问题怎么处理"),
+            similar: Vec::new(),
+            answer: "您好，请您稍等，我为您查询。".to_owned(),
+            category: String::new(),
+            tags: Vec::new(),
+        }
+    };
+    let mut open = Suggester::open(dir).unwrap();
+    write.bench_function("single-write-reopen/generated-10k", |b| {
+        b.iter(|| {
+            Suggester::update(dir, &[entry()], &[]).unwrap();
+            open = open.reopen(dir).unwrap();
+        })
+    });
+    write.bench_function("single-write-open-afresh/generated-10k", |b| {
+        b.iter(|| {
+            Suggester::update(dir, &[entry()], &[]).unwrap();
+            open = Suggester::open(dir).unwrap();
+        })
+    });
+    write.finish();
 }
 
 criterion_group!(benches, bench);

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use super::{ApiError, AppState};
 use crate::suggest::Suggester;
@@ -230,13 +231,18 @@ pub(super) async fn write_held(
     upserts: Vec<KbEntry>,
     deletes: Vec<String>,
 ) -> Result<(), ApiError> {
+    // The suggester serving now was opened from `dir` (writes and reloads take turns), so the
+    // new one reads only what the write changed.
+    let current = Arc::clone(&state.engine().suggester);
     let fresh = blocking(move || {
         Suggester::update(&dir, &upserts, &deletes)?;
-        Suggester::open(&dir)
+        current.reopen(&dir)
     })
     .await?;
-    let threshold = state.engine().suggester.threshold();
-    state.replace_suggester(fresh.with_threshold(threshold));
+    let old = state.replace_suggester(fresh);
+    // Requests still answering from the old engine hold it; otherwise it is freed here, off
+    // the runtime's threads.
+    tokio::task::spawn_blocking(move || drop(old));
     Ok(())
 }
 

@@ -343,10 +343,15 @@ impl AppState {
         })?;
         let _no_writes = self.kb_writes.blocking_lock();
         let fresh = Arc::new(loader()?);
-        *self
-            .engine
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        let old = std::mem::replace(
+            &mut *self
+                .engine
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            fresh,
+        );
+        // Freed here, on the blocking thread, after the lock is let go.
+        drop(old);
         Ok(())
     }
 
@@ -355,17 +360,21 @@ impl AppState {
         self.recorder.as_ref().map_or(Ok(()), |r| r.flush())
     }
 
-    /// Swaps in a new knowledge base, keeping the rules.
-    pub fn replace_suggester(&self, suggester: Suggester) {
+    /// Swaps in a new knowledge base, keeping the rules; returns the engine it replaced (to be
+    /// dropped where freeing a large knowledge base holds up nothing: not under the lock, which
+    /// every request takes, and not on the runtime's threads).
+    #[must_use = "the old engine is dropped where the caller is: drop it off the runtime"]
+    pub fn replace_suggester(&self, suggester: Suggester) -> Arc<Engine> {
         let mut guard = self
             .engine
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *guard = Arc::new(Engine::sharing(
+        let fresh = Arc::new(Engine::sharing(
             guard.linter.clone(),
             suggester,
             guard.audit,
         ));
+        std::mem::replace(&mut *guard, fresh)
     }
 }
 

@@ -64,16 +64,27 @@ fn passage<'a>(docs: impl Iterator<Item = &'a DocInfo>) -> String {
     let Some(first) = docs.peek().copied() else {
         return String::new();
     };
-    let mut text = first.question.clone();
+    let mut text = String::with_capacity(PASSAGE_CHARS * 3);
+    let mut room = PASSAGE_CHARS;
+    // Each piece pushed as far as there is room: a long answer is not copied whole.
+    let mut push = |piece: &str| {
+        let cut = piece
+            .char_indices()
+            .nth(room)
+            .map_or(piece.len(), |(at, _)| at);
+        room -= piece[..cut].chars().count();
+        text.push_str(&piece[..cut]);
+    };
+    push(&first.question);
     for d in docs {
         if d.variant != first.question {
-            text.push('\n');
-            text.push_str(&d.variant);
+            push("\n");
+            push(&d.variant);
         }
     }
-    text.push('\n');
-    text.push_str(&first.answer);
-    text.chars().take(PASSAGE_CHARS).collect()
+    push("\n");
+    push(&first.answer);
+    text
 }
 
 /// Questions whose vectors are kept (a chat client asks the same question again as the
@@ -85,6 +96,11 @@ pub struct Semantic {
     encoder: Arc<Encoder>,
     dim: usize,
     vectors: Vec<f32>,
+    /// Each entry's passage as built from its documents (`key` of `passage`), and the cache key
+    /// of the text embedded (normalised): what a later build of the same knowledge base
+    /// takes over without normalising or looking up again.
+    passages: Vec<u64>,
+    keys: Vec<u64>,
     /// The vectors of recent questions, by their normalised text.
     recent: Mutex<FxHashMap<Box<str>, Arc<[f32]>>>,
     /// The first document of each entry: what stands for it when only meaning finds it.
@@ -94,27 +110,65 @@ pub struct Semantic {
 impl Semantic {
     /// Embeds the entries of `docs` (numbered by `DocInfo::entry`), each text passed through
     /// `normalize` (the index's analysis: Simplified, folded, the shop's synonyms in their
-    /// canonical spelling, as questions will be), from the cache where it has them.
+    /// canonical spelling, as questions will be), from the cache where it has them. The vector
+    /// of an entry whose passage is unchanged is taken from `previous` (a build with the same
+    /// encoder and analysis): after a write to a large knowledge base only the entries it
+    /// changed are looked up or embedded.
     pub fn build(
         encoder: Arc<Encoder>,
         docs: &[DocInfo],
         entries: usize,
         normalize: impl Fn(&str) -> String,
+        previous: Option<&Semantic>,
     ) -> Self {
+        let dim = encoder.dim();
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); entries];
         for (i, d) in docs.iter().enumerate() {
             members[d.entry as usize].push(i as u32);
         }
-        let texts: Vec<String> = members
-            .iter()
-            .map(|m| normalize(&passage(m.iter().map(|&i| &docs[i as usize]))))
+        let passages: Vec<String> = (members.iter())
+            .map(|m| passage(m.iter().map(|&i| &docs[i as usize])))
             .collect();
-        let dim = encoder.dim();
-        let vectors = lookup_or_embed(cache(&encoder), &encoder, &texts);
+        let passage_keys: Vec<u64> = passages.iter().map(|p| key(p)).collect();
+        let previous = previous.filter(|p| p.dim == dim && Arc::ptr_eq(&p.encoder, &encoder));
+        let earlier: FxHashMap<u64, usize> = previous
+            .map(|p| {
+                p.passages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &k)| (k, i))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut vectors = vec![0.0; entries * dim];
+        let mut keys = vec![0; entries];
+        // (entry, normalised text) of the entries `previous` lacks.
+        let mut missing: Vec<(usize, String)> = Vec::new();
+        for (e, k) in passage_keys.iter().enumerate() {
+            match previous.zip(earlier.get(k)) {
+                Some((p, &at)) => {
+                    vectors[e * dim..(e + 1) * dim]
+                        .copy_from_slice(&p.vectors[at * dim..(at + 1) * dim]);
+                    keys[e] = p.keys[at];
+                }
+                None => {
+                    let text = normalize(&passages[e]);
+                    keys[e] = key(&text);
+                    missing.push((e, text));
+                }
+            }
+        }
+        let texts: Vec<&str> = missing.iter().map(|(_, t)| t.as_str()).collect();
+        let found = lookup_or_embed(cache(&encoder), &encoder, &texts, &keys);
+        for ((e, _), v) in missing.iter().zip(found.chunks_exact(dim)) {
+            vectors[e * dim..(e + 1) * dim].copy_from_slice(v);
+        }
         Self {
             encoder,
             dim,
             vectors,
+            passages: passage_keys,
+            keys,
             recent: Mutex::new(FxHashMap::default()),
             first_doc: members
                 .iter()
@@ -303,8 +357,14 @@ impl Cache {
     }
 }
 
-/// The vectors of `texts`, in order, embedding (in parallel) those the cache lacks.
-fn lookup_or_embed(cache: &Mutex<Cache>, encoder: &Encoder, texts: &[String]) -> Vec<f32> {
+/// The vectors of `texts`, in order, embedding (in parallel) those the cache lacks. When the
+/// cache is full it keeps those of `texts` and of `keep` (the whole knowledge base's).
+fn lookup_or_embed(
+    cache: &Mutex<Cache>,
+    encoder: &Encoder,
+    texts: &[&str],
+    keep: &[u64],
+) -> Vec<f32> {
     let dim = encoder.dim();
     let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
     let missing: Vec<usize> = {
@@ -315,13 +375,13 @@ fn lookup_or_embed(cache: &Mutex<Cache>, encoder: &Encoder, texts: &[String]) ->
     };
     let fresh: Vec<Vec<f32>> = missing
         .par_iter()
-        .map(|&i| encoder.embed(&texts[i], Role::Passage))
+        .map(|&i| encoder.embed(texts[i], Role::Passage))
         .collect();
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     if !fresh.is_empty() {
         let full = cache.vectors.len() + fresh.len() > CACHE_CAP;
         if full {
-            let keep: rustc_hash::FxHashSet<u64> = keys.iter().copied().collect();
+            let keep: rustc_hash::FxHashSet<u64> = keys.iter().chain(keep).copied().collect();
             cache.vectors.retain(|k, _| keep.contains(k));
         }
         let mut added = Vec::with_capacity(fresh.len());

@@ -28,13 +28,28 @@ use crate::suggest::kb::{KbEntry, Phrase};
 use crate::suggest::overlap::Chars;
 
 /// What ranking needs of one document, held in memory so a query fetches nothing from the
-/// document store.
+/// document store: its entry's number in this open index and the document's own fields (read
+/// once, and shared with later opens of the index while its segment lasts), which it derefs to.
 #[derive(Debug, Clone)]
 pub struct DocInfo {
-    pub id: String,
-    pub source: String,
     /// The entry (or phrase) it is a question variant of, numbered from 0 in the open index.
     pub entry: u32,
+    fields: Arc<DocFields>,
+}
+
+impl std::ops::Deref for DocInfo {
+    type Target = DocFields;
+
+    fn deref(&self) -> &DocFields {
+        &self.fields
+    }
+}
+
+/// A document's stored fields and analysis, as `DocInfo` holds them.
+#[derive(Debug)]
+pub struct DocFields {
+    pub id: String,
+    pub source: String,
     pub question: String,
     pub variant: String,
     pub answer: String,
@@ -120,7 +135,7 @@ impl KbIndex {
         if let Some(dir) = dir {
             store_analyzer(dir, &analyzer)?;
         }
-        Self::with_reader(index, fields, analyzer)
+        Self::with_reader(index, fields, analyzer, None)
     }
 
     /// Writes knowledge-base changes to the on-disk index in `dir` and returns once they are
@@ -228,6 +243,17 @@ impl KbIndex {
 
     /// Opens an index built by `kefu kb import`.
     pub fn open(dir: &Path) -> Result<Self, Error> {
+        Self::open_after(dir, None)
+    }
+
+    /// Opens the index in `dir` as it is now, taking from `self` (an earlier open of the same
+    /// directory) what it read of the segments both hold: after a write, only the segments the
+    /// write and its merges made are read, not the whole knowledge base.
+    pub fn reopen(&self, dir: &Path) -> Result<Self, Error> {
+        Self::open_after(dir, Some(self))
+    }
+
+    fn open_after(dir: &Path, previous: Option<&Self>) -> Result<Self, Error> {
         let index = open_dir(dir)?;
         let (expected, fields) = schema();
         if index.schema() != expected {
@@ -238,58 +264,66 @@ impl KbIndex {
                 dir.display()
             )));
         }
-        let analyzer = stored_analyzer(dir)?;
+        // The analysis of the earlier open, when the index still says it was built with it.
+        let same_analysis = previous.filter(|p| {
+            let stored = std::fs::read_to_string(dir.join(ANALYSIS_FILE)).unwrap_or_default();
+            stored.trim() == p.analyzer.fingerprint()
+        });
+        let analyzer = match same_analysis {
+            Some(p) => Arc::clone(&p.analyzer),
+            None => stored_analyzer(dir)?,
+        };
         register(&index, &analyzer);
-        Self::with_reader(index, fields, analyzer)
+        Self::with_reader(index, fields, analyzer, same_analysis)
     }
 
-    fn with_reader(index: Index, fields: Fields, analyzer: Arc<Analyzer>) -> Result<Self, Error> {
+    /// Reads what ranking needs of every document and field, from `previous` for the segments
+    /// it holds too (a segment never changes; only more of its documents may be deleted).
+    fn with_reader(
+        index: Index,
+        fields: Fields,
+        analyzer: Arc<Analyzer>,
+        previous: Option<&Self>,
+    ) -> Result<Self, Error> {
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(tv)?;
         let searcher = reader.searcher();
+        // Each segment of the earlier open, by id.
+        let earlier: FxHashMap<tantivy::index::SegmentId, usize> = previous
+            .map(|p| {
+                let segments = p.searcher.segment_readers().iter();
+                segments
+                    .enumerate()
+                    .map(|(ord, s)| (s.segment_id(), ord))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut docs = Vec::new();
-        let mut vocabulary: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        // Ids of the earlier open stay what they were, so its documents' terms keep theirs.
+        let mut vocabulary = previous.map_or_else(FxHashMap::default, |p| p.vocabulary.clone());
         let mut addr = Vec::new();
         let mut total_chars = 0u64;
+        let mut read: Vec<Option<&[Postings]>> = Vec::new();
         for (seg, segment) in searcher.segment_readers().iter().enumerate() {
             let mut map = vec![u32::MAX; segment.max_doc() as usize];
+            let kept = previous.zip(earlier.get(&segment.segment_id()));
+            read.push(kept.map(|(p, &ord)| p.postings[ord].as_slice()));
             for doc_id in segment.doc_ids_alive() {
-                let doc: TantivyDocument = searcher
-                    .doc(DocAddress::new(seg as u32, doc_id))
-                    .map_err(tv)?;
-                let mut ids = |f| {
-                    let mut ids: Vec<u32> = stored(&doc, f)
-                        .split(' ')
-                        .filter(|s| !s.is_empty())
-                        .map(|t| {
-                            let next = vocabulary.len() as u32;
-                            *vocabulary.entry(t.into()).or_insert(next)
-                        })
-                        .collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    ids
-                };
                 map[doc_id as usize] = docs.len() as u32;
-                let text: Vec<char> = stored(&doc, fields.v_chars).chars().collect();
-                let chars = Chars::new(&text);
-                total_chars += chars.len() as u64;
-                docs.push(DocInfo {
-                    id: stored(&doc, fields.id).to_owned(),
-                    source: stored(&doc, fields.source).to_owned(),
-                    entry: 0,
-                    question: stored(&doc, fields.question).to_owned(),
-                    variant: stored(&doc, fields.variant).to_owned(),
-                    answer: stored(&doc, fields.answer).to_owned(),
-                    category: stored(&doc, fields.category).to_owned(),
-                    tags: split_tags(stored(&doc, fields.tags)),
-                    terms: ids(fields.v_terms),
-                    bigrams: ids(fields.v_bigrams),
-                    chars,
-                });
+                let info = match kept {
+                    Some((p, &ord)) => p.docs[p.addr[ord][doc_id as usize] as usize].clone(),
+                    None => {
+                        let doc: TantivyDocument = searcher
+                            .doc(DocAddress::new(seg as u32, doc_id))
+                            .map_err(tv)?;
+                        doc_info(&doc, &fields, &mut vocabulary)
+                    }
+                };
+                total_chars += info.chars.len() as u64;
+                docs.push(info);
             }
             addr.push(map);
         }
@@ -297,16 +331,19 @@ impl KbIndex {
         let char_df = char_df(&docs);
         let stats = Stats::new(&searcher, &fields, entries)?;
         let char_avg_len = total_chars as f32 / docs.len().max(1) as f32;
-        let mut postings = searcher
-            .segment_readers()
-            .iter()
-            .map(|segment| {
+        let mut postings = (searcher.segment_readers().iter().zip(&read))
+            .map(|(segment, earlier)| {
                 stats
                     .tokens
                     .iter()
-                    .map(|&(field, tokens)| {
+                    .enumerate()
+                    .map(|(f, &(field, tokens))| {
                         let avg_len = tokens as f32 / stats.docs.max(1) as f32;
-                        Postings::load(segment, field, avg_len)
+                        let read = match earlier {
+                            Some(p) => Arc::clone(&p[f].read),
+                            None => Arc::new(SegmentPostings::read(segment, field)?),
+                        };
+                        Ok(Postings::new(field, read, avg_len))
                     })
                     .collect::<Result<Vec<_>, Error>>()
             })
@@ -424,6 +461,47 @@ fn add_variants<'v>(
         writer.add_document(doc).map_err(tv)?;
     }
     Ok(())
+}
+
+/// What ranking needs of a stored document; its words and bigrams are numbered in
+/// `vocabulary` (new ones added).
+fn doc_info(
+    doc: &TantivyDocument,
+    fields: &Fields,
+    vocabulary: &mut FxHashMap<Box<str>, u32>,
+) -> DocInfo {
+    let mut ids = |f| {
+        let mut ids: Vec<u32> = stored(doc, f)
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|t| {
+                let next = vocabulary.len() as u32;
+                *vocabulary.entry(t.into()).or_insert(next)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let terms = ids(fields.v_terms);
+    let bigrams = ids(fields.v_bigrams);
+    let text: Vec<char> = stored(doc, fields.v_chars).chars().collect();
+    let fields = DocFields {
+        id: stored(doc, fields.id).to_owned(),
+        source: stored(doc, fields.source).to_owned(),
+        question: stored(doc, fields.question).to_owned(),
+        variant: stored(doc, fields.variant).to_owned(),
+        answer: stored(doc, fields.answer).to_owned(),
+        category: stored(doc, fields.category).to_owned(),
+        tags: split_tags(stored(doc, fields.tags)),
+        terms,
+        bigrams,
+        chars: Chars::new(&text),
+    };
+    DocInfo {
+        entry: 0,
+        fields: Arc::new(fields),
+    }
 }
 
 /// Reads a stored text field.

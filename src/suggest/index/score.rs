@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -16,46 +17,47 @@ use crate::error::Error;
 
 use super::*;
 
-/// One searched field's postings in one segment, read out of tantivy once per open index (the
-/// contents never change) with their BM25 term-frequency part worked out. A question looks up
-/// a few dozen terms: a hash lookup costs a tenth of a walk down tantivy's FST, and a run of
-/// ready floats saves decoding blocks and field-length codes for every posting. 8 bytes per
-/// posting: about 1 MB for the 745-entry evaluation KB, 17 MB for 10,000 entries with their
-/// similar questions (41,000 documents, each carrying its entry's answer words).
+/// One searched field's postings in one segment, read out of tantivy once (the segment never
+/// changes: a later open of the index that still holds it shares what was read) with their
+/// BM25 term-frequency part worked out for this open index. A question looks up a few dozen
+/// terms: a hash lookup costs a tenth of a walk down tantivy's FST, and a run of ready floats
+/// saves decoding blocks and field-length codes for every posting. 13 bytes per posting: about
+/// 1.6 MB for the 745-entry evaluation KB, 27 MB for 10,000 entries with their similar
+/// questions (41,000 documents, each carrying its entry's answer words).
 pub(super) struct Postings {
     pub(super) field: Field,
-    /// Each term's run in `docs` and `parts`: (start, length = its document frequency), and
-    /// its place in `entries`.
-    pub(super) terms: FxHashMap<Box<str>, (u32, u32, u32)>,
+    pub(super) read: Arc<SegmentPostings>,
     /// For each term, how many entries (and phrases) hold it in the whole index, however many
     /// of their question variants do (`count_entries`).
     pub(super) entries: Vec<u32>,
-    pub(super) docs: Vec<DocId>,
-    /// `tf / (tf + K1 · (1 − B + B · len / avg_len))` for the document at the same place, with
-    /// tantivy's encoded field length: BM25 without the term's IDF and `1 + K1`.
+    /// `tf / (tf + K1 · (1 − B + B · len / avg_len))` for the posting at the same place in
+    /// `read.docs`: BM25 without the term's IDF and `1 + K1`. It depends on the mean length
+    /// over the whole index, so each open works it out again.
     pub(super) parts: Vec<f32>,
 }
 
-impl Postings {
-    /// Reads `field` of `segment`; `avg_len` is the field's mean length over the whole index.
-    pub(super) fn load(
-        segment: &tantivy::SegmentReader,
-        field: Field,
-        avg_len: f32,
-    ) -> Result<Self, Error> {
+/// What was read of one field of one segment: every term's documents, with the term's
+/// frequency and the document's encoded field length.
+pub(super) struct SegmentPostings {
+    /// Each term's run in `docs`: (start, length = its document frequency, its number).
+    pub(super) terms: FxHashMap<Box<str>, (u32, u32, u32)>,
+    pub(super) docs: Vec<DocId>,
+    tf: Vec<u32>,
+    /// tantivy's one-byte code of the document's field length.
+    length_code: Vec<u8>,
+}
+
+impl SegmentPostings {
+    /// Reads `field` of `segment`.
+    pub(super) fn read(segment: &tantivy::SegmentReader, field: Field) -> Result<Self, Error> {
         let index_error = |e: std::io::Error| Error::Index(e.to_string());
         let inverted = segment.inverted_index(field).map_err(tv)?;
         let lengths = segment.get_fieldnorms_reader(field).map_err(tv)?;
-        let norm_by_code: [f32; 256] = std::array::from_fn(|code| {
-            let len = FieldNormReader::id_to_fieldnorm(code as u8) as f32;
-            K1 * (1.0 - B + B * len / avg_len.max(f32::EPSILON))
-        });
         let mut out = Self {
-            field,
             terms: FxHashMap::default(),
-            entries: Vec::new(),
             docs: Vec::new(),
-            parts: Vec::new(),
+            tf: Vec::new(),
+            length_code: Vec::new(),
         };
         let mut stream = inverted.terms().stream().map_err(index_error)?;
         while stream.advance() {
@@ -69,10 +71,9 @@ impl Postings {
                 .map_err(index_error)?;
             while !postings.docs().is_empty() {
                 for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
-                    let tf = tf as f32;
-                    let norm = norm_by_code[usize::from(lengths.fieldnorm_id(doc))];
                     out.docs.push(doc);
-                    out.parts.push(tf / (tf + norm));
+                    out.tf.push(tf);
+                    out.length_code.push(lengths.fieldnorm_id(doc));
                 }
                 postings.advance();
             }
@@ -80,17 +81,43 @@ impl Postings {
             let ord = out.terms.len() as u32;
             out.terms.insert(term.into(), (run.0, run.1, ord));
         }
-        out.entries = vec![0; out.terms.len()];
         Ok(out)
+    }
+}
+
+impl Postings {
+    /// `read`'s postings scored for an index whose mean length of the field is `avg_len`.
+    pub(super) fn new(field: Field, read: Arc<SegmentPostings>, avg_len: f32) -> Self {
+        let norm_by_code: [f32; 256] = std::array::from_fn(|code| {
+            let len = FieldNormReader::id_to_fieldnorm(code as u8) as f32;
+            K1 * (1.0 - B + B * len / avg_len.max(f32::EPSILON))
+        });
+        let parts = (read.tf.iter().zip(&read.length_code))
+            .map(|(&tf, &code)| {
+                let tf = tf as f32;
+                tf / (tf + norm_by_code[usize::from(code)])
+            })
+            .collect();
+        Self {
+            field,
+            entries: vec![0; read.terms.len()],
+            read,
+            parts,
+        }
+    }
+
+    /// The term numbers and runs of this segment's field.
+    pub(super) fn terms(&self) -> &FxHashMap<Box<str>, (u32, u32, u32)> {
+        &self.read.terms
     }
 
     /// A term's documents and their term-frequency parts, and how many entries of the whole
     /// index hold it.
     pub(super) fn get(&self, term: &str) -> Option<(&[DocId], &[f32], u32)> {
-        let &(start, len, ord) = self.terms.get(term)?;
+        let &(start, len, ord) = self.read.terms.get(term)?;
         let run = start as usize..(start + len) as usize;
         Some((
-            &self.docs[run.clone()],
+            &self.read.docs[run.clone()],
             &self.parts[run],
             self.entries[ord as usize],
         ))
@@ -145,22 +172,22 @@ pub(super) fn count_entries(postings: &mut [Vec<Postings>], entry_of: &[Vec<u32>
     let fields = postings.first().map_or(0, Vec::len);
     for f in 0..fields {
         for seg in 0..postings.len() {
-            for term in postings[seg][f].terms.keys() {
+            for term in postings[seg][f].terms().keys() {
                 // A term is counted once, over all segments, from the first segment holding it.
                 if postings[..seg]
                     .iter()
-                    .any(|s| s[f].terms.contains_key(term))
+                    .any(|s| s[f].terms().contains_key(term))
                 {
                     continue;
                 }
                 let mut count = 0;
                 let first = counted.len();
                 for (s, segment) in postings.iter().enumerate().skip(seg) {
-                    let Some(&(start, len, ord)) = segment[f].terms.get(term) else {
+                    let Some(&(start, len, ord)) = segment[f].terms().get(term) else {
                         continue;
                     };
                     counted.push((s, f, ord, 0));
-                    for &doc in &segment[f].docs[start as usize..(start + len) as usize] {
+                    for &doc in &segment[f].read.docs[start as usize..(start + len) as usize] {
                         let entry = entry_of[s][doc as usize];
                         if entry != u32::MAX && marks[entry as usize] != term_no {
                             marks[entry as usize] = term_no;
