@@ -1073,6 +1073,10 @@ fn acknowledged_kb_writes_survive_sigkill() {
     import_shop(&dir);
     let (mut child, addr) = start_server(&dir, "idx");
     let writer_addr = addr.clone();
+    // The kill comes once a few writes are acknowledged, while more are on their way, however
+    // fast this machine writes.
+    let acked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&acked_so_far);
     let writer = std::thread::spawn(move || {
         let mut acked = Vec::new();
         for i in 0..400 {
@@ -1093,13 +1097,20 @@ fn acknowledged_kb_writes_survive_sigkill() {
             let _ = s.read_to_string(&mut resp);
             if resp.starts_with("HTTP/1.1 200") {
                 acked.push(format!("k{i}"));
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             } else {
                 break;
             }
         }
         acked
     });
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let patience = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while acked_so_far.load(std::sync::atomic::Ordering::SeqCst) < 5
+        && std::time::Instant::now() < patience
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
     signal(&child, "-KILL");
     child.wait().unwrap();
     let acked = writer.join().unwrap();
