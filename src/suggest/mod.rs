@@ -959,6 +959,11 @@ mod retrieval_tests {
             }
             s = reopened;
         }
+        // A directory with no index in it is an error naming it; the suggester is untouched.
+        let nowhere = scratch.path().join("没有索引");
+        let e = s.reopen(&nowhere).unwrap_err().to_string();
+        assert!(e.contains("没有索引") && e.contains("no index here"), "{e}");
+        assert!(s.entry("new-39").is_some());
     }
 
     /// A message asking two things in two sentences is answered: each sentence's best entry

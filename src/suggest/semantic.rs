@@ -130,7 +130,7 @@ impl Semantic {
             .map(|m| passage(m.iter().map(|&i| &docs[i as usize])))
             .collect();
         let passage_keys: Vec<u64> = passages.iter().map(|p| key(p)).collect();
-        let previous = previous.filter(|p| p.dim == dim && Arc::ptr_eq(&p.encoder, &encoder));
+        let previous = previous.filter(|p| Arc::ptr_eq(&p.encoder, &encoder));
         let earlier: FxHashMap<u64, usize> = previous
             .map(|p| {
                 p.passages
@@ -158,7 +158,9 @@ impl Semantic {
                 }
             }
         }
-        let texts: Vec<&str> = missing.iter().map(|(_, t)| t.as_str()).collect();
+        let texts: Vec<(u64, &str)> = (missing.iter())
+            .map(|(e, t)| (keys[*e], t.as_str()))
+            .collect();
         let found = lookup_or_embed(cache(&encoder), &encoder, &texts, &keys);
         for ((e, _), v) in missing.iter().zip(found.chunks_exact(dim)) {
             vectors[e * dim..(e + 1) * dim].copy_from_slice(v);
@@ -357,16 +359,17 @@ impl Cache {
     }
 }
 
-/// The vectors of `texts`, in order, embedding (in parallel) those the cache lacks. When the
-/// cache is full it keeps those of `texts` and of `keep` (the whole knowledge base's).
+/// The vectors of `texts` (each with its `key`), in order, embedding (in parallel) those the
+/// cache lacks. When the cache is full it keeps those of `texts` and of `keep` (the whole
+/// knowledge base's).
 fn lookup_or_embed(
     cache: &Mutex<Cache>,
     encoder: &Encoder,
-    texts: &[&str],
+    texts: &[(u64, &str)],
     keep: &[u64],
 ) -> Vec<f32> {
     let dim = encoder.dim();
-    let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
+    let keys: Vec<u64> = texts.iter().map(|&(k, _)| k).collect();
     let missing: Vec<usize> = {
         let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
         (0..texts.len())
@@ -375,7 +378,7 @@ fn lookup_or_embed(
     };
     let fresh: Vec<Vec<f32>> = missing
         .par_iter()
-        .map(|&i| encoder.embed(texts[i], Role::Passage))
+        .map(|&i| encoder.embed(texts[i].1, Role::Passage))
         .collect();
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     if !fresh.is_empty() {

@@ -265,10 +265,7 @@ impl KbIndex {
             )));
         }
         // The analysis of the earlier open, when the index still says it was built with it.
-        let same_analysis = previous.filter(|p| {
-            let stored = std::fs::read_to_string(dir.join(ANALYSIS_FILE)).unwrap_or_default();
-            stored.trim() == p.analyzer.fingerprint()
-        });
+        let same_analysis = previous.filter(|p| built_with(dir, &p.analyzer));
         let analyzer = match same_analysis {
             Some(p) => Arc::clone(&p.analyzer),
             None => stored_analyzer(dir)?,

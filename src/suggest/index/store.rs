@@ -25,8 +25,7 @@ pub(super) const ANALYSIS_FILE: &str = "kefu-analysis.txt";
 /// would not match the questions' terms.
 pub(super) fn stored_analyzer(dir: &Path) -> Result<Arc<Analyzer>, Error> {
     let analyzer = kept_analyzer(dir)?;
-    let stored = std::fs::read_to_string(dir.join(ANALYSIS_FILE)).unwrap_or_default();
-    if stored.trim() != analyzer.fingerprint() {
+    if !built_with(dir, &analyzer) {
         return Err(Error::Index(format!(
             "{}: built with other word lists (an earlier kefu, or other shop synonyms); \
              rebuild it from its own entries with `kefu kb reindex --index {}`",
@@ -35,6 +34,13 @@ pub(super) fn stored_analyzer(dir: &Path) -> Result<Arc<Analyzer>, Error> {
         )));
     }
     Ok(analyzer)
+}
+
+/// Whether the index in `dir` says it was built with `analyzer` (its fingerprint, kept beside
+/// it).
+pub(super) fn built_with(dir: &Path, analyzer: &Analyzer) -> bool {
+    let stored = std::fs::read_to_string(dir.join(ANALYSIS_FILE)).unwrap_or_default();
+    stored.trim() == analyzer.fingerprint()
 }
 
 /// This kefu's analysis with the shop's synonyms kept in `dir`, whatever the index there was
